@@ -1,0 +1,188 @@
+"""Command-line parsing only: every command's work lives in `tbdiff.app`.
+
+Keeping this module free of analysis code means `tbdiff --help` stays instant and
+the parser can be read in one screen.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+
+from tbdiff import __version__
+
+EXIT_OK, EXIT_DIFF, EXIT_ERROR = 0, 1, 2
+
+
+def _feed(text: str) -> tuple[str, float]:
+    name, sep, value = text.partition("=")
+    if not sep or not name:
+        raise argparse.ArgumentTypeError(f"expected NAME=VALUE, got {text!r}")
+    try:
+        return name, float(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"value of {name} is not a number: {value!r}") from None
+
+
+def _pair(text: str) -> tuple[str, str]:
+    a, sep, b = text.partition("=")
+    if not sep or not a or not b:
+        raise argparse.ArgumentTypeError(f"expected A_TAG=B_TAG, got {text!r}")
+    return a, b
+
+
+def _add_output_flags(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--json", action="store_true", help="print the JSON report on stdout")
+    p.add_argument("--no-color", action="store_true", help="plain text, no colours")
+    p.add_argument("--width", type=int, default=None, help="render width (default: terminal)")
+
+
+def _add_pair_flags(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "logdir_a",
+        metavar="LOGDIR_A",
+        help="log directory, event file, .pb/.pbtxt or SavedModel of run A",
+    )
+    p.add_argument("logdir_b", metavar="LOGDIR_B", help="the same for run B")
+    p.add_argument("--run-a", help="run (sub-directory) to use in A when it holds several")
+    p.add_argument("--run-b", help="run (sub-directory) to use in B when it holds several")
+
+
+def _add_graph_flags(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--graph-source",
+        choices=["auto", "graph_def", "meta_graph_def", "run_metadata", "keras_model"],
+        default="auto",
+        help="which graph record to use (default: the most complete one)",
+    )
+    p.add_argument(
+        "--feed",
+        action="append",
+        type=_feed,
+        default=[],
+        metavar="NAME=VALUE",
+        help="value fed to a placeholder at run time, e.g. --feed Placeholder=0.7 (repeatable)",
+    )
+    p.add_argument("--all", action="store_true", help="also list every node difference")
+
+
+def _add_export_flags(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--html", metavar="FILE", help="also write the report as HTML")
+    p.add_argument("--svg", metavar="FILE", help="also write the report as SVG")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The whole command tree; `app` functions receive the parsed namespace."""
+    parser = argparse.ArgumentParser(
+        prog="tbdiff",
+        description="Explain why two TensorBoard runs of 'the same' model behave differently.",
+    )
+    parser.add_argument("--version", action="version", version=f"tbdiff {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    p = sub.add_parser("inspect", help="list the runs, scalars and graphs in a log directory")
+    p.add_argument("logdir", metavar="LOGDIR", help="log directory or single event file")
+    p.add_argument("--json", action="store_true", help="print JSON on stdout")
+    p.add_argument("--no-color", action="store_true", help="plain text, no colours")
+    p.add_argument("--width", type=int, default=None, help="render width (default: terminal)")
+    p.add_argument("--no-crc", action="store_true", help="skip CRC checks (faster, less safe)")
+
+    p = sub.add_parser("graphs", help="compare the graphs of two runs and explain the differences")
+    _add_pair_flags(p)
+    _add_graph_flags(p)
+    _add_output_flags(p)
+    _add_export_flags(p)
+
+    p = sub.add_parser("scalars", help="compare the scalar curves of two runs")
+    _add_pair_flags(p)
+    p.add_argument(
+        "--pair",
+        action="append",
+        type=_pair,
+        default=[],
+        metavar="A_TAG=B_TAG",
+        help="force pairing of two tags (repeatable)",
+    )
+    _add_output_flags(p)
+    _add_export_flags(p)
+
+    p = sub.add_parser("compare", help="graphs + scalars + hparams in one report")
+    _add_pair_flags(p)
+    _add_graph_flags(p)
+    p.add_argument(
+        "--pair",
+        action="append",
+        type=_pair,
+        default=[],
+        metavar="A_TAG=B_TAG",
+        help="force pairing of two tags (repeatable)",
+    )
+    _add_output_flags(p)
+    _add_export_flags(p)
+
+    p = sub.add_parser(
+        "train-and-compare",
+        help="train the raw-TF and Keras MNIST MLPs (the seed case) and diagnose the difference",
+    )
+    p.add_argument(
+        "--logdir",
+        default="runs",
+        help="parent folder; each invocation makes a new timestamped folder",
+    )
+    p.add_argument("--epochs", type=int, default=30)
+    p.add_argument(
+        "--data-dir",
+        default=None,
+        help="folder with the MNIST IDX files or mnist.npz (also TBDIFF_DATA_DIR)",
+    )
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument(
+        "--seeds", type=int, default=1, help="repeat both models N times, report mean ± std"
+    )
+    p.add_argument(
+        "--keras-dropout-rate",
+        type=float,
+        default=None,
+        help="rate passed to keras Dropout (default: the keep_prob, as the original did)",
+    )
+    p.add_argument(
+        "--keep-prob",
+        type=float,
+        default=0.7,
+        help="keep_prob fed to tf.nn.dropout (and the original Keras rate)",
+    )
+    p.add_argument(
+        "--fix", action="store_true", help="use Keras rate = 1 - keep_prob, to verify the diagnosis"
+    )
+    p.add_argument(
+        "--limit-train",
+        type=int,
+        default=None,
+        help="use only the first N training images (quick runs)",
+    )
+    p.add_argument(
+        "--only",
+        choices=["tensorflow", "keras"],
+        default=None,
+        help="train only one of the two models",
+    )
+    _add_output_flags(p)
+    _add_export_flags(p)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the `tbdiff` script; returns the process exit code."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.command is None:
+        parser.print_help(sys.stderr)
+        return EXIT_ERROR
+    from tbdiff import app
+
+    return app.run(args)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,9 @@
+"""The one exception type users see as a one-line message (exit code 2), never a traceback."""
+
+
+class TbdiffError(Exception):
+    """Bad input or environment: the message is shown to the user as is, on one line."""
+
+
+class DataUnavailableError(TbdiffError):
+    """Training data is missing and cannot be downloaded."""
