@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from pathlib import Path
 
 from tbdiff.errors import TbdiffError
 
@@ -40,17 +41,121 @@ def cmd_inspect(args: argparse.Namespace) -> int:
     raise TbdiffError("inspect is not available yet")
 
 
+def make_console(args: argparse.Namespace, *, record: bool = False, file=None):
+    """A rich Console honouring --no-color/--width; records output for --html/--svg."""
+    from rich.console import Console
+
+    no_color = bool(getattr(args, "no_color", False))
+    return Console(
+        file=file,
+        width=getattr(args, "width", None),
+        no_color=no_color,
+        color_system=None if no_color else "auto",
+        highlight=False,
+        record=record,
+        emoji=False,
+    )
+
+
+def emit_report(report, args: argparse.Namespace) -> None:
+    """Print the report as JSON or rich text, and write --html/--svg exports if asked."""
+    import io
+
+    from tbdiff.render_report import render_report
+
+    exporting = bool(getattr(args, "html", None) or getattr(args, "svg", None))
+    if args.json:
+        sys.stdout.write(report.to_json() + "\n")
+        for w in report.warnings:
+            print(f"tbdiff: warning: {w}", file=sys.stderr)
+        console = make_console(args, record=True, file=io.StringIO()) if exporting else None
+    else:
+        console = make_console(args, record=exporting)
+    if console is not None:
+        render_report(report, console)
+    if exporting:
+        title = f"tbdiff: {report.a.label} vs {report.b.label}"
+        if getattr(args, "html", None):
+            _write_export(args.html, lambda: console.export_html(clear=False))
+        if getattr(args, "svg", None):
+            _write_export(args.svg, lambda: console.export_svg(title=title, clear=False))
+
+
+def _write_export(target: str, produce) -> None:
+    from pathlib import Path
+
+    try:
+        Path(target).write_text(produce(), encoding="utf-8")
+    except OSError as exc:
+        raise TbdiffError(f"cannot write {target}: {exc.strerror or exc}") from None
+
+
+def _report_from_args(args: argparse.Namespace, *, graphs: bool, scalars: bool):
+    from tbdiff.pipeline import build_report
+
+    return build_report(
+        args.logdir_a,
+        args.logdir_b,
+        run_a=args.run_a,
+        run_b=args.run_b,
+        kind=getattr(args, "graph_source", "auto"),
+        feeds=dict(getattr(args, "feed", []) or []),
+        graphs=graphs,
+        scalars=scalars,
+        forced_pairs=list(getattr(args, "pair", []) or []),
+        list_nodes=bool(getattr(args, "all", False)),
+    )
+
+
 def cmd_graphs(args: argparse.Namespace) -> int:
-    raise TbdiffError("graphs is not available yet")
+    """Compare the graphs only; exit 1 when a critical or warning finding exists (like diff)."""
+    report = _report_from_args(args, graphs=True, scalars=False)
+    emit_report(report, args)
+    return report.exit_code()
 
 
 def cmd_scalars(args: argparse.Namespace) -> int:
-    raise TbdiffError("scalars is not available yet")
+    """Compare the scalar curves only; exit 1 when a paired curve separates for good."""
+    report = _report_from_args(args, graphs=False, scalars=True)
+    emit_report(report, args)
+    pairs = report.scalars.pairs if report.scalars is not None else []
+    return EXIT_DIFF if any(p.diverges_at_step is not None for p in pairs) else EXIT_OK
 
 
 def cmd_compare(args: argparse.Namespace) -> int:
-    raise TbdiffError("compare is not available yet")
+    """Graphs + scalars + hparams in one report; exit code as for `graphs`."""
+    report = _report_from_args(args, graphs=True, scalars=True)
+    emit_report(report, args)
+    return report.exit_code()
+
+
+def _compare_after_training(dir_a: Path, dir_b: Path, args: argparse.Namespace) -> int | None:
+    """Compare the two freshly written runs (tensorflow = A, keras = B); None = not yet."""
+    return None
 
 
 def cmd_train_and_compare(args: argparse.Namespace) -> int:
-    raise TbdiffError("train-and-compare is not available yet")
+    """Train the seed case's raw-TF and Keras MLPs on MNIST, then compare their logs.
+
+    TensorFlow is imported only here, lazily, via tbdiff.experiment (never by analysis code).
+    """
+    import json
+    import os
+
+    from rich.console import Console
+
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+    from tbdiff.experiment import train as experiment
+
+    err = Console(stderr=True, no_color=args.no_color, width=args.width)
+    outcome = experiment.train_from_args(args, err)
+    out = err if args.json else Console(no_color=args.no_color, width=args.width)
+    experiment.print_outcome(outcome, out)
+    payload = outcome.to_dict()
+    dir_a, dir_b = outcome.dirs()
+    code = None
+    if dir_a is not None and dir_b is not None:
+        code = _compare_after_training(Path(dir_a), Path(dir_b), args)
+    if args.json:
+        print(json.dumps(payload, indent=1))
+    return EXIT_OK if code is None else code

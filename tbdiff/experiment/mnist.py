@@ -172,9 +172,7 @@ def find_idx_file(folder: Path, stem: str) -> Path | None:
     return None
 
 
-def load_idx_file(
-    path: Path, stem: str, checksums: Mapping[str, str] | None = None
-) -> np.ndarray:
+def load_idx_file(path: Path, stem: str, checksums: Mapping[str, str] | None = None) -> np.ndarray:
     """Read, checksum (when ``stem`` is in ``checksums``) and validate one IDX file."""
     raw = _read_bytes(path)
     magic = _IMAGE_MAGIC if "images" in stem else _LABEL_MAGIC

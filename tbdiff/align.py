@@ -1,0 +1,854 @@
+"""Match the nodes and the layers of two graphs built by :mod:`tbdiff.graph`.
+
+Why not names: two programs that build "the same" model name things differently (raw TF
+``VisibleLayer/weights`` vs Keras ``VisibleLayer/kernel``, ``Dropout1`` vs ``dropout/cond``,
+``Optimizer/Trainer`` vs ``training/TFOptimizer``).  Names are one signal among several, combined
+in the spirit of GumTree / HLO-diff:
+
+1. anchors: exact names with the same op, then unique normalised names (``_N`` suffixes and
+   framework prefixes such as ``training/`` stripped, ``weights`` ~ ``kernel``), the variables of
+   layers paired by :func:`align_layers`, the random ops of paired dropout layers, and
+   placeholders that are unique by (op, dtype, shape);
+2. propagation from every match to unmatched neighbours along corresponding edges: same
+   input/output port, same op; ties broken by leaf name, by the scope the partner's scope maps
+   to (majority vote of matched nodes) and by a structural hash;
+3. scope pass: unmatched nodes of corresponding scopes with the same op and leaf name, or the only
+   node of that op in the scope;
+4. structural hashes (own Weisfeiler-Lehman refinement over in/out edges labelled with ports,
+   since networkx's WL hash refuses multigraphs) unique on both sides;
+5. a relaxed pass: the single unmatched producer on the same input port of a matched pair is
+   the same role even when its op differs (``Add`` vs ``BiasAdd``) -> "changed".
+
+Steps 2-5 repeat until nothing new matches (a few rounds).  Matched pairs whose op, dtype,
+shape, constant value or attributes differ are "changed" with readable differences.
+
+Complexity: O(k (V + E) log D) time for the structural hashes (k = 3 rounds, D = max degree),
+O((V + E) log D) per propagation round (each matched node scans its edges once), O(V + E) for
+names, scopes and layer ordering, and O(La * Lb) for the layer sequence alignment (La, Lb =
+number of layers, a few hundred at most; a greedy merge is used above 4 million cells).
+Memory O(V + E).
+"""
+
+from __future__ import annotations
+
+import re
+from collections import defaultdict, deque
+from dataclasses import dataclass, field
+from typing import Any
+
+import networkx as nx
+import numpy as np
+
+# --------------------------------------------------------------------------------------------
+# result types
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass
+class LayerPair:
+    """One layer of A paired with one of B (or unpaired: a or b is None)."""
+
+    a: str | None
+    b: str | None
+    kind: str  # dense | conv | embedding | batch_norm | layer_norm | norm | dropout | variables
+    shape_a: list | None
+    shape_b: list | None
+    status: str  # matched | changed | only_a | only_b
+
+
+@dataclass
+class Layer:
+    """A layer found in one graph: its scope, kind, main weight shape and member nodes."""
+
+    name: str
+    kind: str
+    shape: list | None
+    variables: list[str] = field(default_factory=list)
+    anchors: list[str] = field(default_factory=list)  # dropout: its random op(s)
+    position: float = float("inf")
+
+
+@dataclass
+class Alignment:
+    pairs: dict[str, str]
+    status_a: dict[str, str]
+    status_b: dict[str, str]
+    changes: dict[str, list[str]]
+    layers: list[LayerPair]
+    stats: dict[str, Any] = field(default_factory=dict)  # how many matches each phase found
+
+    def counts(self) -> dict[str, int]:
+        c = {"matched": 0, "changed": 0, "only_a": 0, "only_b": 0}
+        for s in self.status_a.values():
+            c[s] += 1
+        for s in self.status_b.values():
+            if s == "only_b":
+                c[s] += 1
+        return c
+
+    @property
+    def reverse(self) -> dict[str, str]:
+        return {b: a for a, b in self.pairs.items()}
+
+
+# --------------------------------------------------------------------------------------------
+# names
+# --------------------------------------------------------------------------------------------
+
+_SUFFIX = re.compile(r"_\d+$")
+_FRAMEWORK = {
+    "training",
+    "loss",
+    "metrics",
+    "model",
+    "sequential",
+    "functional",
+    "tfoptimizer",
+    "optimizer",
+}
+_LEAF_SYNONYMS = {
+    "weights": "kernel",
+    "weight": "kernel",
+    "w": "kernel",
+    "filter": "kernel",
+    "filters": "kernel",
+    "biases": "bias",
+    "b": "bias",
+    "scale": "gamma",
+    "offset": "beta",
+    "embedding": "embeddings",
+}
+
+
+def normalise_component(c: str) -> str:
+    c = c.lower()
+    while True:
+        s = _SUFFIX.sub("", c)
+        if s == c or not s:
+            break
+        c = s
+    return _LEAF_SYNONYMS.get(c, c)
+
+
+def normalise_name(name: str) -> str:
+    """``training/Adam/dense_1/kernel/m_3`` -> ``adam/dense/kernel/m`` (framework prefixes dropped)."""
+    parts = [normalise_component(p) for p in name.split("/")]
+    while len(parts) > 1 and parts[0] in _FRAMEWORK:
+        parts = parts[1:]
+    return "/".join(parts)
+
+
+def _natural_key(s: str) -> list:
+    return [int(t) if t.isdigit() else t for t in re.split(r"(\d+)", s)]
+
+
+# --------------------------------------------------------------------------------------------
+# compact indexed view of a graph
+# --------------------------------------------------------------------------------------------
+
+_KIND_CODE = {"data": 0, "arg": 0, "control": 1, "ret": 2}
+
+
+class _View:
+    """Integer-indexed adjacency lists: networkx attribute lookups are too slow in hot loops."""
+
+    def __init__(self, g: nx.MultiDiGraph) -> None:
+        self.g = g
+        self.names: list[str] = list(g.nodes)
+        self.idx = {n: i for i, n in enumerate(self.names)}
+        nodes = g.nodes
+        self.op = [nodes[n].get("op", "") for n in self.names]
+        self.rleaf = [n.rsplit("/", 1)[-1] for n in self.names]
+        self.leaf = [normalise_component(x) for x in self.rleaf]
+        self.scope = [n.rsplit("/", 1)[0] if "/" in n else "" for n in self.names]
+        self.norm = [normalise_name(n) for n in self.names]
+        n = len(self.names)
+        self.ins: list[list[tuple[int, int, int, int]]] = [[] for _ in range(n)]
+        self.outs: list[list[tuple[int, int, int, int]]] = [[] for _ in range(n)]
+        idx = self.idx
+        for u, v, d in g.edges(data=True):
+            ui, vi = idx[u], idx[v]
+            k = _KIND_CODE.get(d.get("kind", "data"), 1 if d.get("control") else 0)
+            p, dp = d.get("port", 0), d.get("dst_port", 0)
+            self.ins[vi].append((ui, p, dp, k))
+            self.outs[ui].append((vi, p, dp, k))
+        self.wl = self._wl_hashes(3)
+
+    def _wl_hashes(self, rounds: int) -> list[int]:
+        """Own WL refinement: labels from op, refined by (neighbour label, ports, edge kind)."""
+        lab = [hash(o) for o in self.op]
+        for _ in range(rounds):
+            new = []
+            for i in range(len(lab)):
+                ins = sorted((lab[u], p, dp, k) for u, p, dp, k in self.ins[i])
+                outs = sorted((lab[v], p, dp, k) for v, p, dp, k in self.outs[i])
+                new.append(hash((lab[i], tuple(ins), tuple(outs))))
+            lab = new
+        return lab
+
+
+# --------------------------------------------------------------------------------------------
+# layers
+# --------------------------------------------------------------------------------------------
+
+VARIABLE_OPS = {"VariableV2", "Variable", "VarHandleOp", "VariableV1"}
+_READ_OPS = {"ReadVariableOp", "Identity", "Cast", "Enter", "ResourceGather", "Switch"}
+_BACK_EDGE_OPS = {"NextIteration", "RefNextIteration"}
+_NOT_USES = {
+    "Assign",
+    "AssignVariableOp",
+    "VarIsInitializedOp",
+    "IsVariableInitialized",
+    "AssignAdd",
+    "AssignSub",
+    "AssignAddVariableOp",
+    "AssignSubVariableOp",
+    "SaveV2",
+    "RestoreV2",
+    "Save",
+    "SaveSlices",
+    "NoOp",
+    "DestroyResourceOp",
+}
+_KIND_BY_CONSUMER = {
+    "Conv2D": "conv",
+    "Conv3D": "conv",
+    "Conv1D": "conv",
+    "DepthwiseConv2dNative": "conv",
+    "Conv2DBackpropInput": "conv",
+    "MatMul": "dense",
+    "BatchMatMul": "dense",
+    "BatchMatMulV2": "dense",
+    "BatchMatMulV3": "dense",
+    "Einsum": "dense",
+    "GatherV2": "embedding",
+    "ResourceGather": "embedding",
+    "Gather": "embedding",
+    "FusedBatchNorm": "batch_norm",
+    "FusedBatchNormV2": "batch_norm",
+    "FusedBatchNormV3": "batch_norm",
+}
+_KERAS_KINDS = {
+    "Dense": "dense",
+    "EinsumDense": "dense",
+    "Conv1D": "conv",
+    "Conv2D": "conv",
+    "Conv3D": "conv",
+    "DepthwiseConv2D": "conv",
+    "SeparableConv2D": "conv",
+    "Conv2DTranspose": "conv",
+    "Embedding": "embedding",
+    "BatchNormalization": "batch_norm",
+    "LayerNormalization": "layer_norm",
+    "Dropout": "dropout",
+    "SpatialDropout1D": "dropout",
+    "SpatialDropout2D": "dropout",
+    "AlphaDropout": "dropout",
+    "GaussianDropout": "dropout",
+}
+_RANDOM_OPS = {"RandomUniform", "StatelessRandomUniformV2", "StatelessRandomUniform"}
+_DROP_TESTS = {"GreaterEqual", "Greater", "Less", "LessEqual", "Floor"}
+
+
+def _forward_depth(v: _View) -> list[float]:
+    """Longest-path depth over data edges (Kahn's algorithm; loop back edges dropped).
+
+    Longest rather than shortest path because the backward pass reaches every weight in a few
+    hops from the labels, while the forward use of layer k always comes after layer k-1.  No
+    scope names are used, so renamed graphs order the same way.
+    """
+    n = len(v.names)
+    indeg = [0] * n
+    for i in range(n):
+        for w, _p, _dp, k in v.outs[i]:
+            if k == 1 or v.op[i] in _BACK_EDGE_OPS:
+                continue
+            indeg[w] += 1
+    depth = [0.0] * n
+    q = deque(i for i in range(n) if indeg[i] == 0)
+    done = 0
+    while q:
+        u = q.popleft()
+        done += 1
+        if v.op[u] in _BACK_EDGE_OPS:
+            continue
+        du = depth[u] + 1
+        for w, _p, _dp, k in v.outs[u]:
+            if k == 1:
+                continue
+            if depth[w] < du:
+                depth[w] = du
+            indeg[w] -= 1
+            if indeg[w] == 0:
+                q.append(w)
+    if done < n:  # a cycle we do not know: nodes on it keep the depth reached so far
+        pass
+    return depth
+
+
+def _variable_consumers(v: _View, i: int, depth: int = 3) -> list[int]:
+    """Compute nodes reading variable i through reads/identities (not initialisers/updates)."""
+    found: list[int] = []
+    frontier = [i]
+    seen = {i}
+    for _ in range(depth):
+        nxt = []
+        for u in frontier:
+            for w, _p, _dp, k in v.outs[u]:
+                if k == 1 or w in seen:
+                    continue
+                seen.add(w)
+                op = v.op[w]
+                if op in _NOT_USES or op.startswith(("Apply", "ResourceApply", "ResourceSparse")):
+                    continue
+                if v.op[w] in _READ_OPS and v.op[w] != "ResourceGather":
+                    nxt.append(w)
+                else:
+                    found.append(w)
+        frontier = nxt
+    return found
+
+
+def find_layers(g: nx.MultiDiGraph, view: _View | None = None) -> list[Layer]:
+    """Layers = groups of trainable variables by scope, plus dropout layers, in forward order."""
+    v = view or _View(g)
+    if g.graph.get("source") == "keras_model":
+        return _keras_layers(g)
+    dist = _forward_depth(v)
+    slots: set[int] = set()
+    for i, op in enumerate(v.op):
+        if "Apply" in op and (op.startswith(("Apply", "ResourceApply", "SparseApply"))):
+            for u, _p, dp, k in v.ins[i]:
+                if k == 0 and dp > 0:
+                    slots.add(u)
+    groups: dict[str, list[int]] = defaultdict(list)
+    for i, op in enumerate(v.op):
+        if op not in VARIABLE_OPS or i in slots:
+            continue
+        name = v.names[i]
+        shape = g.nodes[name].get("shape")
+        if not shape:
+            continue
+        groups[v.scope[i]].append(i)
+    layers: list[Layer] = []
+    for scope, members in groups.items():
+        kinds = set()
+        pos = float("inf")
+        for m in members:
+            for c in _variable_consumers(v, m):
+                kinds.add(_KIND_BY_CONSUMER.get(v.op[c], ""))
+                pos = min(pos, dist[c])
+        leaves = {v.leaf[m] for m in members}
+        main = max(
+            members, key=lambda m: (len(g.nodes[v.names[m]]["shape"]), v.leaf[m] == "kernel")
+        )
+        rank = len(g.nodes[v.names[main]]["shape"])
+        if "batch_norm" in kinds or "moving_mean" in leaves or "moving_variance" in leaves:
+            kind = "batch_norm"
+        elif "conv" in kinds or (rank >= 4 and not kinds - {""}):
+            kind = "conv"
+        elif "embedding" in kinds or "embeddings" in leaves:
+            kind = "embedding"
+        elif "dense" in kinds or rank in (2, 3):
+            kind = "dense"
+        elif leaves <= {"gamma", "beta"}:
+            kind = "layer_norm" if "layernorm" in scope.lower().replace("_", "") else "norm"
+        else:
+            kind = "variables"
+        layers.append(
+            Layer(
+                name=scope or v.names[main],
+                kind=kind,
+                shape=list(g.nodes[v.names[main]]["shape"]),
+                variables=[v.names[m] for m in members],
+                position=pos,
+            )
+        )
+    layers.extend(_dropout_layers(v, dist))
+    layers.sort(key=lambda L: (L.position, _natural_key(L.name)))
+    return layers
+
+
+def _dropout_layers(v: _View, dist: list[float]) -> list[Layer]:
+    found: dict[str, Layer] = {}
+    for i, op in enumerate(v.op):
+        if op not in _RANDOM_OPS:
+            continue
+        # the random values must be compared against a threshold within two hops
+        hits = False
+        frontier = [i]
+        for _ in range(3):
+            nxt = []
+            for u in frontier:
+                for w, _p, _dp, k in v.outs[u]:
+                    if k == 1:
+                        continue
+                    if v.op[w] in _DROP_TESTS:
+                        hits = True
+                    nxt.append(w)
+            frontier = nxt
+        if not hits:
+            continue
+        name = _dropout_layer_name(v, i)
+        L = found.setdefault(name, Layer(name=name, kind="dropout", shape=None))
+        L.anchors.append(v.names[i])
+        L.position = min(L.position, dist[i])
+    return list(found.values())
+
+
+def _dropout_layer_name(v: _View, i: int) -> str:
+    """Inlined (Keras If branch): the scope of the outermost caller, e.g. ``dropout`` for
+    ``dropout/cond``; else the scope up to the first component naming dropout; else the scope
+    of the random op's parent."""
+    nodes = v.g.nodes
+    site = nodes[v.names[i]].get("call_site")
+    if site is not None:
+        while nodes[site].get("call_site") is not None:
+            site = nodes[site]["call_site"]
+        return site.rsplit("/", 1)[0] if "/" in site else site
+    parts = v.names[i].split("/")
+    cut = next((j for j, p in enumerate(parts[:-1]) if "dropout" in p.lower()), None)
+    if cut is None:
+        cut = max(0, len(parts) - 3)
+    return "/".join(parts[: cut + 1])
+
+
+def _keras_layers(g: nx.MultiDiGraph) -> list[Layer]:
+    """Layers of a keras_model layer graph, in topological order."""
+    try:
+        order = list(nx.topological_sort(g))
+    except nx.NetworkXUnfeasible:
+        order = list(g.nodes)
+    out = []
+    for pos, n in enumerate(order):
+        d = g.nodes[n]
+        kind = _KERAS_KINDS.get(d.get("op", ""))
+        if kind is None:
+            continue
+        cfg = d.get("attrs", {})
+        shape: list | None = None
+        if kind == "dense":
+            shape = [None, cfg.get("units")]
+        elif kind == "conv":
+            ks = cfg.get("kernel_size") or []
+            shape = [*list(ks), None, cfg.get("filters")]
+        elif kind == "embedding":
+            shape = [cfg.get("input_dim"), cfg.get("output_dim")]
+        out.append(Layer(name=n, kind=kind, shape=shape, anchors=[n], position=pos))
+    return out
+
+
+def _shapes_equal(a: list | None, b: list | None) -> bool:
+    if a is None or b is None:
+        return a is b
+    if len(a) != len(b):
+        return False
+    return all(x is None or y is None or x == y for x, y in zip(a, b, strict=True))
+
+
+def _layer_score(la: Layer, lb: Layer) -> float:
+    if la.kind != lb.kind:
+        return -1.0
+    s = 2.0 if _shapes_equal(la.shape, lb.shape) else 1.0
+    if normalise_name(la.name) == normalise_name(lb.name):
+        s += 1.0
+    return s
+
+
+def align_layers(la: list[Layer], lb: list[Layer]) -> list[tuple[Layer | None, Layer | None]]:
+    """Order-preserving pairing (sequence alignment maximising kind/shape/name agreement)."""
+    n, m = len(la), len(lb)
+    if n * m > 4_000_000:
+        return _greedy_layers(la, lb)
+    score = np.zeros((n + 1, m + 1))
+    sim = np.array([[_layer_score(a, b) for b in lb] for a in la]).reshape(n, m)
+    for i in range(1, n + 1):
+        row, prev = score[i], score[i - 1]
+        for j in range(1, m + 1):
+            best = max(prev[j], row[j - 1])
+            s = sim[i - 1, j - 1]
+            if s > 0:
+                best = max(best, prev[j - 1] + s)
+            row[j] = best
+    out: list[tuple[Layer | None, Layer | None]] = []
+    i, j = n, m
+    while i > 0 and j > 0:
+        s = sim[i - 1, j - 1]
+        if s > 0 and score[i, j] == score[i - 1, j - 1] + s:
+            out.append((la[i - 1], lb[j - 1]))
+            i, j = i - 1, j - 1
+        elif score[i, j] == score[i - 1, j]:
+            out.append((la[i - 1], None))
+            i -= 1
+        else:
+            out.append((None, lb[j - 1]))
+            j -= 1
+    out.extend((la[k], None) for k in range(i - 1, -1, -1))
+    out.extend((None, lb[k]) for k in range(j - 1, -1, -1))
+    out.reverse()
+    return out
+
+
+def _greedy_layers(la: list[Layer], lb: list[Layer]) -> list[tuple[Layer | None, Layer | None]]:
+    out: list[tuple[Layer | None, Layer | None]] = []
+    i = j = 0
+    while i < len(la) and j < len(lb):
+        if _layer_score(la[i], lb[j]) > 0:
+            out.append((la[i], lb[j]))
+            i, j = i + 1, j + 1
+        elif j + 1 < len(lb) and _layer_score(la[i], lb[j + 1]) > 0:
+            out.append((None, lb[j]))
+            j += 1
+        else:
+            out.append((la[i], None))
+            i += 1
+    out.extend((x, None) for x in la[i:])
+    out.extend((None, y) for y in lb[j:])
+    return out
+
+
+# --------------------------------------------------------------------------------------------
+# node matching
+# --------------------------------------------------------------------------------------------
+
+
+class _Matcher:
+    def __init__(self, va: _View, vb: _View) -> None:
+        self.va, self.vb = va, vb
+        self.ma = [-1] * len(va.names)
+        self.mb = [-1] * len(vb.names)
+        self.queue: deque[tuple[int, int]] = deque()
+        self.scope_votes: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
+        self.stats: dict[str, int] = defaultdict(int)
+        self.phase = ""
+
+    def match(self, a: int, b: int) -> bool:
+        if self.ma[a] != -1 or self.mb[b] != -1:
+            return False
+        self.ma[a], self.mb[b] = b, a
+        self.queue.append((a, b))
+        self.scope_votes[self.va.scope[a]][self.vb.scope[b]] += 1
+        self.stats[self.phase] += 1
+        return True
+
+    def mapped_scope(self, sa: str) -> str | None:
+        votes = self.scope_votes.get(sa)
+        if not votes:
+            return None
+        return max(votes.items(), key=lambda kv: kv[1])[0]
+
+    # -- candidate disambiguation -----------------------------------------------------------
+    def pair_candidates(self, la: list[int], lb: list[int]) -> None:
+        la = [a for a in dict.fromkeys(la) if self.ma[a] == -1]
+        lb = [b for b in dict.fromkeys(lb) if self.mb[b] == -1]
+        if not la or not lb:
+            return
+        if len(la) == 1 and len(lb) == 1:
+            self.match(la[0], lb[0])
+            return
+        va, vb = self.va, self.vb
+        for key_a, key_b in (
+            (lambda a: va.rleaf[a], lambda b: vb.rleaf[b]),
+            (lambda a: va.leaf[a], lambda b: vb.leaf[b]),
+            (
+                lambda a: (va.rleaf[a], self.mapped_scope(va.scope[a])),
+                lambda b: (vb.rleaf[b], vb.scope[b]),
+            ),
+            (
+                lambda a: (va.leaf[a], self.mapped_scope(va.scope[a])),
+                lambda b: (vb.leaf[b], vb.scope[b]),
+            ),
+            (lambda a: self.mapped_scope(va.scope[a]), lambda b: vb.scope[b]),
+            (lambda a: va.wl[a], lambda b: vb.wl[b]),
+            (lambda a: (va.wl[a], va.leaf[a]), lambda b: (vb.wl[b], vb.leaf[b])),
+        ):
+            ga: dict[Any, list[int]] = defaultdict(list)
+            gb: dict[Any, list[int]] = defaultdict(list)
+            for a in la:
+                ga[key_a(a)].append(a)
+            for b in lb:
+                gb[key_b(b)].append(b)
+            for k, xs in ga.items():
+                ys = gb.get(k)
+                if ys and len(xs) == 1 and len(ys) == 1:
+                    self.match(xs[0], ys[0])
+            la = [a for a in la if self.ma[a] == -1]
+            lb = [b for b in lb if self.mb[b] == -1]
+            if not la or not lb:
+                return
+
+    # -- propagation ------------------------------------------------------------------------
+    def propagate(self) -> None:
+        va, vb = self.va, self.vb
+        while self.queue:
+            a, b = self.queue.popleft()
+            for side in ("in", "out"):
+                ea = va.ins[a] if side == "in" else va.outs[a]
+                eb = vb.ins[b] if side == "in" else vb.outs[b]
+                if not ea or not eb:
+                    continue
+                ga: dict[tuple, list[int]] = defaultdict(list)
+                for n, p, dp, k in ea:
+                    if self.ma[n] == -1:
+                        ga[(p, dp, k, va.op[n])].append(n)
+                if not ga:
+                    continue
+                gb: dict[tuple, list[int]] = defaultdict(list)
+                for n, p, dp, k in eb:
+                    if self.mb[n] == -1:
+                        gb[(p, dp, k, vb.op[n])].append(n)
+                for key, xs in ga.items():
+                    ys = gb.get(key)
+                    if ys:
+                        self.pair_candidates(xs, ys)
+
+    def relaxed(self) -> int:
+        """Single unmatched data producer on the same input port of a matched pair -> pair."""
+        va, vb = self.va, self.vb
+        n = 0
+        for a, b in enumerate(self.ma):
+            if b == -1:
+                continue
+            pa: dict[int, list[int]] = defaultdict(list)
+            for u, _p, dp, k in va.ins[a]:
+                if k == 0:
+                    pa[dp].append(u)
+            pb: dict[int, list[int]] = defaultdict(list)
+            for u, _p, dp, k in vb.ins[b]:
+                if k == 0:
+                    pb[dp].append(u)
+            for dp, xs in pa.items():
+                ys = pb.get(dp)
+                if ys and len(xs) == 1 and len(ys) == 1:
+                    x, y = xs[0], ys[0]
+                    if self.ma[x] == -1 and self.mb[y] == -1:
+                        n += self.match(x, y)
+        return n
+
+    def scope_pass(self) -> int:
+        va, vb = self.va, self.vb
+        by_scope_b: dict[tuple[str, str], list[int]] = defaultdict(list)
+        for b, m in enumerate(self.mb):
+            if m == -1:
+                by_scope_b[(vb.scope[b], vb.op[b])].append(b)
+        by_scope_a: dict[tuple[str, str], list[int]] = defaultdict(list)
+        for a, m in enumerate(self.ma):
+            if m == -1:
+                sb = self.mapped_scope(va.scope[a])
+                if sb is not None:
+                    by_scope_a[(sb, va.op[a])].append(a)
+        before = sum(self.stats.values())
+        for key, xs in by_scope_a.items():
+            ys = by_scope_b.get(key)
+            if ys:
+                self.pair_candidates(xs, ys)
+        return sum(self.stats.values()) - before
+
+    def unique_pass(self, key_a, key_b) -> int:
+        ga: dict[Any, list[int]] = defaultdict(list)
+        gb: dict[Any, list[int]] = defaultdict(list)
+        for a, m in enumerate(self.ma):
+            if m == -1:
+                k = key_a(a)
+                if k is not None:
+                    ga[k].append(a)
+        for b, m in enumerate(self.mb):
+            if m == -1:
+                k = key_b(b)
+                if k is not None:
+                    gb[k].append(b)
+        n = 0
+        for k, xs in ga.items():
+            ys = gb.get(k)
+            if ys and len(xs) == 1 and len(ys) == 1:
+                n += self.match(xs[0], ys[0])
+        return n
+
+
+# --------------------------------------------------------------------------------------------
+# differences of a matched pair
+# --------------------------------------------------------------------------------------------
+
+#: Attributes that differ between any two graphs without meaning anything.
+IGNORED_ATTRS = {
+    "shared_name",
+    "container",
+    "seed",
+    "seed2",
+    "debug_name",
+    "allowed_devices",
+    "then_branch",
+    "else_branch",
+    "body",
+    "cond",
+    "f",
+    "branches",
+    "config",
+    "config_proto",
+    "executor_type",
+}
+
+
+def _fmt(x: Any) -> str:
+    if isinstance(x, np.ndarray):
+        if x.size <= 6:
+            return np.array2string(x, separator=", ")
+        return f"array{list(x.shape)}"
+    if isinstance(x, float):
+        return f"{x:g}"
+    s = repr(x)
+    return s if len(s) <= 60 else s[:57] + "..."
+
+
+def _values_equal(x: Any, y: Any) -> bool:
+    if x is None or y is None:
+        return x is y
+    xa, ya = np.asarray(x), np.asarray(y)
+    if xa.shape != ya.shape:
+        return False
+    if xa.dtype.kind in "fc" or ya.dtype.kind in "fc":
+        try:
+            return bool(np.allclose(xa, ya, rtol=1e-6, atol=0, equal_nan=True))
+        except TypeError:
+            return False
+    return bool(np.array_equal(xa, ya))
+
+
+def node_differences(da: dict, db: dict) -> list[str]:
+    """Readable differences of two matched nodes (op, dtype, shape, value, attributes)."""
+    out = []
+    if da.get("op") != db.get("op"):
+        out.append(f"op: {da.get('op')} -> {db.get('op')}")
+    if da.get("dtype") != db.get("dtype"):
+        a, b = da.get("dtype"), db.get("dtype")
+        if not (a and b and a.removesuffix("_ref") == b.removesuffix("_ref")):
+            out.append(f"dtype: {a} -> {b}")
+    if not _shapes_equal(da.get("shape"), db.get("shape")) or (
+        (da.get("shape") is None) != (db.get("shape") is None)
+    ):
+        out.append(f"shape: {da.get('shape')} -> {db.get('shape')}")
+    if not _values_equal(da.get("value"), db.get("value")):
+        out.append(f"value: {_fmt(da.get('value'))} -> {_fmt(db.get('value'))}")
+    if da.get("op") == db.get("op"):
+        aa, ab = da.get("attrs") or {}, db.get("attrs") or {}
+        for k in sorted(set(aa) | set(ab)):
+            if k.startswith("_") or k in IGNORED_ATTRS:
+                continue
+            x, y = aa.get(k), ab.get(k)
+            if isinstance(x, np.ndarray | float) or isinstance(y, np.ndarray | float):
+                same = _values_equal(x, y)
+            else:
+                same = x == y
+            if not same:
+                out.append(f"attr {k}: {_fmt(x)} -> {_fmt(y)}")
+    return out
+
+
+# --------------------------------------------------------------------------------------------
+# entry point
+# --------------------------------------------------------------------------------------------
+
+
+def _anchor_layers(m: _Matcher, pairs: list[tuple[Layer | None, Layer | None]]) -> None:
+    va, vb = m.va, m.vb
+    for la, lb in pairs:
+        if la is None or lb is None:
+            continue
+        if la.kind == "dropout" or (not la.variables and la.anchors):
+            xs = [va.idx[n] for n in la.anchors if n in va.idx]
+            ys = [vb.idx[n] for n in lb.anchors if n in vb.idx]
+            m.pair_candidates(xs, ys)
+            continue
+        xs = [va.idx[n] for n in la.variables]
+        ys = [vb.idx[n] for n in lb.variables]
+        m.pair_candidates(xs, ys)
+        # leftovers by rank then shape order (e.g. "w" vs "kernel_var")
+        xs = sorted((x for x in xs if m.ma[x] == -1), key=lambda i: _natural_key(va.names[i]))
+        ys = sorted((y for y in ys if m.mb[y] == -1), key=lambda i: _natural_key(vb.names[i]))
+        if len(xs) == len(ys):
+            ranks_a = [len(va.g.nodes[va.names[x]]["shape"] or []) for x in xs]
+            ranks_b = [len(vb.g.nodes[vb.names[y]]["shape"] or []) for y in ys]
+            if sorted(ranks_a) == sorted(ranks_b) and len(set(ranks_a)) == len(ranks_a):
+                for x in xs:
+                    r = len(va.g.nodes[va.names[x]]["shape"] or [])
+                    m.match(x, ys[ranks_b.index(r)])
+
+
+def align(ga: nx.MultiDiGraph, gb: nx.MultiDiGraph) -> Alignment:
+    """Match nodes and layers of graph A to graph B (see the module docstring)."""
+    va, vb = _View(ga), _View(gb)
+    m = _Matcher(va, vb)
+
+    m.phase = "exact_name"
+    for a, name in enumerate(va.names):
+        b = vb.idx.get(name)
+        if b is not None and va.op[a] == vb.op[b]:
+            m.match(a, b)
+    m.phase = "normalised_name"
+    m.unique_pass(lambda a: (va.norm[a], va.op[a]), lambda b: (vb.norm[b], vb.op[b]))
+
+    layers_a, layers_b = find_layers(ga, va), find_layers(gb, vb)
+    layer_pairs = align_layers(layers_a, layers_b)
+    m.phase = "layers"
+    _anchor_layers(m, layer_pairs)
+
+    m.phase = "placeholders"
+
+    def ph_key(v: _View, i: int) -> Any:
+        if v.op[i] not in ("Placeholder", "PlaceholderWithDefault", "PlaceholderV2"):
+            return None
+        d = v.g.nodes[v.names[i]]
+        return (v.op[i], d.get("dtype"), str(d.get("shape")))
+
+    m.unique_pass(lambda a: ph_key(va, a), lambda b: ph_key(vb, b))
+
+    rounds = 0
+    for rounds in range(1, 7):  # noqa: B007 (reported in stats)
+        m.phase = "propagation"
+        m.propagate()
+        m.phase = "scope"
+        n = m.scope_pass()
+        m.propagate()
+        m.phase = "wl_hash"
+        n += m.unique_pass(lambda a: (va.wl[a], va.op[a]), lambda b: (vb.wl[b], vb.op[b]))
+        m.propagate()
+        m.phase = "relaxed"
+        n += m.relaxed()
+        m.phase = "propagation"
+        m.propagate()
+        if n == 0:
+            break
+    m.phase = "name_op_changed"
+    m.unique_pass(lambda a: va.norm[a], lambda b: vb.norm[b])
+    m.stats["rounds"] = rounds
+
+    pairs: dict[str, str] = {}
+    status_a: dict[str, str] = {}
+    status_b: dict[str, str] = {}
+    changes: dict[str, list[str]] = {}
+    for a, b in enumerate(m.ma):
+        na = va.names[a]
+        if b == -1:
+            status_a[na] = "only_a"
+            continue
+        nb = vb.names[b]
+        pairs[na] = nb
+        diff = node_differences(ga.nodes[na], gb.nodes[nb])
+        st = "changed" if diff else "matched"
+        status_a[na] = status_b[nb] = st
+        if diff:
+            changes[na] = diff
+    for b, a in enumerate(m.mb):
+        if a == -1:
+            status_b[vb.names[b]] = "only_b"
+
+    out_layers = []
+    for la, lb in layer_pairs:
+        if la is not None and lb is not None:
+            st = "matched" if _shapes_equal(la.shape, lb.shape) else "changed"
+            out_layers.append(LayerPair(la.name, lb.name, la.kind, la.shape, lb.shape, st))
+        elif la is not None:
+            out_layers.append(LayerPair(la.name, None, la.kind, la.shape, None, "only_a"))
+        elif lb is not None:
+            out_layers.append(LayerPair(None, lb.name, lb.kind, None, lb.shape, "only_b"))
+    return Alignment(pairs, status_a, status_b, changes, out_layers, dict(m.stats))

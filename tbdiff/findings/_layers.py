@@ -1,0 +1,368 @@
+"""Shared graph queries for the training-concept detectors (optimizer, layers, init, loss, regularisation).
+
+Why one module: all of them need the same few facts about a graph — which variables are trained,
+how they group into layers, which forward ops are differentiated (so a metric or summary that
+merely *looks* like a loss is ignored), and the value of small constant expressions such as
+`random_uniform/max - random_uniform/min`. Names are never trusted for meaning: layers are found
+along the data path (variable -> read -> MatMul/Conv -> BiasAdd/Add -> activation), so renamed
+scopes give the same facts.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+import weakref
+from dataclasses import dataclass, field
+from typing import Any
+
+import networkx as nx
+import numpy as np
+
+VARIABLE_OPS = frozenset({"VariableV2", "Variable", "VarHandleOp"})
+# Ops that forward a tensor unchanged for our purposes (reading a variable included).
+PASS_OPS = frozenset({"Identity", "ReadVariableOp", "Cast", "Enter", "Snapshot", "StopGradient"})
+LINEAR_OPS = {
+    "MatMul": "dense",
+    "BatchMatMulV2": "dense",
+    "Conv2D": "conv2d",
+    "Conv1D": "conv1d",
+    "Conv3D": "conv3d",
+    "DepthwiseConv2dNative": "depthwise_conv2d",
+    "Conv2DBackpropInput": "conv2d_transpose",
+}
+BIAS_OPS = frozenset({"BiasAdd", "Add", "AddV2"})
+ACTIVATION_OPS = {
+    "Relu": "relu",
+    "Relu6": "relu6",
+    "Elu": "elu",
+    "Selu": "selu",
+    "LeakyRelu": "leaky_relu",
+    "Tanh": "tanh",
+    "Sigmoid": "sigmoid",
+    "Softmax": "softmax",
+    "LogSoftmax": "log_softmax",
+    "Softplus": "softplus",
+    "Softsign": "softsign",
+    "Gelu": "gelu",
+}
+_INPUT_KINDS = ("data", "arg")  # "ret" edges feed a caller's outputs, not an input
+_GRAD_RE = re.compile(r"(?:^|/)gradients(?:_\d+)?/(.+?)_grad(?:/|$)")
+_GRAD_SCOPE_RE = re.compile(r"(?:^|/)gradients(?:_\d+)?(?:/|$)")
+
+
+def op(g: nx.MultiDiGraph, n: str) -> str:
+    return g.nodes[n].get("op", "")
+
+
+def data_inputs(g: nx.MultiDiGraph, n: str) -> list[str]:
+    """Producers of `n`'s data inputs, ordered by input index (control edges ignored)."""
+    ins = [
+        (d.get("dst_port", 0), u)
+        for u, _, d in g.in_edges(n, data=True)
+        if not d.get("control") and d.get("kind", "data") in _INPUT_KINDS
+    ]
+    return [u for _, u in sorted(ins, key=lambda t: t[0])]
+
+
+def input_at(g: nx.MultiDiGraph, n: str, index: int) -> str | None:
+    for u, _, d in g.in_edges(n, data=True):
+        if (
+            not d.get("control")
+            and d.get("kind", "data") in _INPUT_KINDS
+            and d.get("dst_port", 0) == index
+        ):
+            return u
+    return None
+
+
+def data_consumers(g: nx.MultiDiGraph, n: str) -> list[str]:
+    return sorted({v for _, v, d in g.out_edges(n, data=True) if not d.get("control")})
+
+
+def is_gradient_node(name: str) -> bool:
+    """True for nodes TF's autodiff created (`gradients/`, `training/Adam/gradients_1/` ...)."""
+    return bool(_GRAD_SCOPE_RE.search(name))
+
+
+def through(g: nx.MultiDiGraph, n: str, limit: int = 16) -> str:
+    """Follow pass-through ops (Identity, ReadVariableOp, Cast ...) back to the real producer."""
+    for _ in range(limit):
+        if op(g, n) not in PASS_OPS:
+            return n
+        ins = data_inputs(g, n)
+        if not ins:
+            return n
+        n = ins[0]
+    return n
+
+
+def forward_consumers(g: nx.MultiDiGraph, n: str, limit: int = 6) -> list[str]:
+    """Consumers of `n` behind pass-through ops, skipping autodiff nodes."""
+    out: list[str] = []
+    seen = {n}
+    frontier = [n]
+    for _ in range(limit):
+        nxt = []
+        for m in frontier:
+            for c in data_consumers(g, m):
+                if c in seen or is_gradient_node(c):
+                    continue
+                seen.add(c)
+                (nxt if op(g, c) in PASS_OPS else out).append(c)
+        frontier = nxt
+        if not frontier:
+            break
+    return out
+
+
+_CACHE: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
+def _cached(g: nx.MultiDiGraph, key: str, make):
+    """Per-graph memo (graphs are not mutated after loading; detectors share these queries)."""
+    slot = _CACHE.setdefault(g, {})
+    if key not in slot:
+        slot[key] = make()
+    return slot[key]
+
+
+def differentiated(g: nx.MultiDiGraph) -> frozenset[str]:
+    """Forward node names that have a gradient node (`.../gradients/<name>_grad/...`).
+
+    A loss or penalty that is really trained on is differentiated; a metric or a summary of the
+    same ops is not. Empty for inference-only graphs (callers then accept every candidate).
+    """
+
+    def make() -> frozenset[str]:
+        return frozenset(m.group(1) for n in g.nodes if (m := _GRAD_RE.search(n)))
+
+    return _cached(g, "differentiated", make)
+
+
+def is_trained_on(g: nx.MultiDiGraph, n: str) -> bool:
+    diff = differentiated(g)
+    return not diff or n in diff
+
+
+# ---------------------------------------------------------------- constants
+
+
+def initial_value_node(g: nx.MultiDiGraph, var: str) -> str | None:
+    """The tensor a variable is initialised from (input 1 of its initializer Assign)."""
+    best = None
+    for _, c, d in g.out_edges(var, data=True):
+        if d.get("control") or d.get("dst_port", 0) != 0:
+            continue
+        if op(g, c) in ("Assign", "AssignVariableOp"):
+            val = input_at(g, c, 1)
+            if val is None:
+                continue
+            if c == f"{var}/Assign" or "Initializer" in val or "initial_value" in val:
+                return val
+            best = best or val
+    return best
+
+
+def const_value(g: nx.MultiDiGraph, n: str, depth: int = 12) -> Any:
+    """Value of a small constant expression ending at `n`, or None when it is not constant.
+
+    Follows Identity/Cast/ReadVariableOp (a variable's value = its initial value, which is what
+    hyper-parameter variables of Keras optimizers hold) and folds simple arithmetic, because
+    TF writes e.g. a uniform range as `max - min` and an l2 penalty as `2.0 * l2`.
+    """
+    if depth <= 0 or n not in g:
+        return None
+    o = op(g, n)
+    d = g.nodes[n]
+    if o == "Const":
+        v = d.get("value")
+        return None if v is None else v
+    if o in PASS_OPS:
+        ins = data_inputs(g, n)
+        return const_value(g, ins[0], depth - 1) if ins else None
+    if o in VARIABLE_OPS:
+        init = initial_value_node(g, n)
+        return const_value(g, init, depth - 1) if init else None
+    if o == "PlaceholderWithDefault":
+        ins = data_inputs(g, n)
+        return const_value(g, ins[0], depth - 1) if ins else None
+    if o == "Fill":
+        ins = data_inputs(g, n)
+        return const_value(g, ins[1], depth - 1) if len(ins) == 2 else None
+    fold = _FOLD.get(o)
+    if fold is None:
+        return None
+    vals = [const_value(g, i, depth - 1) for i in data_inputs(g, n)]
+    if not vals or any(v is None for v in vals):
+        return None
+    try:
+        with np.errstate(all="ignore"):
+            out = fold(*[np.asarray(v, dtype=np.float64) for v in vals])
+    except (TypeError, ValueError, ZeroDivisionError):
+        return None
+    out = np.asarray(out)
+    return float(out) if out.ndim == 0 else out
+
+
+_FOLD = {
+    "Add": np.add,
+    "AddV2": np.add,
+    "Sub": np.subtract,
+    "Mul": np.multiply,
+    "RealDiv": np.divide,
+    "Div": np.divide,
+    "Sqrt": np.sqrt,
+    "Rsqrt": lambda x: 1.0 / np.sqrt(x),
+    "Neg": np.negative,
+    "Maximum": np.maximum,
+    "Minimum": np.minimum,
+    "Square": np.square,
+    "Pow": np.power,
+}
+
+
+def scalar(v: Any) -> float | None:
+    """A constant as one float when it is a scalar or all its elements are equal."""
+    if v is None:
+        return None
+    try:
+        arr = np.asarray(v, dtype=np.float64)
+    except (TypeError, ValueError):
+        return None
+    if arr.size == 0:
+        return None
+    flat = arr.ravel()
+    if np.all(flat == flat[0]):
+        return float(flat[0])
+    return None
+
+
+def rnd(x: float | None, digits: int = 6) -> float | None:
+    """Round to significant digits so float32 constants compare and print cleanly."""
+    if x is None or not math.isfinite(x) or x == 0:
+        return x
+    return float(f"{x:.{digits}g}")
+
+
+# ---------------------------------------------------------------- variables and layers
+
+
+@dataclass
+class Layer:
+    """One trainable layer found along the data path."""
+
+    index: int
+    kind: str  # dense / conv2d ...
+    op: str  # the MatMul/Conv node
+    kernel: str  # variable node
+    kernel_shape: list[int | None] | None
+    bias: str | None = None
+    bias_shape: list[int | None] | None = None
+    bias_op: str | None = None  # BiasAdd/Add node (the pre-activation output)
+    activation: str = "linear"
+    activation_op: str | None = None
+    scope: str = ""
+    nodes: list[str] = field(default_factory=list)
+
+    @property
+    def units(self) -> int | None:
+        if self.kernel_shape:
+            return self.kernel_shape[-1]
+        return None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "index": self.index,
+            "kind": self.kind,
+            "scope": self.scope,
+            "kernel": self.kernel,
+            "kernel_shape": self.kernel_shape,
+            "bias": self.bias,
+            "bias_shape": self.bias_shape,
+            "units": self.units,
+            "activation": self.activation,
+            "op": self.op,
+            "bias_op": self.bias_op,
+            "activation_op": self.activation_op,
+        }
+
+
+def variables(g: nx.MultiDiGraph) -> list[str]:
+    return [n for n, d in g.nodes(data=True) if d.get("op") in VARIABLE_OPS]
+
+
+def var_source(g: nx.MultiDiGraph, n: str) -> str | None:
+    """The variable a tensor is a plain read of, else None."""
+    src = through(g, n)
+    return src if op(g, src) in VARIABLE_OPS else None
+
+
+def _layer_order(g: nx.MultiDiGraph, ops: list[str]) -> list[str]:
+    """Order layer ops from input to output: fewer ancestors = closer to the input."""
+    data = nx.subgraph_view(
+        g, filter_edge=lambda u, v, k: not g.edges[u, v, k].get("control", False)
+    )
+    return sorted(ops, key=lambda n: (len(nx.ancestors(data, n)), n))
+
+
+def layers(g: nx.MultiDiGraph) -> list[Layer]:
+    """Trainable layers (kernel + optional bias) ordered along the input->output data path."""
+    return _cached(g, "layers", lambda: _find_layers(g))
+
+
+def _find_layers(g: nx.MultiDiGraph) -> list[Layer]:
+    found: dict[str, tuple[str, str]] = {}  # linear op -> (kernel var, kind)
+    for var in variables(g):
+        shape = g.nodes[var].get("shape")
+        if not shape or len(shape) < 2:
+            continue
+        for c in forward_consumers(g, var):
+            kind = LINEAR_OPS.get(op(g, c))
+            if kind and var_source(g, input_at(g, c, 1) or "") == var:
+                found.setdefault(c, (var, kind))
+    result: list[Layer] = []
+    for i, lop in enumerate(_layer_order(g, list(found))):
+        var, kind = found[lop]
+        layer = Layer(
+            index=i,
+            kind=kind,
+            op=lop,
+            kernel=var,
+            kernel_shape=g.nodes[var].get("shape"),
+            scope="/".join(g.nodes[lop].get("scope", ()) or ()),
+        )
+        out = lop
+        for c in forward_consumers(g, lop):
+            if op(g, c) not in BIAS_OPS:
+                continue
+            other = [x for x in data_inputs(g, c) if x != lop]
+            bvar = var_source(g, other[0]) if other else None
+            if bvar and len(g.nodes[bvar].get("shape") or []) == 1:
+                layer.bias, layer.bias_shape, layer.bias_op = (
+                    bvar,
+                    g.nodes[bvar].get("shape"),
+                    c,
+                )
+                out = c
+                break
+        acts = [c for c in forward_consumers(g, out) if op(g, c) in ACTIVATION_OPS]
+        if acts:
+            layer.activation_op = acts[0]
+            layer.activation = ACTIVATION_OPS[op(g, acts[0])]
+        layer.nodes = [x for x in (var, lop, layer.bias, layer.bias_op, layer.activation_op) if x]
+        result.append(layer)
+    return result
+
+
+def apply_targets(g: nx.MultiDiGraph) -> dict[str, list[str]]:
+    """Variable -> optimizer update ops writing it (Apply*/ResourceApply*/Assign{Add,Sub})."""
+    out: dict[str, list[str]] = {}
+    for n, d in g.nodes(data=True):
+        o = d.get("op", "")
+        if "Apply" in o or o in ("AssignSubVariableOp", "AssignSub"):
+            tgt = input_at(g, n, 0)
+            if tgt is not None:
+                tgt = through(g, tgt)
+                out.setdefault(tgt, []).append(n)
+    return out

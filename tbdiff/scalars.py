@@ -1,0 +1,788 @@
+"""Pair the scalar curves of two runs and say where and how much they differ.
+
+Two runs of "the same" model rarely name their curves the same way: raw TF1 writes
+`Accuracy/accuracy`, tf.keras 2 writes `epoch_accuracy` under `train/` and `validation/`
+sub-runs, old Keras writes `acc` and `val_acc`. Pairing therefore goes from strict to loose
+(forced, exact, normalised within a family, normalised across train/unspecified or
+validation/test) and every pair records how it was made, so a loose pair is never mistaken
+for an exact one. Comparison works on numpy arrays only (no Python loop over points), so
+millions of points per curve are fine.
+"""
+
+from __future__ import annotations
+
+import difflib
+import math
+import re
+from collections import defaultdict
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from tbdiff.errors import TbdiffError
+
+if TYPE_CHECKING:  # events is imported for types only: any object with these fields works
+    from tbdiff.events import RunData, ScalarSeries
+
+# k in "apart = |a - b| > K * (noise_a + noise_b) + eps"
+DEFAULT_K = 3.0
+# Step axes whose spans differ by at least this factor may count different units (epoch vs batch);
+# below it, a different span is more likely a longer run or another logging stride.
+_UNIT_RATIO = 10.0
+# Greedy similarity matching inside one ambiguous name group is quadratic; above this many
+# candidate pairs the group is matched by sorted order instead (keeps pairing O(T log T)).
+_MAX_GREEDY = 2500
+
+# ---------------------------------------------------------------------------------------------
+# Tag names
+# ---------------------------------------------------------------------------------------------
+
+_FAMILY_WORDS = {
+    "train": "train",
+    "training": "train",
+    "val": "validation",
+    "valid": "validation",
+    "validation": "validation",
+    "eval": "validation",
+    "evaluation": "validation",
+    "dev": "validation",
+    "test": "test",
+    "testing": "test",
+}
+_FAMILY_PREFIX = re.compile(
+    r"^(train|training|val|valid|validation|eval|evaluation|test|testing|dev)_(?=.)"
+)
+_FAMILY_SUFFIX = re.compile(r"(?<=.)_(train|training|val|valid|validation|test|testing)$")
+_GRAN_PREFIX = re.compile(r"^(epoch|batch)_(?=.)")
+_GRAN_SUFFIX = re.compile(r"(?<=.)_(epoch|step)$")
+_ALIASES = {"acc": "accuracy", "lr": "learning_rate", "err": "error"}
+
+_MAX_WORDS = {
+    "accuracy", "precision", "recall", "f1", "auc", "iou", "miou", "map", "bleu", "rouge",
+    "r2", "dice", "top1", "top5",
+}  # fmt: skip
+_MIN_WORDS = {
+    "loss", "error", "mse", "mae", "rmse", "mape", "msle", "perplexity", "ppl", "nll", "xent",
+    "crossentropy", "entropy", "wer", "cer", "cost", "hinge", "kld", "regret",
+}  # fmt: skip
+_FAMILY_RANK = {"test": 0, "validation": 1, "train": 2, "": 2}
+
+
+@dataclass(frozen=True)
+class TagName:
+    """What a scalar key means once naming conventions are peeled off.
+
+    `family` is "train", "validation", "test" or "" (not said); `coarse` merges the held-out
+    families (validation, test -> "heldout") and train with "" (-> "train"), because a bare
+    `accuracy` is almost always a training curve and `val_acc` vs `test/accuracy` is the same
+    kind of measurement under another name.
+    """
+
+    key: str
+    metric: str
+    family: str
+    context: tuple[str, ...]
+    gran: str | None  # "epoch" | "batch" | None
+
+    @property
+    def coarse(self) -> str:
+        return "heldout" if self.family in ("validation", "test") else "train"
+
+    @property
+    def goal(self) -> str | None:
+        return metric_goal(self.metric)
+
+
+def _strip_affixes(comp: str) -> tuple[str, str, str | None]:
+    """Remove epoch_/batch_ and family prefixes/suffixes; return (rest, family, granularity)."""
+    family, gran = "", None
+    changed = True
+    while changed:
+        changed = False
+        m = _GRAN_PREFIX.match(comp)
+        if m:
+            gran, comp, changed = m.group(1), comp[m.end() :], True
+        m = _FAMILY_PREFIX.match(comp)
+        if m:
+            family, comp, changed = _FAMILY_WORDS[m.group(1)], comp[m.end() :], True
+        m = _GRAN_SUFFIX.search(comp)
+        if m:
+            gran = "epoch" if m.group(1) == "epoch" else "batch"
+            comp, changed = comp[: m.start()], True
+        m = _FAMILY_SUFFIX.search(comp)
+        if m:
+            family, comp, changed = _FAMILY_WORDS[m.group(1)], comp[: m.start()], True
+    return comp, family, gran
+
+
+def _alias(comp: str) -> str:
+    return "_".join(_ALIASES.get(t, t) for t in comp.split("_"))
+
+
+def parse_tag(key: str) -> TagName:
+    """Normalise a scalar key (`run/tag`) into metric name, family, context and granularity.
+
+    Lowercase; split on "/"; strip `epoch_`/`batch_` (and Lightning's `_epoch`/`_step`);
+    `val_`/`test_`/`train_` prefixes and family path components (a sub-run named `validation`,
+    `train`, `eval`...) set the family; `acc` -> `accuracy`; the last remaining component is
+    the metric and earlier components that repeat it (`Accuracy/accuracy`) are dropped.
+    """
+    family, gran = "", None
+    cleaned: list[str] = []
+    for raw in key.lower().replace("\\", "/").split("/"):
+        comp = re.sub(r"\s+", "_", raw.strip())
+        if not comp or comp == ".":
+            continue
+        if comp in _FAMILY_WORDS:
+            family = _FAMILY_WORDS[comp]
+            continue
+        comp, fam, g = _strip_affixes(comp)
+        family = fam or family
+        gran = g or gran
+        if comp in _FAMILY_WORDS:
+            family = _FAMILY_WORDS[comp]
+            continue
+        if comp:
+            cleaned.append(_alias(comp))
+    if not cleaned:
+        cleaned = [key.lower()]
+    metric = cleaned[-1]
+    context = tuple(c for c in cleaned[:-1] if c != metric)
+    return TagName(key=key, metric=metric, family=family, context=context, gran=gran)
+
+
+def metric_goal(name: str) -> str | None:
+    """ "max" for accuracy-like names, "min" for loss/error-like names, None when unknown."""
+    tokens = set(re.split(r"[^a-z0-9]+", name.lower()))
+    tokens = {_ALIASES.get(t, t) for t in tokens}
+    if tokens & _MIN_WORDS or "loss" in name.lower():
+        return "min"
+    if tokens & _MAX_WORDS or "accuracy" in name.lower():
+        return "max"
+    return None
+
+
+def importance_key(key: str) -> tuple:
+    """Sort key: accuracy/loss curves first, held-out (test, validation) before train, then name."""
+    n = parse_tag(key)
+    tokens = set(re.split(r"[^a-z0-9]+", n.metric))
+    if "accuracy" in tokens or "accuracy" in n.metric:
+        group, within = 0, 0
+    elif "loss" in tokens or "loss" in n.metric:
+        group, within = 0, 1
+    elif n.goal is not None:
+        group, within = 1, 0
+    else:
+        group, within = 2, 0
+    return (group, _FAMILY_RANK.get(n.family, 2), within, n.metric, key)
+
+
+# ---------------------------------------------------------------------------------------------
+# Pairing
+# ---------------------------------------------------------------------------------------------
+
+
+@dataclass
+class TagPair:
+    """One pairing decision, before any number is compared."""
+
+    a: str
+    b: str
+    how: str  # "exact" | "normalised" | "forced"
+    note: str = ""
+
+
+def _resolve(key: str, keys: Sequence[str], side: str) -> str:
+    """Find the key a user meant: exact, else the unique key ending with `/key`."""
+    if key in keys:
+        return key
+    hits = [k for k in keys if k.endswith("/" + key)]
+    if len(hits) == 1:
+        return hits[0]
+    if len(hits) > 1:
+        raise TbdiffError(f"--pair: tag {key!r} is ambiguous in {side}: {', '.join(sorted(hits))}")
+    shown = ", ".join(sorted(keys)[:12]) + (" ..." if len(keys) > 12 else "")
+    raise TbdiffError(f"--pair: {side} has no scalar tag {key!r} (tags: {shown or 'none'})")
+
+
+def _score(a: TagName, b: TagName) -> tuple:
+    """How alike two keys in one normalised group are: shared context, granularity, spelling."""
+    return (
+        len(set(a.context) & set(b.context)),
+        a.gran == b.gran,
+        a.family == b.family,
+        "batch" not in (a.gran, b.gran),
+        difflib.SequenceMatcher(None, a.key, b.key).ratio(),
+    )
+
+
+def _match_group(la: list[TagName], lb: list[TagName]) -> list[tuple[TagName, TagName, bool]]:
+    """Pair the members of one name group; the bool says the choice rests on spelling alone
+    (no shared path component such as the run name)."""
+    if len(la) == 1 and len(lb) == 1:
+        return [(la[0], lb[0], False)]
+    out: list[tuple[TagName, TagName, bool]] = []
+    # Epoch-level/unspecified curves claim a partner before batch-level ones.
+    rest_a = sorted(la, key=lambda n: (n.gran == "batch", n.key))
+    rest_b = sorted(lb, key=lambda n: (n.gran == "batch", n.key))
+    # Same context (e.g. the same run name under both logdirs) first, by dict lookup: with the
+    # same granularity and family, then with a non-empty context alone (an empty context is no
+    # evidence: the scored pass below then prefers epoch-level over batch-level curves).
+    for ident in (
+        lambda n: (n.context, n.gran, n.family),
+        lambda n: n.context or (n.key,),
+    ):
+        by_ctx: dict[tuple, list[TagName]] = defaultdict(list)
+        for nb in rest_b:
+            by_ctx[ident(nb)].append(nb)
+        left_a: list[TagName] = []
+        used_b: set[str] = set()
+        for na in rest_a:
+            cands = by_ctx.get(ident(na))
+            if cands:
+                nb = cands.pop(0)
+                used_b.add(nb.key)
+                out.append((na, nb, False))
+            else:
+                left_a.append(na)
+        rest_a = left_a
+        rest_b = [nb for nb in rest_b if nb.key not in used_b]
+    if not rest_a or not rest_b:
+        return out
+    if len(rest_a) * len(rest_b) > _MAX_GREEDY:
+        for na, nb in zip(
+            sorted(rest_a, key=lambda n: n.key), sorted(rest_b, key=lambda n: n.key), strict=False
+        ):
+            out.append((na, nb, True))
+        return out
+    scored = sorted(
+        ((_score(na, nb), na.key, nb.key, na, nb) for na in rest_a for nb in rest_b),
+        key=lambda t: (tuple(-x for x in t[0]), t[1], t[2]),
+    )
+    free_a, free_b = {n.key for n in rest_a}, {n.key for n in rest_b}
+    for score, ka, kb, na, nb in scored:
+        if ka in free_a and kb in free_b:
+            free_a.discard(ka)
+            free_b.discard(kb)
+            out.append((na, nb, score[0] == 0))
+    return out
+
+
+def _describe(na: TagName, nb: TagName, ambiguous: bool, n_a: int, n_b: int) -> str:
+    parts = []
+    if na.family != nb.family:
+        parts.append(
+            f"families differ ({na.family or 'unspecified'} vs {nb.family or 'unspecified'})"
+        )
+    if na.gran != nb.gran and na.gran and nb.gran:
+        parts.append(f"{na.gran}-level vs {nb.gran}-level")
+    if ambiguous:
+        parts.append(f"chosen by name similarity among {n_a}x{n_b} candidates")
+    elif n_a > 1 or n_b > 1:
+        shared = [c for c in na.context if c in nb.context]
+        if shared:
+            parts.append(
+                f"matched on shared path {'/'.join(shared)!r} among {n_a}x{n_b} candidates"
+            )
+    return "; ".join(parts)
+
+
+def pair_tags(
+    keys_a: Iterable[str], keys_b: Iterable[str], forced: Sequence[tuple[str, str]] = ()
+) -> tuple[list[TagPair], list[str], list[str]]:
+    """Pair scalar keys of A and B: forced, then exact, then normalised names.
+
+    Returns (pairs in importance order, unpaired A keys, unpaired B keys), both unpaired
+    lists sorted by name. Raises TbdiffError for a forced tag that does not exist.
+    """
+    keys_a, keys_b = list(dict.fromkeys(keys_a)), list(dict.fromkeys(keys_b))
+    pairs: list[TagPair] = []
+    used_a: set[str] = set()
+    used_b: set[str] = set()
+    for fa, fb in forced:
+        ka, kb = _resolve(fa, keys_a, "A"), _resolve(fb, keys_b, "B")
+        if ka in used_a or kb in used_b:
+            raise TbdiffError(f"--pair: {ka if ka in used_a else kb!r} is used in two forced pairs")
+        used_a.add(ka)
+        used_b.add(kb)
+        pairs.append(TagPair(ka, kb, "forced"))
+    set_b = set(keys_b) - used_b
+    for k in keys_a:
+        if k not in used_a and k in set_b:
+            used_a.add(k)
+            used_b.add(k)
+            pairs.append(TagPair(k, k, "exact"))
+    names_a = {k: parse_tag(k) for k in keys_a if k not in used_a}
+    names_b = {k: parse_tag(k) for k in keys_b if k not in used_b}
+    # Fine families first so that test pairs with test and validation with validation when
+    # both exist; the coarse pass then pairs what is left (val_acc vs test/accuracy).
+    for group_key in (lambda n: (n.family, n.metric), lambda n: (n.coarse, n.metric)):
+        ga: dict[tuple, list[TagName]] = defaultdict(list)
+        gb: dict[tuple, list[TagName]] = defaultdict(list)
+        for k in sorted(names_a):
+            if k not in used_a:
+                ga[group_key(names_a[k])].append(names_a[k])
+        for k in sorted(names_b):
+            if k not in used_b:
+                gb[group_key(names_b[k])].append(names_b[k])
+        for g in sorted(ga):
+            if g not in gb:
+                continue
+            for na, nb, amb in _match_group(ga[g], gb[g]):
+                used_a.add(na.key)
+                used_b.add(nb.key)
+                note = _describe(na, nb, amb, len(ga[g]), len(gb[g]))
+                pairs.append(TagPair(na.key, nb.key, "normalised", note))
+    pairs.sort(key=lambda p: importance_key(p.a))
+    unpaired_a = sorted(k for k in keys_a if k not in used_a)
+    unpaired_b = sorted(k for k in keys_b if k not in used_b)
+    return pairs, unpaired_a, unpaired_b
+
+
+# ---------------------------------------------------------------------------------------------
+# Series comparison
+# ---------------------------------------------------------------------------------------------
+
+
+@dataclass
+class _Clean:
+    """A series reduced to finite points, one per step, plus what was removed."""
+
+    steps: np.ndarray  # int64, strictly increasing
+    values: np.ndarray  # float64, finite
+    wall: np.ndarray
+    duplicates: int
+    nan: int
+    inf: int
+    first_nonfinite_step: int | None
+
+
+def _clean(s: ScalarSeries) -> _Clean:
+    steps = np.asarray(s.steps, dtype=np.int64).ravel()
+    values = np.asarray(s.values, dtype=np.float64).ravel()
+    wall = np.asarray(getattr(s, "wall_times", np.zeros(0)), dtype=np.float64).ravel()
+    if wall.shape != steps.shape:
+        wall = np.zeros(steps.shape, dtype=np.float64)
+    if steps.size > 1 and np.any(steps[1:] < steps[:-1]):
+        order = np.argsort(steps, kind="stable")
+        steps, values, wall = steps[order], values[order], wall[order]
+    # Several records for one step (appended sessions, restarts): the last one written wins,
+    # like TensorBoard shows after a restart purge.
+    last = np.ones(steps.shape, dtype=bool)
+    if steps.size > 1:
+        last[:-1] = steps[1:] != steps[:-1]
+    duplicates = int(steps.size - last.sum())
+    steps, values, wall = steps[last], values[last], wall[last]
+    finite = np.isfinite(values)
+    bad = ~finite
+    first_bad = int(steps[bad][0]) if bad.any() else None
+    return _Clean(
+        steps=steps[finite],
+        values=values[finite],
+        wall=wall[finite],
+        duplicates=duplicates,
+        nan=int(np.isnan(values).sum()),
+        inf=int(np.isinf(values).sum()),
+        first_nonfinite_step=first_bad,
+    )
+
+
+def _stride(steps: np.ndarray) -> float:
+    return float(np.median(np.diff(steps))) if steps.size > 1 else 0.0
+
+
+def _span_text(steps: np.ndarray) -> str:
+    if steps.size == 0:
+        return "no points"
+    stride = _stride(steps)
+    every = f", every {stride:g}" if steps.size > 1 else ""
+    return f"{steps.size} points at steps {_fmt(steps[0])}..{_fmt(steps[-1])}{every}"
+
+
+def _fmt(x: float) -> str:
+    return f"{x:g}" if float(x) != int(x) else str(int(x))
+
+
+def _unit_scale(
+    ca: _Clean, cb: _Clean, gran_a: str | None, gran_b: str | None
+) -> tuple[str, float] | None:
+    """Detect step axes counting different units (epochs vs batches) -> (side to divide, factor).
+
+    Both runs must have several points, step spans differing at least `_UNIT_RATIO`-fold, the
+    shorter axis counting 1, 2, 3... (an epoch counter), plus one piece of evidence that they
+    cover the same training: about as many points (one per epoch each, e.g. steps 0..29 vs
+    every 550), about the same wall-clock duration, or names saying epoch vs batch. A run that
+    simply stopped early has a shorter wall-clock span and fewer points, so it is not rescaled.
+    The factor assumes both runs cover the same training (it maps span onto span).
+    """
+    if ca.steps.size < 2 or cb.steps.size < 2:
+        return None
+    span_a = float(ca.steps[-1] - ca.steps[0])
+    span_b = float(cb.steps[-1] - cb.steps[0])
+    if min(span_a, span_b) <= 0:
+        return None
+    big, small = (ca, cb) if span_a > span_b else (cb, ca)
+    side = "A" if big is ca else "B"
+    span_big, span_small = max(span_a, span_b), min(span_a, span_b)
+    # An epoch counter goes up by one; a much longer axis then counts batches or samples.
+    if span_big / span_small < _UNIT_RATIO or _stride(small.steps) != 1:
+        return None
+    count_ratio = big.steps.size / small.steps.size
+    similar_counts = 0.8 <= count_ratio <= 1.25
+    wb, ws = np.ptp(big.wall), np.ptp(small.wall)
+    similar_walls = wb > 0 and ws > 0 and 1 / 3 <= wb / ws <= 3
+    gran_big, gran_small = (gran_a, gran_b) if side == "A" else (gran_b, gran_a)
+    named = gran_big == "batch" and gran_small == "epoch"
+    if not (similar_counts or similar_walls or named):
+        return None
+    factor = (span_big + _stride(big.steps)) / (span_small + _stride(small.steps))
+    return side, factor
+
+
+@dataclass
+class _Aligned:
+    grid: np.ndarray
+    va: np.ndarray
+    vb: np.ndarray
+    notes: list[str]
+    resampled: bool = False
+
+
+def _align(ca: _Clean, cb: _Clean, gran_a: str | None, gran_b: str | None) -> _Aligned:
+    """Put both curves on one step grid: identical steps, or the coarser grid + interpolation."""
+    notes: list[str] = []
+    resampled = False
+    sa: np.ndarray = ca.steps
+    sb: np.ndarray = cb.steps
+    scale = _unit_scale(ca, cb, gran_a, gran_b)
+    if scale is not None:
+        side, factor = scale
+        resampled = True
+        if side == "A":
+            sa = ca.steps / factor
+        else:
+            sb = cb.steps / factor
+        other = "B" if side == "A" else "A"
+        notes.append(
+            f"step units differ ({side} counts ~{factor:.4g}x more steps for the same training): "
+            f"{side}'s steps divided by {factor:.4g} to compare on {other}'s scale"
+        )
+    empty = np.zeros(0)
+    if sa.size == 0 or sb.size == 0:
+        return _Aligned(empty, empty, empty, notes)
+    lo, hi = max(sa[0], sb[0]), min(sa[-1], sb[-1])
+    if lo > hi:
+        notes.append(
+            f"no overlapping steps (A {_fmt(sa[0])}..{_fmt(sa[-1])}, B {_fmt(sb[0])}..{_fmt(sb[-1])})"
+        )
+        return _Aligned(empty, empty, empty, notes)
+    ma = (sa >= lo) & (sa <= hi)
+    mb = (sb >= lo) & (sb <= hi)
+    ga, gb = sa[ma], sb[mb]
+    if ga.size == gb.size and np.array_equal(ga, gb):
+        grid, va, vb = ga, ca.values[ma], cb.values[mb]
+    else:
+        # The coarser grid has the fewer points in the overlap; ties go to the unscaled side,
+        # then to A. Interpolating the finer curve never extrapolates: grid is inside its range.
+        use_a = ga.size < gb.size or (ga.size == gb.size and (scale is None or scale[0] == "B"))
+        if use_a:
+            grid, va, vb = ga, ca.values[ma], np.interp(ga, sb, cb.values)
+        else:
+            grid, va, vb = gb, np.interp(gb, sa, ca.values), cb.values[mb]
+        coarse, fine = ("A", "B") if use_a else ("B", "A")
+        if np.isin(grid, sb if use_a else sa).all():
+            # Only missing points (e.g. dropped non-finite values): no interpolation happened.
+            notes.append(
+                f"{fine} has {abs(int(gb.size) - int(ga.size))} steps that {coarse} lacks: "
+                f"compared on {coarse}'s {grid.size} steps"
+            )
+        else:
+            resampled = True
+            notes.append(
+                f"step grids differ (A: {_span_text(sa)}; B: {_span_text(sb)}): {fine} linearly "
+                f"interpolated onto {coarse}'s steps {_fmt(grid[0])}..{_fmt(grid[-1])}"
+            )
+    if sa[-1] != sb[-1] or sa[0] != sb[0]:
+        notes.append(
+            f"ranges differ (A {_fmt(sa[0])}..{_fmt(sa[-1])}, B {_fmt(sb[0])}..{_fmt(sb[-1])}): "
+            f"compared on {_fmt(lo)}..{_fmt(hi)} only"
+        )
+    return _Aligned(
+        np.asarray(grid),
+        np.asarray(va, dtype=np.float64),
+        np.asarray(vb, dtype=np.float64),
+        notes,
+        resampled,
+    )
+
+
+def noise_level(values: np.ndarray) -> float:
+    """Robust step-to-step noise (a standard deviation) of one curve.
+
+    Median absolute *second* difference, scaled for Gaussian noise: unlike first differences
+    it ignores a steady trend (a loss falling 0.01 per step is not noise), and the median
+    ignores the few large jumps (a learning-rate drop, the point where two curves split).
+    Falls back to first differences for curves of 2-3 points.
+    """
+    v = np.asarray(values, dtype=np.float64)
+    if v.size >= 4:
+        d2 = v[2:] - 2.0 * v[1:-1] + v[:-2]
+        return float(np.median(np.abs(d2)) / (0.6745 * math.sqrt(6.0)))
+    if v.size >= 2:
+        return float(np.median(np.abs(np.diff(v))) / (0.6745 * math.sqrt(2.0)))
+    return 0.0
+
+
+def divergence_index(
+    va: np.ndarray, vb: np.ndarray, *, k: float = DEFAULT_K, min_run: int = 2
+) -> int | None:
+    """First index from which |a - b| stays above k*(noise_a + noise_b) + eps to the end.
+
+    None when the curves are together at the end, or apart only on the last point (a single
+    outlier is not a divergence; `min_run` points are needed). eps is relative to the values'
+    magnitude so float32 rounding of identical curves never counts as apart.
+    """
+    n = va.size
+    if n == 0:
+        return None
+    scale = float(max(np.max(np.abs(va)), np.max(np.abs(vb))))
+    eps = 1e-6 * scale + 1e-12
+    threshold = k * (noise_level(va) + noise_level(vb)) + eps
+    apart = np.abs(vb - va) > threshold
+    if not apart[-1]:
+        return None
+    together = np.flatnonzero(~apart)
+    start = int(together[-1]) + 1 if together.size else 0
+    if n - start < min(min_run, n):
+        return None
+    return start
+
+
+def _num(x: Any) -> float | None:
+    """JSON-safe float: NaN/inf/None -> None."""
+    if x is None:
+        return None
+    x = float(x)
+    return x if math.isfinite(x) else None
+
+
+def _step_value(x: Any) -> int | float | None:
+    if x is None:
+        return None
+    x = float(x)
+    return int(x) if x.is_integer() else round(x, 6)
+
+
+@dataclass
+class ScalarPair:
+    """The comparison of one paired curve. Statistics ignore non-finite points (counted)."""
+
+    tag_a: str
+    tag_b: str
+    how: str  # "exact" | "normalised" | "forced"
+    steps: int  # number of common grid steps
+    first_a: float | None
+    first_b: float | None
+    final_a: float | None  # last finite value of A's own series (its own last step)
+    final_b: float | None
+    best_a: float | None  # max or min by name (see `goal`); None when the goal is unknown
+    best_b: float | None
+    max_abs_diff: float | None  # on the common grid
+    mean_diff: float | None  # mean of (b - a) on the common grid
+    final_gap: float | None  # b - a at the last common step
+    diverges_at_step: int | float | None  # grid step from which the curves stay apart
+    note: str
+    grid_steps: np.ndarray = field(repr=False)
+    values_a: np.ndarray = field(repr=False)
+    values_b: np.ndarray = field(repr=False)
+    goal: str | None = None  # "max" | "min" | None
+    final_step_a: int | None = None
+    final_step_b: int | None = None
+    nonfinite_a: int = 0
+    nonfinite_b: int = 0
+    duplicates_a: int = 0
+    duplicates_b: int = 0
+    resampled: bool = False
+
+    def to_dict(self) -> dict[str, Any]:
+        """The report.md keys (tag_a, tag_b, steps, final_a, final_b, max_abs_diff,
+        diverges_at_step) plus extras; JSON-safe (NaN -> null, numpy -> Python)."""
+        return {
+            "tag_a": self.tag_a,
+            "tag_b": self.tag_b,
+            "steps": int(self.steps),
+            "final_a": _num(self.final_a),
+            "final_b": _num(self.final_b),
+            "max_abs_diff": _num(self.max_abs_diff),
+            "diverges_at_step": _step_value(self.diverges_at_step),
+            "how": self.how,
+            "first_a": _num(self.first_a),
+            "first_b": _num(self.first_b),
+            "best_a": _num(self.best_a),
+            "best_b": _num(self.best_b),
+            "goal": self.goal,
+            "mean_diff": _num(self.mean_diff),
+            "final_gap": _num(self.final_gap),
+            "final_step_a": self.final_step_a,
+            "final_step_b": self.final_step_b,
+            "nonfinite_a": int(self.nonfinite_a),
+            "nonfinite_b": int(self.nonfinite_b),
+            "duplicates_a": int(self.duplicates_a),
+            "duplicates_b": int(self.duplicates_b),
+            "resampled": bool(self.resampled),
+            "note": self.note,
+        }
+
+
+def _removed_note(side: str, c: _Clean) -> list[str]:
+    notes = []
+    if c.duplicates:
+        notes.append(
+            f"{side}: {c.duplicates} duplicate steps (kept the last value written per step)"
+        )
+    if c.nan or c.inf:
+        notes.append(
+            f"{side}: {c.nan + c.inf} non-finite values ({c.nan} NaN, {c.inf} inf; first at step "
+            f"{c.first_nonfinite_step}) ignored"
+        )
+    return notes
+
+
+def compare_series(
+    a: ScalarSeries,
+    b: ScalarSeries,
+    *,
+    tag_a: str | None = None,
+    tag_b: str | None = None,
+    how: str = "exact",
+    note: str = "",
+    k: float = DEFAULT_K,
+) -> ScalarPair:
+    """Compare two curves: align on a common step grid, then summarise in O(N) with numpy."""
+    tag_a = tag_a if tag_a is not None else a.tag
+    tag_b = tag_b if tag_b is not None else b.tag
+    na, nb = parse_tag(tag_a), parse_tag(tag_b)
+    goal = na.goal or nb.goal
+    ca, cb = _clean(a), _clean(b)
+    al = _align(ca, cb, na.gran, nb.gran)
+    notes = [note] if note else []
+    notes += _removed_note("A", ca) + _removed_note("B", cb) + al.notes
+    if ca.steps.size == 0 or cb.steps.size == 0:
+        notes.append(f"{'A' if ca.steps.size == 0 else 'B'} has no finite values")
+
+    def best(c: _Clean) -> float | None:
+        if c.values.size == 0 or goal is None:
+            return None
+        return float(c.values.max() if goal == "max" else c.values.min())
+
+    def end(c: _Clean, i: int) -> float | None:
+        return float(c.values[i]) if c.values.size else None
+
+    n = int(al.grid.size)
+    diff = al.vb - al.va
+    div = divergence_index(al.va, al.vb, k=k) if n else None
+    return ScalarPair(
+        tag_a=tag_a,
+        tag_b=tag_b,
+        how=how,
+        steps=n,
+        first_a=end(ca, 0),
+        first_b=end(cb, 0),
+        final_a=end(ca, -1),
+        final_b=end(cb, -1),
+        best_a=best(ca),
+        best_b=best(cb),
+        max_abs_diff=float(np.max(np.abs(diff))) if n else None,
+        mean_diff=float(np.mean(diff)) if n else None,
+        final_gap=float(diff[-1]) if n else None,
+        diverges_at_step=(al.grid[div].item() if div is not None else None),
+        note="; ".join(notes),
+        grid_steps=al.grid,
+        values_a=al.va,
+        values_b=al.vb,
+        goal=goal,
+        final_step_a=int(ca.steps[-1]) if ca.steps.size else None,
+        final_step_b=int(cb.steps[-1]) if cb.steps.size else None,
+        nonfinite_a=ca.nan + ca.inf,
+        nonfinite_b=cb.nan + cb.inf,
+        duplicates_a=ca.duplicates,
+        duplicates_b=cb.duplicates,
+        resampled=al.resampled,
+    )
+
+
+# ---------------------------------------------------------------------------------------------
+# Entry points
+# ---------------------------------------------------------------------------------------------
+
+
+@dataclass
+class ScalarComparison:
+    """All paired curves (most important first) and what could not be paired."""
+
+    pairs: list[ScalarPair]
+    unpaired_a: list[str]
+    unpaired_b: list[str]
+    warnings: list[str] = field(default_factory=list)
+
+    def to_list(self) -> list[dict[str, Any]]:
+        """The report's "scalars" array."""
+        return [p.to_dict() for p in self.pairs]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "pairs": self.to_list(),
+            "unpaired_a": list(self.unpaired_a),
+            "unpaired_b": list(self.unpaired_b),
+            "warnings": list(self.warnings),
+        }
+
+
+def collect(runs: Iterable[RunData]) -> dict[str, ScalarSeries]:
+    """Key every scalar of every run as `run/tag` (just `tag` for the run ".")."""
+    out: dict[str, ScalarSeries] = {}
+    for run in runs:
+        name = str(run.name).replace("\\", "/").strip("/")
+        for tag, series in run.scalars.items():
+            out[tag if name in ("", ".") else f"{name}/{tag}"] = series
+    return out
+
+
+def _as_mapping(runs: Sequence[RunData] | Mapping[str, ScalarSeries]) -> dict[str, ScalarSeries]:
+    if isinstance(runs, Mapping):
+        return dict(runs)
+    return collect(runs)
+
+
+def compare_scalars(
+    runs_a: Sequence[RunData] | Mapping[str, ScalarSeries],
+    runs_b: Sequence[RunData] | Mapping[str, ScalarSeries],
+    forced: Sequence[tuple[str, str]] = (),
+    *,
+    k: float = DEFAULT_K,
+) -> ScalarComparison:
+    """Pair the scalar tags of A and B and compare every pair.
+
+    `forced` pairs (A key, B key) win over automatic pairing; a key may also be given without
+    its run prefix when that is unambiguous. Raises TbdiffError for a forced key that does not
+    exist; everything else (empty runs, NaN, disjoint steps) yields partial results + notes.
+    """
+    sa, sb = _as_mapping(runs_a), _as_mapping(runs_b)
+    warnings: list[str] = []
+    if not sa:
+        warnings.append("run A has no scalar summaries")
+    if not sb:
+        warnings.append("run B has no scalar summaries")
+    tag_pairs, unpaired_a, unpaired_b = pair_tags(sa, sb, forced)
+    pairs = [
+        compare_series(sa[p.a], sb[p.b], tag_a=p.a, tag_b=p.b, how=p.how, note=p.note, k=k)
+        for p in tag_pairs
+    ]
+    for p in pairs:
+        if p.steps == 0:
+            warnings.append(f"scalars {p.tag_a} / {p.tag_b}: no common steps to compare")
+    return ScalarComparison(
+        pairs=pairs, unpaired_a=unpaired_a, unpaired_b=unpaired_b, warnings=warnings
+    )
