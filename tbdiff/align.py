@@ -25,13 +25,18 @@ shape, constant value or attributes differ are "changed" with readable differenc
 Complexity: O(k (V + E) log D) time for the structural hashes (k = 3 rounds, D = max degree),
 O((V + E) log D) per propagation round (each matched node scans its edges once), O(V + E) for
 names, scopes and layer ordering, and O(La * Lb) for the layer sequence alignment (La, Lb =
-number of layers, a few hundred at most; a greedy merge is used above 4 million cells).
+number of layers, a few hundred at most; a greedy merge is used above 250,000 cells).
 Memory O(V + E).
 """
 
 from __future__ import annotations
 
+import contextlib
+import functools
+import gc
+import math
 import re
+import time
 from collections import defaultdict, deque
 from dataclasses import dataclass, field
 from typing import Any
@@ -75,7 +80,7 @@ class Alignment:
     status_b: dict[str, str]
     changes: dict[str, list[str]]
     layers: list[LayerPair]
-    stats: dict[str, Any] = field(default_factory=dict)  # how many matches each phase found
+    stats: dict[str, Any] = field(default_factory=dict)  # matches per phase, rounds, seconds
 
     def counts(self) -> dict[str, int]:
         c = {"matched": 0, "changed": 0, "only_a": 0, "only_b": 0}
@@ -98,6 +103,15 @@ class Alignment:
 _SUFFIX = re.compile(r"_\d+$")
 _FRAMEWORK = {
     "training",
+    "sgd",
+    "adam",
+    "adamw",
+    "rmsprop",
+    "adagrad",
+    "adadelta",
+    "nadam",
+    "adamax",
+    "ftrl",
     "loss",
     "metrics",
     "model",
@@ -120,6 +134,7 @@ _LEAF_SYNONYMS = {
 }
 
 
+@functools.lru_cache(maxsize=1 << 16)
 def normalise_component(c: str) -> str:
     c = c.lower()
     while True:
@@ -131,7 +146,7 @@ def normalise_component(c: str) -> str:
 
 
 def normalise_name(name: str) -> str:
-    """``training/Adam/dense_1/kernel/m_3`` -> ``adam/dense/kernel/m`` (framework prefixes dropped)."""
+    """``training/Adam/dense_1/kernel/m_3`` -> ``dense/kernel/m`` (framework prefixes dropped)."""
     parts = [normalise_component(p) for p in name.split("/")]
     while len(parts) > 1 and parts[0] in _FRAMEWORK:
         parts = parts[1:]
@@ -149,15 +164,27 @@ def _natural_key(s: str) -> list:
 _KIND_CODE = {"data": 0, "arg": 0, "control": 1, "ret": 2}
 
 
+_M64 = np.uint64(0xFFFFFFFFFFFFFFFF)
+
+
+def _mix(x: np.ndarray) -> np.ndarray:
+    """splitmix64 finaliser, vectorised (uint64 arithmetic wraps)."""
+    x = x ^ (x >> np.uint64(30))
+    x = x * np.uint64(0xBF58476D1CE4E5B9)
+    x = x ^ (x >> np.uint64(27))
+    x = x * np.uint64(0x94D049BB133111EB)
+    return x ^ (x >> np.uint64(31))
+
+
 class _View:
     """Integer-indexed adjacency lists: networkx attribute lookups are too slow in hot loops."""
 
     def __init__(self, g: nx.MultiDiGraph) -> None:
         self.g = g
         self.names: list[str] = list(g.nodes)
-        self.idx = {n: i for i, n in enumerate(self.names)}
-        nodes = g.nodes
-        self.op = [nodes[n].get("op", "") for n in self.names]
+        self.idx = idx = {n: i for i, n in enumerate(self.names)}
+        self.op = [d.get("op", "") for _, d in g.nodes(data=True)]
+        self.dtype = [(d.get("dtype") or "").removesuffix("_ref") for _, d in g.nodes(data=True)]
         self.rleaf = [n.rsplit("/", 1)[-1] for n in self.names]
         self.leaf = [normalise_component(x) for x in self.rleaf]
         self.scope = [n.rsplit("/", 1)[0] if "/" in n else "" for n in self.names]
@@ -165,26 +192,52 @@ class _View:
         n = len(self.names)
         self.ins: list[list[tuple[int, int, int, int]]] = [[] for _ in range(n)]
         self.outs: list[list[tuple[int, int, int, int]]] = [[] for _ in range(n)]
-        idx = self.idx
-        for u, v, d in g.edges(data=True):
-            ui, vi = idx[u], idx[v]
-            k = _KIND_CODE.get(d.get("kind", "data"), 1 if d.get("control") else 0)
-            p, dp = d.get("port", 0), d.get("dst_port", 0)
-            self.ins[vi].append((ui, p, dp, k))
-            self.outs[ui].append((vi, p, dp, k))
-        self.wl = self._wl_hashes(3)
+        cols: list[tuple[int, int, int, int, int]] = []
+        kind_code = _KIND_CODE
+        # g._succ: the adjacency dict networkx keeps (u -> v -> key -> attrs); g.edges() is
+        # several times slower for multigraphs.
+        for u, nbrs in g._succ.items():
+            ui = idx[u]
+            outs = self.outs[ui]
+            for v, keydict in nbrs.items():
+                vi = idx[v]
+                ins = self.ins[vi]
+                for d in keydict.values():
+                    k = kind_code.get(d.get("kind", "data"), 1 if d.get("control") else 0)
+                    p, dp = d.get("port", 0), d.get("dst_port", 0)
+                    ins.append((ui, p, dp, k))
+                    outs.append((vi, p, dp, k))
+                    cols.append((ui, vi, p, dp, k))
+        self.wl = self._wl_hashes(cols, 3)
 
-    def _wl_hashes(self, rounds: int) -> list[int]:
-        """Own WL refinement: labels from op, refined by (neighbour label, ports, edge kind)."""
-        lab = [hash(o) for o in self.op]
-        for _ in range(rounds):
-            new = []
-            for i in range(len(lab)):
-                ins = sorted((lab[u], p, dp, k) for u, p, dp, k in self.ins[i])
-                outs = sorted((lab[v], p, dp, k) for v, p, dp, k in self.outs[i])
-                new.append(hash((lab[i], tuple(ins), tuple(outs))))
-            lab = new
-        return lab
+    def _wl_hashes(self, cols: list, rounds: int) -> list[int]:
+        """Own WL refinement (vectorised): a node's label is mixed with the multiset of
+        (neighbour label, ports, edge kind) over its in- and out-edges, via sums of mixed
+        64-bit hashes (order-free, so no sorting)."""
+        ops: dict[str, int] = {}
+        lab = np.array([ops.setdefault(o, len(ops) + 1) for o in self.op], dtype=np.uint64).reshape(
+            -1
+        )
+        lab = _mix(lab * np.uint64(0x9E3779B97F4A7C15))
+        if not cols:
+            return lab.tolist()
+        e = np.array(cols, dtype=np.int64)
+        u, v = e[:, 0], e[:, 1]
+        edge_code = _mix(
+            (e[:, 2] + 2).astype(np.uint64) * np.uint64(1_000_003)
+            + (e[:, 3] + 2).astype(np.uint64) * np.uint64(7919)
+            + e[:, 4].astype(np.uint64)
+        )
+        with np.errstate(over="ignore"):
+            for r in range(rounds):
+                term_in = _mix(lab[u] ^ edge_code)  # producer label seen by the consumer
+                term_out = _mix(lab[v] ^ (edge_code * np.uint64(3)))  # consumer seen by producer
+                acc_in = np.zeros_like(lab)
+                acc_out = np.zeros_like(lab)
+                np.add.at(acc_in, v, term_in)
+                np.add.at(acc_out, u, term_out)
+                lab = _mix(lab ^ _mix(acc_in + np.uint64(r + 1)) ^ (_mix(acc_out) >> np.uint64(1)))
+        return lab.tolist()
 
 
 # --------------------------------------------------------------------------------------------
@@ -194,6 +247,24 @@ class _View:
 VARIABLE_OPS = {"VariableV2", "Variable", "VarHandleOp", "VariableV1"}
 _READ_OPS = {"ReadVariableOp", "Identity", "Cast", "Enter", "ResourceGather", "Switch"}
 _BACK_EDGE_OPS = {"NextIteration", "RefNextIteration"}
+_OPTIMIZER_SCOPES = {
+    "training",
+    "optimizer",
+    "tfoptimizer",
+    "gradients",
+    "gradient_tape",
+    "metrics",
+    "sgd",
+    "adam",
+    "adamw",
+    "rmsprop",
+    "momentum",
+    "adagrad",
+    "adadelta",
+    "nadam",
+    "adamax",
+    "ftrl",
+}
 _NOT_USES = {
     "Assign",
     "AssignVariableOp",
@@ -322,22 +393,30 @@ def find_layers(g: nx.MultiDiGraph, view: _View | None = None) -> list[Layer]:
                 if k == 0 and dp > 0:
                     slots.add(u)
     groups: dict[str, list[int]] = defaultdict(list)
+    var_names = {v.names[i] for i, op in enumerate(v.op) if op in VARIABLE_OPS}
     for i, op in enumerate(v.op):
         if op not in VARIABLE_OPS or i in slots:
             continue
         name = v.names[i]
         shape = g.nodes[name].get("shape")
-        if not shape:
+        if not shape or v.scope[i] in var_names:  # var/biased, var/local_step: helpers
             continue
+        if any(normalise_component(p) in _OPTIMIZER_SCOPES for p in v.scope[i].split("/")):
+            continue  # slots of optimizers that update with plain Assign ops (Keras 2 SGD)
         groups[v.scope[i]].append(i)
     layers: list[Layer] = []
     for scope, members in groups.items():
         kinds = set()
-        pos = float("inf")
+        pos = any_pos = float("inf")
         for m in members:
             for c in _variable_consumers(v, m):
-                kinds.add(_KIND_BY_CONSUMER.get(v.op[c], ""))
-                pos = min(pos, dist[c])
+                kind = _KIND_BY_CONSUMER.get(v.op[c], "")
+                kinds.add(kind)
+                any_pos = min(any_pos, dist[c])
+                if kind:  # the op that defines the layer lies on the data path
+                    pos = min(pos, dist[c])
+        if pos == float("inf"):
+            pos = any_pos
         leaves = {v.leaf[m] for m in members}
         main = max(
             members, key=lambda m: (len(g.nodes[v.names[m]]["shape"]), v.leaf[m] == "kernel")
@@ -374,10 +453,11 @@ def _dropout_layers(v: _View, dist: list[float]) -> list[Layer]:
     for i, op in enumerate(v.op):
         if op not in _RANDOM_OPS:
             continue
-        # the random values must be compared against a threshold within two hops
+        # the random values must reach a threshold test within a few hops (TF1 dropout:
+        # RandomUniform -> mul -> add -> add(keep_prob) -> Floor)
         hits = False
         frontier = [i]
-        for _ in range(3):
+        for _ in range(4):
             nxt = []
             for u in frontier:
                 for w, _p, _dp, k in v.outs[u]:
@@ -458,7 +538,7 @@ def _layer_score(la: Layer, lb: Layer) -> float:
 def align_layers(la: list[Layer], lb: list[Layer]) -> list[tuple[Layer | None, Layer | None]]:
     """Order-preserving pairing (sequence alignment maximising kind/shape/name agreement)."""
     n, m = len(la), len(lb)
-    if n * m > 4_000_000:
+    if n * m > 250_000:
         return _greedy_layers(la, lb)
     score = np.zeros((n + 1, m + 1))
     sim = np.array([[_layer_score(a, b) for b in lb] for a in la]).reshape(n, m)
@@ -603,26 +683,39 @@ class _Matcher:
                         self.pair_candidates(xs, ys)
 
     def relaxed(self) -> int:
-        """Single unmatched data producer on the same input port of a matched pair -> pair."""
+        """Ops may differ: the single unmatched data producer on the same input port of a
+        matched pair, or the single unmatched consumer on the same (output, input) ports,
+        plays the same role (``Add`` vs ``BiasAdd``, ``ApplyMomentum`` vs ``ApplyAdam``)."""
         va, vb = self.va, self.vb
         n = 0
         for a, b in enumerate(self.ma):
             if b == -1:
                 continue
-            pa: dict[int, list[int]] = defaultdict(list)
-            for u, _p, dp, k in va.ins[a]:
-                if k == 0:
-                    pa[dp].append(u)
-            pb: dict[int, list[int]] = defaultdict(list)
-            for u, _p, dp, k in vb.ins[b]:
-                if k == 0:
-                    pb[dp].append(u)
-            for dp, xs in pa.items():
-                ys = pb.get(dp)
-                if ys and len(xs) == 1 and len(ys) == 1:
-                    x, y = xs[0], ys[0]
-                    if self.ma[x] == -1 and self.mb[y] == -1:
-                        n += self.match(x, y)
+            for side in (0, 1):
+                ea = va.ins[a] if side == 0 else va.outs[a]
+                eb = vb.ins[b] if side == 0 else vb.outs[b]
+                pa: dict[tuple[int, int], list[int]] = defaultdict(list)
+                for u, p, dp, k in ea:
+                    if k == 0:
+                        pa[(p, dp)].append(u)
+                if not pa:
+                    continue
+                pb: dict[tuple[int, int], list[int]] = defaultdict(list)
+                for u, p, dp, k in eb:
+                    if k == 0:
+                        pb[(p, dp)].append(u)
+                for key, xs in pa.items():
+                    ys = pb.get(key)
+                    if not ys:
+                        continue
+                    xs = [x for x in xs if self.ma[x] == -1]
+                    ys = [y for y in ys if self.mb[y] == -1]
+                    if len(xs) == 1 and len(ys) == 1:
+                        ta, tb = va.dtype[xs[0]], vb.dtype[ys[0]]
+                        # consumers are weaker evidence: their dtypes must be known and agree
+                        if ta and tb and ta != tb or side == 1 and not (ta and tb):
+                            continue
+                        n += self.match(xs[0], ys[0])
         return n
 
     def scope_pass(self) -> int:
@@ -703,6 +796,10 @@ def _fmt(x: Any) -> str:
 def _values_equal(x: Any, y: Any) -> bool:
     if x is None or y is None:
         return x is y
+    if isinstance(x, float | int) and isinstance(y, float | int):
+        return math.isclose(x, y, rel_tol=1e-6) or (x != x and y != y)
+    if isinstance(x, str) or isinstance(y, str):
+        return x == y
     xa, ya = np.asarray(x), np.asarray(y)
     if xa.shape != ya.shape:
         return False
@@ -774,11 +871,38 @@ def _anchor_layers(m: _Matcher, pairs: list[tuple[Layer | None, Layer | None]]) 
                     m.match(x, ys[ranks_b.index(r)])
 
 
+@contextlib.contextmanager
+def _gc_paused():
+    """The cyclic GC rescans the (large) live graphs on every few thousand allocations; pausing
+    it while building millions of small tuples cuts the run time by about a third."""
+    was = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was:
+            gc.enable()
+
+
 def align(ga: nx.MultiDiGraph, gb: nx.MultiDiGraph) -> Alignment:
     """Match nodes and layers of graph A to graph B (see the module docstring)."""
+    with _gc_paused():
+        return _align(ga, gb)
+
+
+def _align(ga: nx.MultiDiGraph, gb: nx.MultiDiGraph) -> Alignment:
+    clock = time.perf_counter
+    t0 = clock()
+    seconds: dict[str, float] = {}
     va, vb = _View(ga), _View(gb)
     m = _Matcher(va, vb)
+    seconds["index"] = clock() - t0
 
+    t = clock()
+    if (ga.graph.get("source") == "keras_model") != (gb.graph.get("source") == "keras_model"):
+        # a layer graph against an op graph: only the layer alignment is meaningful
+        layer_pairs = align_layers(find_layers(ga, va), find_layers(gb, vb))
+        return _result(ga, gb, va, vb, m, layer_pairs, seconds, t0)
     m.phase = "exact_name"
     for a, name in enumerate(va.names):
         b = vb.idx.get(name)
@@ -786,22 +910,27 @@ def align(ga: nx.MultiDiGraph, gb: nx.MultiDiGraph) -> Alignment:
             m.match(a, b)
     m.phase = "normalised_name"
     m.unique_pass(lambda a: (va.norm[a], va.op[a]), lambda b: (vb.norm[b], vb.op[b]))
+    seconds["names"] = clock() - t
 
+    t = clock()
     layers_a, layers_b = find_layers(ga, va), find_layers(gb, vb)
     layer_pairs = align_layers(layers_a, layers_b)
     m.phase = "layers"
     _anchor_layers(m, layer_pairs)
 
     m.phase = "placeholders"
+    placeholder_ops = ("Placeholder", "PlaceholderWithDefault", "PlaceholderV2")
 
     def ph_key(v: _View, i: int) -> Any:
-        if v.op[i] not in ("Placeholder", "PlaceholderWithDefault", "PlaceholderV2"):
+        if v.op[i] not in placeholder_ops:
             return None
         d = v.g.nodes[v.names[i]]
         return (v.op[i], d.get("dtype"), str(d.get("shape")))
 
     m.unique_pass(lambda a: ph_key(va, a), lambda b: ph_key(vb, b))
+    seconds["layers"] = clock() - t
 
+    t = clock()
     rounds = 0
     for rounds in range(1, 7):  # noqa: B007 (reported in stats)
         m.phase = "propagation"
@@ -821,7 +950,13 @@ def align(ga: nx.MultiDiGraph, gb: nx.MultiDiGraph) -> Alignment:
     m.phase = "name_op_changed"
     m.unique_pass(lambda a: va.norm[a], lambda b: vb.norm[b])
     m.stats["rounds"] = rounds
+    seconds["matching"] = clock() - t
+    return _result(ga, gb, va, vb, m, layer_pairs, seconds, t0)
 
+
+def _result(ga, gb, va: _View, vb: _View, m: _Matcher, layer_pairs, seconds, t0) -> Alignment:
+    clock = time.perf_counter
+    t = clock()
     pairs: dict[str, str] = {}
     status_a: dict[str, str] = {}
     status_b: dict[str, str] = {}
@@ -851,4 +986,8 @@ def align(ga: nx.MultiDiGraph, gb: nx.MultiDiGraph) -> Alignment:
             out_layers.append(LayerPair(la.name, None, la.kind, la.shape, None, "only_a"))
         elif lb is not None:
             out_layers.append(LayerPair(None, lb.name, lb.kind, None, lb.shape, "only_b"))
-    return Alignment(pairs, status_a, status_b, changes, out_layers, dict(m.stats))
+    seconds["differences"] = clock() - t
+    seconds["total"] = clock() - t0
+    stats: dict[str, Any] = dict(m.stats)
+    stats["seconds"] = {k: round(x, 4) for k, x in seconds.items()}
+    return Alignment(pairs, status_a, status_b, changes, out_layers, stats)

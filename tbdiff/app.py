@@ -38,7 +38,21 @@ def run(args: argparse.Namespace) -> int:
 
 
 def cmd_inspect(args: argparse.Namespace) -> int:
-    raise TbdiffError("inspect is not available yet")
+    """List runs, event counts, scalar tags and graph records of a log directory or file."""
+    import json
+
+    from tbdiff import events
+    from tbdiff.render import render_inspect
+
+    runs = events.read_logdir(args.logdir, verify_crc=not getattr(args, "no_crc", False))
+    inv = events.inventory(args.logdir, runs)
+    if args.json:
+        sys.stdout.write(json.dumps(inv, indent=1) + "\n")
+    else:
+        render_inspect(inv, make_console(args))
+    for w in inv["warnings"]:
+        print(f"tbdiff: warning: {w}", file=sys.stderr)
+    return EXIT_OK
 
 
 def make_console(args: argparse.Namespace, *, record: bool = False, file=None):

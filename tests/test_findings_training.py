@@ -42,7 +42,8 @@ _GRAPHS: dict[Path, object] = {}
 
 
 def graph(pairs_dir: Path, name: str, side: str):
-    path = pairs_dir / f"{name}_{side}.pb"
+    pairs = json.loads((pairs_dir / "pairs.json").read_text())
+    path = pairs_dir / f"{pairs[name]['ab'.index(side)]}.pb"
     if path not in _GRAPHS:
         _GRAPHS[path] = load_graph(path)
     return _GRAPHS[path]
@@ -174,8 +175,7 @@ def test_l2_regularisation(pairs_dir, name, coef):
     assert set(f.a.values()) == {0.0}
     assert set(f.b) == {"0 kernel l2", "1 kernel l2", "2 kernel l2"}
     assert all(v == pytest.approx(coef) for v in f.b.values())
-    check_evidence_b = [n for n in f.nodes_b if n in gb]
-    assert check_evidence_b and not f.nodes_a
+    assert f.nodes_b and all(n in gb for n in f.nodes_b) and not f.nodes_a
 
 
 def test_raw_tf_vs_keras_same_mlp_is_benign(pairs_dir):
@@ -217,3 +217,127 @@ def test_facts_are_json(pairs_dir):
     for path in sorted(pairs_dir.glob("*.pb")):
         facts = analyse(load_graph(path))
         json.dumps({k: facts[k] for k in ("optimizer", "layers", "init", "loss", "regularization")})
+
+
+def test_seed_pair_with_dropout_nothing_from_training_detectors(pairs_dir):
+    """raw tf.nn.dropout(keep_prob=ph) vs Keras Dropout(0.7): layers are still found in order
+    across the dropout ops, and no training-concept detector blames anything."""
+    ga, gb, found = findings(pairs_dir, "seed_dropout")
+    mine = [f for f in found if f.family in MINE and f.severity in ("critical", "warning")]
+    assert not mine, [(f.id, f.severity, f.title) for f in mine]
+    for g in (ga, gb):
+        facts = analyse(g)["layers"]["layers"]
+        assert [x["kernel_shape"] for x in facts] == [[784, 64], [64, 64], [64, 10]]
+        assert [x["activation"] for x in facts] == ["relu", "relu", "linear"]
+
+
+def test_keras_default_epsilon_is_benign(pairs_dir):
+    _, _, found = findings(pairs_dir, "keras_default_epsilon")
+    f = only(found, "optimizer.hparam_mismatch", severity="benign")
+    assert f.a == {"epsilon": pytest.approx(1e-8)} and f.b == {"epsilon": pytest.approx(1e-7)}
+    assert [x for x in found if x.severity in ("critical", "warning")] == []
+
+
+REALLOGS = Path(
+    os.environ.get("TBDIFF_REALLOGS", Path(__file__).resolve().parents[2] / "shared/data/reallogs")
+)
+VICTOR = "VictorNM__triplet-cnn-cbir/logs"
+
+
+def real_pair(a: str, b: str):
+    if not REALLOGS.is_dir():
+        pytest.skip(f"real logs not found at {REALLOGS}")
+    from tbdiff.graph import graph_from_path
+
+    ga, gb = graph_from_path(REALLOGS / a)[0], graph_from_path(REALLOGS / b)[0]
+    try:
+        from tbdiff.align import align
+
+        alignment = align(ga, gb)
+    except ImportError:
+        alignment = None
+    return ga, gb, compare_graphs(ga, gb, alignment)
+
+
+def test_real_keras_tf113_sgd_runs():
+    """Two Keras 2 (TF 1.13) runs of one repo: SGD(lr, momentum) hyper variables, VGG vs small CNN."""
+    ga, gb, found = real_pair(
+        f"{VICTOR}/2019-05-24 21_06_53/events.out.tfevents.1558706819.b03687c33611",
+        f"{VICTOR}/events.out.tfevents.1556988535.victor-ASUS",
+    )
+    opt = [f for f in found if f.family == "optimizer"]
+    assert [(f.id, f.severity) for f in opt] == [("optimizer.hparam_mismatch", "critical")]
+    assert opt[0].a == {"learning_rate": pytest.approx(0.001), "momentum": pytest.approx(0.9)}
+    assert opt[0].b == {"learning_rate": pytest.approx(0.01), "momentum": 0.0}
+    check_evidence(opt[0], ga, gb)
+    count = [f for f in found if f.id == "layer.count_mismatch"]
+    assert len(count) == 1 and count[0].b["shapes"][-1] == [512, 4]
+    losses = [analyse(g)["loss"]["main"] for g in (ga, gb)]
+    assert {x["kind"] for x in losses} == {"categorical_cross_entropy_probs"}
+    assert not [f for f in found if f.family in ("loss", "init", "regularization")]
+
+
+def test_real_tf1_estimator_vs_session_graph():
+    """TF 1.5 estimator (ref variables, ApplyAdam) vs TF 1.8 session graph of other people."""
+    ga, gb, found = real_pair(
+        "hsbarker__UniqueMNISTsolutions/graph.pbtxt",
+        "caozhang1996__mnist_code/tensorboard_file/events.out.tfevents.1534044973.inspiron",
+    )
+    assert not [f for f in found if f.family == "optimizer"]
+    fa = analyse(ga)
+    assert fa["optimizer"]["type"] == "adam" and fa["optimizer"]["hparams"]["beta2"] == 0.999
+    ids = {f.id: f for f in found if f.severity == "critical"}
+    assert ids["loss.mismatch"].a["loss"] == "mean_squared_error"
+    assert ids["loss.mismatch"].b["loss"] == "softmax_cross_entropy"
+    init = ids["init.mismatch"]
+    assert "truncated_normal(0.0, 0.1)" in json.dumps(init.b)
+    assert "glorot_uniform" in json.dumps(init.a)
+
+
+def test_decoupled_weight_decay(pairs_dir):
+    ga, gb, found = findings(pairs_dir, "reg_weight_decay")
+    f = only(found, "regularization.mismatch")
+    assert "decoupled weight decay" in f.title.lower()
+    assert f.b == {
+        "0 kernel": pytest.approx(1e-4),
+        "1 kernel": pytest.approx(1e-4),
+        "2 kernel": pytest.approx(1e-4),
+    }
+    assert all(gb.nodes[n]["op"] == "AssignSubVariableOp" for n in f.nodes_b)
+
+
+def test_keras_config_graphs(pairs_dir):
+    """Keras model configs (what the TensorBoard callback logs as graph_keras_model) give the same
+    layer/init facts as the op graph of the same model, so the two compare without criticals."""
+    from tbdiff.graph import graph_from_keras_config
+
+    def cfg(name):
+        return graph_from_keras_config((pairs_dir / f"{name}.keras.json").read_text())
+
+    ca, cb = cfg("keras_explicit_init"), cfg("keras_default_init")
+    layers = analyse(ca)["layers"]["layers"]
+    assert [x["kernel_shape"] for x in layers] == [[784, 64], [64, 64], [64, 10]]
+    assert [x["activation"] for x in layers] == ["relu", "relu", "linear"]
+    f = only(compare_graphs(ca, cb, None), "init.mismatch")
+    assert f.a["layer0 (VisibleLayer)"] == {
+        "kernel": "uniform(-0.05, 0.05)",
+        "bias": "normal(0.0, 1.0)",
+    }
+    assert f.b["layer0 (VisibleLayer)"] == {"kernel": "glorot_uniform", "bias": "zeros"}
+    ops_graph = graph(pairs_dir, "init_keras_default", "b")
+    found = compare_graphs(cb, ops_graph, None)
+    assert [x for x in found if x.severity in ("critical", "warning")] == []
+
+
+def test_real_keras_config_vs_op_graph_same_model():
+    """styx: a compat.v1 FileWriter op graph and a TF 2.3 callback's Keras config of one model."""
+    ga, gb, found = real_pair(
+        "muelletm__styx/graph2.pbtxt",
+        "muelletm__styx/logs/fit/train/events.out.tfevents.1602769550.DESKTOP-GEJ0BFS.20224.443.v2",
+    )
+    assert gb.graph["source"] == "keras_model"
+    la, lb = (analyse(g)["layers"]["layers"] for g in (ga, gb))
+    assert [x["units"] for x in la] == [x["units"] for x in lb] == [32, 10]
+    assert [x["activation"] for x in la] == [x["activation"] for x in lb] == ["relu", "softmax"]
+    mine = [f for f in found if f.family in MINE and f.severity in ("critical", "warning")]
+    assert not mine, [(f.id, f.title) for f in mine]

@@ -243,9 +243,19 @@ def test_keras_model_config_layer_graph(fx):
 def test_event_file_graphs_match_the_pb(fx):
     pytest.importorskip("tbdiff.events")
     for name in ("tf1", "keras"):
+        want = set(graph_from_path(fx / f"{name}.pb")[0])
+        # FileWriter(graph=...) writes the GraphDef and a MetaGraphDef holding the same graph
         g, info = graph_from_path(fx / "logs" / name)
-        assert info.kind == "graph_def"
-        assert set(g) == set(graph_from_path(fx / f"{name}.pb")[0])
+        assert info.kind in ("graph_def", "meta_graph_def") and set(g) == want
+        assert info.run == "." and info.file and "tfevents" in info.file
+        g, info = graph_from_path(fx / "logs" / name, kind="graph_def")
+        assert info.kind == "graph_def" and set(g) == want
+        g, info = graph_from_path(Path(info.file))
+        assert set(g) == want
+    with pytest.raises(TbdiffError):
+        graph_from_path(fx / "logs" / "tf1", kind="keras_model")
+    with pytest.raises(TbdiffError):
+        graph_from_path(fx / "logs", run="nope")
 
 
 # -- real graphs by other people ----------------------------------------------------------------
@@ -290,3 +300,67 @@ def test_keras3_logs_with_keras_model_config_and_function_graph():
     emb = [n for n, d in k.nodes(data=True) if d["op"] == "Embedding"]
     assert emb and all(k.in_degree(n) == 1 for n in emb)
     assert k.nodes["day_of_week_Embedd"]["attrs"]["input_dim"] == 7
+
+
+_FUNCTIONS_PBTXT = """
+node { name: "inp" op: "Placeholder" attr { key: "dtype" value { type: DT_INT32 } } }
+node { name: "pc" op: "StatefulPartitionedCall" input: "inp"
+       attr { key: "f" value { func { name: "outer" } } } }
+node { name: "w" op: "While" input: "inp"
+       attr { key: "cond" value { func { name: "inner" } } }
+       attr { key: "body" value { func { name: "inner" } } } }
+node { name: "r" op: "rec" input: "inp" }
+node { name: "out" op: "Identity" input: "pc" }
+library {
+  function {
+    signature { name: "inner" input_arg { name: "x" type: DT_INT32 }
+                output_arg { name: "a" type: DT_INT32 } output_arg { name: "b" type: DT_INT32 } }
+    node_def { name: "u" op: "Unique" input: "x" }
+    ret { key: "a" value: "u:y:0" }
+    ret { key: "b" value: "u:idx:0" }
+  }
+  function {
+    signature { name: "outer" input_arg { name: "v" type: DT_INT32 }
+                output_arg { name: "o" type: DT_INT32 } }
+    node_def { name: "call" op: "inner" input: "v" }
+    node_def { name: "neg" op: "Neg" input: "call:b:0" }
+    ret { key: "o" value: "neg:y:0" }
+  }
+  function {
+    signature { name: "rec" input_arg { name: "x" type: DT_INT32 }
+                output_arg { name: "y" type: DT_INT32 } }
+    node_def { name: "again" op: "rec" input: "x" }
+    ret { key: "y" value: "again:y:0" }
+  }
+}
+"""
+
+
+def test_nested_calls_ports_while_and_recursion_guard():
+    gd = text_format.Parse(_FUNCTIONS_PBTXT, graph_pb2.GraphDef())
+    g = load_graph(gd)
+
+    def edges(u, v):
+        return [d for _, w, d in g.out_edges(u, data=True) if w == v]
+
+    assert g.nodes["pc/call/call/u"]["function"] == "inner"
+    assert g.nodes["pc/call/call/u"]["call_site"] == "pc/call/call"
+    assert g.nodes["pc/call/neg"]["call_site"] == "pc"
+    # the caller's input reaches the innermost consumer through two argument levels
+    assert [d["kind"] for d in edges("inp", "pc/call/call/u")] == ["arg"]
+    # "u:idx:0" is Unique's second output; "call:b:0" the call's second output
+    (ret_b,) = [d for d in edges("pc/call/call/u", "pc/call/call") if d["dst_port"] == 1]
+    assert ret_b["port"] == 1 and ret_b["kind"] == "ret"
+    assert [d["port"] for d in edges("pc/call/call", "pc/call/neg")] == [1]
+    assert g.nodes["pc/call/neg"]["inputs"] == ["pc/call/call:1"]
+    assert [(d["port"], d["dst_port"], d["kind"]) for d in edges("pc/call/neg", "pc")] == [
+        (0, 0, "ret")
+    ]
+    # While: cond and body both instantiated; the cond result is not a caller output
+    assert {"w/cond/u", "w/body/u"} <= set(g)
+    assert {d["dst_port"] for d in edges("w/cond/u", "w")} == {-1}
+    assert {d["dst_port"] for d in edges("w/body/u", "w")} == {0, 1}
+    # recursion is cut after one level, with a warning
+    assert "r/call/again" in g and not any(n.startswith("r/call/again/") for n in g)
+    assert any("recursive" in w for w in g.graph["warnings"])
+    assert g.graph["inlined_calls"] == 5

@@ -221,8 +221,14 @@ def run_experiment(
         hooks = _ProgressHooks(console, seed, n)
         for fw in frameworks:
             run.results[fw] = TRAINERS[fw](data, cfg, folder / fw, hooks)
-    (run_dir / "results.json").write_text(json.dumps(outcome.to_dict(), indent=1) + "\n")
     return outcome
+
+
+def write_results(outcome: Outcome) -> Path:
+    """RUN_DIR/results.json: the JSON summary kept next to the logs (not an event file)."""
+    path = outcome.run_dir / "results.json"
+    path.write_text(json.dumps(outcome.to_dict(), indent=1) + "\n")
+    return path
 
 
 def _pct(x: float | None) -> str:
@@ -293,6 +299,7 @@ def train_from_args(args: argparse.Namespace, console: Console | None = None) ->
     outcome = run_experiment(data, config, run_dir, console)
     outcome.config["seconds"] = round(time.perf_counter() - t0, 1)
     outcome.config["finished"] = datetime.now(timezone.utc).isoformat(timespec="seconds")
+    write_results(outcome)
     return outcome
 
 
@@ -314,4 +321,5 @@ __all__ = [
     "results_table",
     "run_experiment",
     "train_from_args",
+    "write_results",
 ]

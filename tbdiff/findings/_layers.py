@@ -48,7 +48,9 @@ ACTIVATION_OPS = {
 }
 _INPUT_KINDS = ("data", "arg")  # "ret" edges feed a caller's outputs, not an input
 _GRAD_RE = re.compile(r"(?:^|/)gradients(?:_\d+)?/(.+?)_grad(?:/|$)")
-_GRAD_SCOPE_RE = re.compile(r"(?:^|/)gradients(?:_\d+)?(?:/|$)")
+# TF2 tape gradients: `<prefix>/gradient_tape/<forward name>/<grad op>`
+_TAPE_RE = re.compile(r"^(.*?)gradient_tape/(.+)/[^/]+$")
+_GRAD_SCOPE_RE = re.compile(r"(?:^|/)(?:gradients(?:_\d+)?|gradient_tape)(?:/|$)")
 
 
 def op(g: nx.MultiDiGraph, n: str) -> str:
@@ -135,14 +137,25 @@ def differentiated(g: nx.MultiDiGraph) -> frozenset[str]:
     """
 
     def make() -> frozenset[str]:
-        return frozenset(m.group(1) for n in g.nodes if (m := _GRAD_RE.search(n)))
+        out = {m.group(1) for n in g.nodes if (m := _GRAD_RE.search(n))}
+        for n in g.nodes:
+            if "gradient_tape/" in n and (m := _TAPE_RE.match(n)):
+                out.add(m.group(1) + m.group(2))
+        return frozenset(out)
 
     return _cached(g, "differentiated", make)
 
 
 def is_trained_on(g: nx.MultiDiGraph, n: str) -> bool:
+    """True if `n` takes part in the backward pass (or the graph has none at all).
+
+    TF1 names gradients after the forward op (`gradients/<name>_grad/`); TF2 tapes use scope
+    names that do not always match, so a gradient node consuming `n` directly also counts.
+    """
     diff = differentiated(g)
-    return not diff or n in diff
+    if not diff or n in diff:
+        return True
+    return any(is_gradient_node(c) for c in data_consumers(g, n))
 
 
 # ---------------------------------------------------------------- constants
@@ -288,22 +301,60 @@ class Layer:
         }
 
 
+def is_variable(g: nx.MultiDiGraph, n: str) -> bool:
+    """Variable ops, and resource placeholders (variables captured by a TF2 function graph)."""
+    d = g.nodes[n]
+    o = d.get("op")
+    return o in VARIABLE_OPS or (o == "Placeholder" and d.get("dtype") == "resource")
+
+
 def variables(g: nx.MultiDiGraph) -> list[str]:
-    return [n for n, d in g.nodes(data=True) if d.get("op") in VARIABLE_OPS]
+    return [n for n in g.nodes if is_variable(g, n)]
+
+
+def var_shape(g: nx.MultiDiGraph, var: str) -> list[int | None] | None:
+    """A variable's shape; for a resource placeholder, the shape its reads produce."""
+    if op(g, var) in VARIABLE_OPS:
+        return g.nodes[var].get("shape")
+    for c in data_consumers(g, var):
+        if op(g, c) == "ReadVariableOp" and g.nodes[c].get("shape") is not None:
+            return g.nodes[c]["shape"]
+    return None
 
 
 def var_source(g: nx.MultiDiGraph, n: str) -> str | None:
     """The variable a tensor is a plain read of, else None."""
     src = through(g, n)
-    return src if op(g, src) in VARIABLE_OPS else None
+    return src if is_variable(g, src) else None
 
 
 def _layer_order(g: nx.MultiDiGraph, ops: list[str]) -> list[str]:
-    """Order layer ops from input to output: fewer ancestors = closer to the input."""
-    data = nx.subgraph_view(
-        g, filter_edge=lambda u, v, k: not g.edges[u, v, k].get("control", False)
-    )
-    return sorted(ops, key=lambda n: (len(nx.ancestors(data, n)), n))
+    """Order layer ops from input to output along data edges.
+
+    Kahn's algorithm over the data edges, O(N + E) once (networkx's topological sort on a
+    filtered view is ~100x slower on big graphs). Nodes on a cycle (While/NextIteration) never
+    reach in-degree 0; they keep their discovery order after the acyclic part.
+    """
+    if len(ops) < 2:
+        return list(ops)
+    succ: dict[str, list[str]] = {}
+    indeg: dict[str, int] = dict.fromkeys(g.nodes, 0)
+    for u, nbrs in g.succ.items():
+        outs = [v for v, keyed in nbrs.items() if any(not d.get("control") for d in keyed.values())]
+        succ[u] = outs
+        for v in outs:
+            indeg[v] += 1
+    ready = [n for n, k in indeg.items() if k == 0]
+    pos: dict[str, int] = {}
+    while ready:
+        n = ready.pop()
+        pos[n] = len(pos)
+        for v in succ.get(n, ()):
+            indeg[v] -= 1
+            if indeg[v] == 0:
+                ready.append(v)
+    big = len(pos)
+    return sorted(ops, key=lambda n: (pos.get(n, big), n))
 
 
 def layers(g: nx.MultiDiGraph) -> list[Layer]:
@@ -311,15 +362,112 @@ def layers(g: nx.MultiDiGraph) -> list[Layer]:
     return _cached(g, "layers", lambda: _find_layers(g))
 
 
+_KERAS_LAYERS = {
+    "Dense": "dense",
+    "Conv1D": "conv1d",
+    "Conv2D": "conv2d",
+    "Conv3D": "conv3d",
+    "DepthwiseConv2D": "depthwise_conv2d",
+    "Conv2DTranspose": "conv2d_transpose",
+}
+_KERAS_SAME_SHAPE = frozenset(
+    {
+        "Dropout",
+        "AlphaDropout",
+        "GaussianDropout",
+        "GaussianNoise",
+        "SpatialDropout1D",
+        "SpatialDropout2D",
+        "Activation",
+        "ReLU",
+        "LeakyReLU",
+        "Softmax",
+        "BatchNormalization",
+        "LayerNormalization",
+    }
+)
+_KERAS_ACT_LAYERS = {"ReLU": "relu", "Softmax": "softmax", "LeakyReLU": "leaky_relu"}
+
+
+def _keras_in_dim(g: nx.MultiDiGraph, n: str) -> int | None:
+    """Input width of a Keras layer: previous Dense units or the Input's last dim."""
+    for _ in range(32):
+        preds = data_inputs(g, n)
+        if len(preds) != 1:
+            return None
+        n = preds[0]
+        o, a = op(g, n), g.nodes[n].get("attrs") or {}
+        if o == "Dense":
+            return a.get("units")
+        if o == "InputLayer":
+            shape = a.get("batch_input_shape") or a.get("batch_shape") or g.nodes[n].get("shape")
+            return shape[-1] if shape else None
+        if o not in _KERAS_SAME_SHAPE:
+            return None
+    return None
+
+
+def _keras_activation(value: Any) -> str:
+    if isinstance(value, dict):  # Keras 3 may serialise activations as objects
+        value = value.get("config", {}).get("name") or value.get("class_name")
+    return str(value or "linear").lower()
+
+
+def _keras_layers(g: nx.MultiDiGraph) -> list[Layer]:
+    """Layers of a Keras model-config graph (no ops: shapes and activations from the config)."""
+    result: list[Layer] = []
+    order = list(nx.topological_sort(g)) if nx.is_directed_acyclic_graph(g) else list(g.nodes)
+    for n in order:
+        kind = _KERAS_LAYERS.get(op(g, n))
+        if kind is None:
+            continue
+        a = g.nodes[n].get("attrs") or {}
+        out = a.get("units") or a.get("filters")
+        if kind == "dense":
+            shape = [_keras_in_dim(g, n), out]
+        else:
+            shape = [*(a.get("kernel_size") or []), None, out]
+        layer = Layer(
+            index=len(result),
+            kind=kind,
+            op=n,
+            kernel=n,
+            kernel_shape=shape,
+            bias=n if a.get("use_bias", True) else None,
+            bias_shape=[out] if a.get("use_bias", True) else None,
+            activation=_keras_activation(a.get("activation")),
+            scope=n,
+        )
+        if layer.activation == "linear":  # a separate Activation/ReLU/Softmax layer after it
+            nxt = data_consumers(g, n)
+            if len(nxt) == 1:
+                o2, a2 = op(g, nxt[0]), g.nodes[nxt[0]].get("attrs") or {}
+                act = _KERAS_ACT_LAYERS.get(o2) or (
+                    _keras_activation(a2.get("activation")) if o2 == "Activation" else None
+                )
+                if act:
+                    layer.activation, layer.activation_op = act, nxt[0]
+        layer.nodes = [x for x in (n, layer.activation_op) if x]
+        result.append(layer)
+    return result
+
+
+def is_keras_config(g: nx.MultiDiGraph) -> bool:
+    """A layer-level graph built from a Keras model config (no TF ops)."""
+    return g.graph.get("source") == "keras_model"
+
+
 def _find_layers(g: nx.MultiDiGraph) -> list[Layer]:
+    if is_keras_config(g):
+        return _keras_layers(g)
     found: dict[str, tuple[str, str]] = {}  # linear op -> (kernel var, kind)
     for var in variables(g):
-        shape = g.nodes[var].get("shape")
+        shape = var_shape(g, var)
         if not shape or len(shape) < 2:
             continue
         for c in forward_consumers(g, var):
             kind = LINEAR_OPS.get(op(g, c))
-            if kind and var_source(g, input_at(g, c, 1) or "") == var:
+            if kind and var in {var_source(g, x) for x in data_inputs(g, c)}:
                 found.setdefault(c, (var, kind))
     result: list[Layer] = []
     for i, lop in enumerate(_layer_order(g, list(found))):
@@ -329,7 +477,7 @@ def _find_layers(g: nx.MultiDiGraph) -> list[Layer]:
             kind=kind,
             op=lop,
             kernel=var,
-            kernel_shape=g.nodes[var].get("shape"),
+            kernel_shape=var_shape(g, var),
             scope="/".join(g.nodes[lop].get("scope", ()) or ()),
         )
         out = lop
@@ -338,12 +486,8 @@ def _find_layers(g: nx.MultiDiGraph) -> list[Layer]:
                 continue
             other = [x for x in data_inputs(g, c) if x != lop]
             bvar = var_source(g, other[0]) if other else None
-            if bvar and len(g.nodes[bvar].get("shape") or []) == 1:
-                layer.bias, layer.bias_shape, layer.bias_op = (
-                    bvar,
-                    g.nodes[bvar].get("shape"),
-                    c,
-                )
+            if bvar and len(var_shape(g, bvar) or []) == 1:
+                layer.bias, layer.bias_shape, layer.bias_op = bvar, var_shape(g, bvar), c
                 out = c
                 break
         acts = [c for c in forward_consumers(g, out) if op(g, c) in ACTIVATION_OPS]
@@ -356,13 +500,16 @@ def _find_layers(g: nx.MultiDiGraph) -> list[Layer]:
 
 
 def apply_targets(g: nx.MultiDiGraph) -> dict[str, list[str]]:
-    """Variable -> optimizer update ops writing it (Apply*/ResourceApply*/Assign{Add,Sub})."""
-    out: dict[str, list[str]] = {}
-    for n, d in g.nodes(data=True):
-        o = d.get("op", "")
-        if "Apply" in o or o in ("AssignSubVariableOp", "AssignSub"):
-            tgt = input_at(g, n, 0)
-            if tgt is not None:
-                tgt = through(g, tgt)
-                out.setdefault(tgt, []).append(n)
-    return out
+    """Variable -> optimizer update ops writing it (Apply*/ResourceApply*/AssignSub*), memoised."""
+
+    def make() -> dict[str, list[str]]:
+        out: dict[str, list[str]] = {}
+        for n, d in g.nodes(data=True):
+            o = d.get("op", "")
+            if "Apply" in o or o in ("AssignSubVariableOp", "AssignSub"):
+                tgt = input_at(g, n, 0)
+                if tgt is not None:
+                    out.setdefault(through(g, tgt), []).append(n)
+        return out
+
+    return _cached(g, "apply_targets", make)

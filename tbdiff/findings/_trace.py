@@ -297,19 +297,30 @@ _WRAPPER_PARTS = frozenset({"cond", "then", "else", "call", "body"})
 
 def layer_name(name: str, *, strip: Iterable[str] = ()) -> str:
     """Human layer name of an op inside a layer, e.g. ``dropout_1/cond/then/dropout/GreaterEqual``
-    -> ``dropout_1`` and ``Dropout1/GreaterEqual`` -> ``Dropout1``.
+    -> ``dropout_1``, ``Dropout1/GreaterEqual`` -> ``Dropout1`` and
+    ``StatefulPartitionedCall/call/model/dropout/dropout/GreaterEqual`` -> ``model/dropout``.
 
-    Drops the op's own name, then trailing wrapper scopes (cond/then/else/call and the inner
-    scope names given in `strip`) as long as something remains.
+    Drops the op's own name and trailing wrapper scopes (cond/then/else/call/body), at most one
+    inner scope named in `strip` (the scope an op like tf.nn.dropout opens inside its layer),
+    and everything up to the last function-call wrapper.
     """
     extra = {s.lower() for s in strip}
     parts = name.split("/")[:-1] or name.split("/")
-    while len(parts) > 1 and (
-        parts[-1].lower() in _WRAPPER_PARTS
-        or re.sub(r"_\d+$", "", parts[-1]).lower() in _WRAPPER_PARTS
-        or parts[-1].lower() in extra
-    ):
+
+    def is_wrapper(c: str) -> bool:
+        return c.lower() in _WRAPPER_PARTS or re.sub(r"_\d+$", "", c).lower() in _WRAPPER_PARTS
+
+    def strip_wrappers() -> None:
+        while len(parts) > 1 and is_wrapper(parts[-1]):
+            parts.pop()
+
+    strip_wrappers()
+    if len(parts) > 1 and parts[-1].lower() in extra:
         parts.pop()
+        strip_wrappers()
+    calls = [i for i, c in enumerate(parts[:-1]) if c.lower() == "call"]
+    if calls:
+        parts = parts[calls[-1] + 1 :]
     return "/".join(parts)
 
 

@@ -18,6 +18,7 @@ hparam ``feed/<placeholder>``); without it the site is reported as fed at run ti
 
 from __future__ import annotations
 
+import weakref
 from typing import Any
 
 import networkx as nx
@@ -79,6 +80,12 @@ def _fed_map(g: nx.MultiDiGraph, placeholders: list[str], hints: Hints) -> dict[
     fed = {}
     for ph in placeholders:
         value, origin = hints.fed_value(ph)
+        if value is None:
+            # an hparam named like the placeholder itself (e.g. "keep_prob") is its value too
+            key = ph.rsplit("/", 1)[-1]
+            v = hints.hparams.get(key)
+            if isinstance(v, int | float) and not isinstance(v, bool):
+                value, origin = float(v), f"hparams:{key}"
         if value is not None:
             fed[ph] = {"value": value, "from": origin}
     return fed
@@ -98,7 +105,11 @@ def _site(
     param_node, complemented = root, False
     if T.op(g, root) == "Sub":
         ins = T.data_inputs(g, root)
-        if len(ins) == 2 and T.evaluate(g, ins[0]) == 1.0 and T.op(g, T.resolve(g, ins[0])) == "Const":
+        if (
+            len(ins) == 2
+            and T.evaluate(g, ins[0]) == 1.0
+            and T.op(g, T.resolve(g, ins[0])) == "Const"
+        ):
             param_node, complemented = T.resolve(g, ins[1]), True
     expr_kind = "keep_prob" if expr_is_keep else "rate"
     other = "rate" if expr_is_keep else "keep_prob"
@@ -122,6 +133,7 @@ def _site(
         "param": param,
         "param_node": param_node,
         "param_value": T.r4(param_value),
+        "param_is_const": T.op(g, param_node) == "Const",
         "drop_rate": T.r4(drop),
         "keep_prob": T.r4(None if drop is None else 1.0 - drop),
         "default_drop_rate": T.r4(to_drop(default)),
@@ -133,9 +145,21 @@ def _site(
     }
 
 
+#: find_sites is used by dropout, learning_phase and metrics on the same graph: compute once
+_CACHE: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
 def find_sites(g: nx.MultiDiGraph, hints: Hints | None = None) -> list[dict[str, Any]]:
     """All dropout sites of `g` in order along the data path (see module docstring)."""
     hints = hints or Hints()
+    key = (repr(sorted(hints.hparams.items())), repr(sorted(hints.feeds.items())), len(g))
+    per_graph = _CACHE.setdefault(g, {})
+    if key not in per_graph:
+        per_graph[key] = _find_sites(g, hints)
+    return per_graph[key]
+
+
+def _find_sites(g: nx.MultiDiGraph, hints: Hints) -> list[dict[str, Any]]:
     if g.graph.get("source") == "keras_model":
         return _config_sites(g)
     found: dict[str, dict[str, Any]] = {}
@@ -207,12 +231,21 @@ def _describe(site: dict[str, Any]) -> str:
     fed = ""
     if site["fed"]:
         ph, info = next(iter(site["fed"].items()))
-        origin = "--feed" if info["from"] == "--feed" else f"hparam feed/{ph}"
+        origin = {"--feed": "--feed", "hparams": f"hparam feed/{ph}"}.get(
+            info["from"], f"hparam {str(info['from']).split(':', 1)[-1]}"
+        )
         fed = f" (placeholder {ph!r}, value fed at run time, from {origin})"
     if site["framework"] in ("keras", "keras_config"):
         return f"Keras Dropout({pv_s}) -- the argument is the rate, the fraction to DROP{fed}"
     if site["param"] == "keep_prob":
         return f"tf.nn.dropout(keep_prob={pv_s}) -- the fraction to KEEP{fed}"
+    if not site["placeholders"] and site.get("param_is_const"):
+        # TF folds a Python keep_prob into the constant rate = 1 - keep_prob: both look alike
+        kp = "?" if pv is None else f"{T.r4(1 - pv):g}"
+        return (
+            f"tf.nn.dropout with a constant drop rate of {pv_s} (written as rate={pv_s}, or as "
+            f"keep_prob={kp} which TF turns into that constant)"
+        )
     return f"tf.nn.dropout(rate={pv_s}) -- the fraction to DROP{fed}"
 
 
@@ -294,7 +327,7 @@ def _runtime_fed(facts: dict[str, Any], side: str) -> Finding | None:
         b=facts_side if side == "B" else None,
         nodes_a=_evidence(sites) if side == "A" else [],
         nodes_b=_evidence(sites) if side == "B" else [],
-        score=5.0 + len(sites),
+        score=0.5,
     )
 
 
@@ -319,20 +352,40 @@ def _convention_text(sa: list[dict], sb: list[dict], pa: float, pb: float) -> st
     k_name, k_sites = keep_side
     r_name = "B" if k_name == "A" else "A"
     keep_value = k_sites[0]["param_value"]
-    p_keep_side = pa if k_name == "A" else pb
+    p_keep_side = pa if k_name == "A" else pb  # drop probability of the keep_prob side
+    p_rate_side = pb if k_name == "A" else pa
     kv = "?" if keep_value is None else f"{keep_value:g}"
     return (
         f" This is the classic keep_prob-vs-rate confusion: {k_name} passes {kv} as tf.nn.dropout's "
         f"keep_prob, which KEEPS {T.fmt_prob(keep_value)} of the units, while {r_name} passes the "
-        f"same number as a rate, which DROPS {T.fmt_prob(keep_value)}. To make {r_name} match "
-        f"{k_name}, use Dropout({T.r4(p_keep_side):g}) (rate = 1 - keep_prob) in {r_name}, or feed "
-        f"keep_prob={T.r4(1 - p_keep_side):g} in {k_name} to reproduce {r_name}."
+        f"same number as a rate, which DROPS {T.fmt_prob(p_rate_side)}. To make {r_name} match "
+        f"{k_name}, use Dropout({T.r4(p_keep_side):g}) (rate = 1 - keep_prob) in {r_name}; or "
+        f"keep_prob={T.r4(1 - p_rate_side):g} in {k_name} to reproduce {r_name}."
     )
 
 
-def _rate_mismatch(sa: list[dict], sb: list[dict]) -> Finding | None:
-    pairs = list(zip(sa, sb, strict=False))
-    if len(sa) != len(sb):
+def _pair_sites(
+    sa: list[dict], sb: list[dict], ctx: Context | None
+) -> tuple[list[tuple[dict, dict]], bool]:
+    """Dropout layer pairs (both sides present): from the alignment's dropout LayerPairs when
+    they cover every site, else by position along the data path.  Second value: aligned?"""
+    layers = getattr(getattr(ctx, "alignment", None), "layers", None) or []
+    lp = [lay for lay in layers if getattr(lay, "kind", None) == "dropout"]
+    if lp:
+        ia = {s["layer"]: s for s in sa}
+        ib = {s["layer"]: s for s in sb}
+        named_a = {lay.a for lay in lp if lay.a}
+        named_b = {lay.b for lay in lp if lay.b}
+        if set(ia) <= named_a and set(ib) <= named_b:
+            pairs = [(ia[lay.a], ib[lay.b]) for lay in lp if lay.a in ia and lay.b in ib]
+            pairs.sort(key=lambda xy: sa.index(xy[0]))
+            return pairs, True
+    return list(zip(sa, sb, strict=False)), False
+
+
+def _rate_mismatch(sa: list[dict], sb: list[dict], ctx: Context | None = None) -> Finding | None:
+    pairs, aligned = _pair_sites(sa, sb, ctx)
+    if len(sa) != len(sb) and not aligned:
         # Counts differ (reported separately); still compare rates when each side is uniform.
         ua = _uniform([s["drop_rate"] for s in sa])
         ub = _uniform([s["drop_rate"] for s in sb])
@@ -393,13 +446,25 @@ def _rate_mismatch(sa: list[dict], sb: list[dict]) -> Finding | None:
         b=b,
         nodes_a=_evidence(shown_a),
         nodes_b=_evidence(shown_b),
-        score=10.0 + 100.0 * delta,
+        score=min(1.0, 0.6 + delta),
     )
 
 
-def _count_mismatch(sa: list[dict], sb: list[dict]) -> Finding | None:
+def _count_mismatch(sa: list[dict], sb: list[dict], ctx: Context | None = None) -> Finding | None:
     if len(sa) == len(sb):
         return None
+    pairs, aligned = _pair_sites(sa, sb, ctx)
+    unpaired = ""
+    if aligned:
+        pa = {id(x) for x, _ in pairs}
+        pb = {id(y) for _, y in pairs}
+        only_a = [s["layer"] for s in sa if id(s) not in pa]
+        only_b = [s["layer"] for s in sb if id(s) not in pb]
+        bits = [
+            f"only in A: {', '.join(only_a)}" if only_a else "",
+            f"only in B: {', '.join(only_b)}" if only_b else "",
+        ]
+        unpaired = " Unpaired after alignment -- " + "; ".join(b for b in bits if b) + "."
 
     def listing(sites: list[dict]) -> str:
         if not sites:
@@ -412,7 +477,7 @@ def _count_mismatch(sa: list[dict], sb: list[dict]) -> Finding | None:
     else:
         title = f"A has {len(sa)} dropout layers, B has {len(sb)}"
     detail = (
-        f"Dropout layers in data-path order -- A: {listing(sa)}; B: {listing(sb)}. Each dropout "
+        f"Dropout layers in data-path order -- A: {listing(sa)}; B: {listing(sb)}.{unpaired} Each dropout "
         "layer regularises the layer after it; a missing or extra one changes how strongly the "
         "network is regularised and what it learns, which shows up as a train/test accuracy gap."
     )
@@ -425,7 +490,7 @@ def _count_mismatch(sa: list[dict], sb: list[dict]) -> Finding | None:
         b={"count": len(sb), "sites": _layers(sb), "drop_rates": [s["drop_rate"] for s in sb]},
         nodes_a=[s["node"] for s in sa],
         nodes_b=[s["node"] for s in sb],
-        score=10.0 + 5.0 * abs(len(sa) - len(sb)) + (20.0 if not sa or not sb else 0.0),
+        score=0.95 if not sa or not sb else min(0.9, 0.7 + 0.05 * abs(len(sa) - len(sb))),
     )
 
 
@@ -434,7 +499,9 @@ def _equivalent(sa: list[dict], sb: list[dict]) -> Finding | None:
     if not sa or len(sa) != len(sb):
         return None
     if any(
-        x["drop_rate"] is None or y["drop_rate"] is None or abs(x["drop_rate"] - y["drop_rate"]) > _TOL
+        x["drop_rate"] is None
+        or y["drop_rate"] is None
+        or abs(x["drop_rate"] - y["drop_rate"]) > _TOL
         for x, y in zip(sa, sb, strict=True)
     ):
         return None
@@ -454,7 +521,7 @@ def _equivalent(sa: list[dict], sb: list[dict]) -> Finding | None:
         b=_side(sb, p if not isinstance(p, list) else [s["drop_rate"] for s in sb]),
         nodes_a=[s["node"] for s in sa],
         nodes_b=[s["node"] for s in sb],
-        score=1.0,
+        score=0.05,
     )
 
 
@@ -465,7 +532,7 @@ def compare(facts_a: dict[str, Any], facts_b: dict[str, Any], ctx: Context) -> l
         f = _runtime_fed(facts, side)
         if f:
             out.append(f)
-    for f in (_count_mismatch(sa, sb), _rate_mismatch(sa, sb), _equivalent(sa, sb)):
+    for f in (_count_mismatch(sa, sb, ctx), _rate_mismatch(sa, sb, ctx), _equivalent(sa, sb)):
         if f:
             out.append(f)
     return out

@@ -156,9 +156,61 @@ def _d(family: str, params: dict, label: str, nodes: list[str]) -> dict[str, Any
     return {"family": family, "params": params, "label": label, "nodes": nodes}
 
 
+# Keras initializer class -> (family, {config key: our param}) or a variance-scaling rule name.
+_KERAS_INIT = {
+    "randomuniform": ("uniform", {"minval": "min", "maxval": "max"}),
+    "randomnormal": ("normal", {"mean": "mean", "stddev": "stddev"}),
+    "truncatednormal": ("truncated_normal", {"mean": "mean", "stddev": "stddev"}),
+    "zeros": ("zeros", {}),
+    "ones": ("ones", {}),
+    "constant": ("constant", {"value": "value"}),
+    "orthogonal": ("orthogonal", {"gain": "gain"}),
+}
+_KERAS_RULES = {
+    "glorotuniform": "glorot_uniform",
+    "glorotnormal": "glorot_normal",
+    "heuniform": "he_uniform",
+    "henormal": "he_normal",
+    "lecununiform": "lecun_uniform",
+    "lecunnormal": "lecun_normal",
+}
+
+
+def describe_keras(config: Any) -> dict[str, Any]:
+    """Initializer facts from a Keras layer config entry (`{"class_name", "config"}` or str)."""
+    if isinstance(config, str):
+        name, cfg = config, {}
+    elif isinstance(config, dict):
+        name, cfg = str(config.get("class_name", "")), config.get("config") or {}
+    else:
+        return _d("unknown", {}, "unknown", [])
+    key = name.replace("_", "").lower()
+    if key in _KERAS_RULES:
+        rule = _KERAS_RULES[key]
+        fam = "uniform" if rule.endswith("uniform") else "truncated_normal"
+        return {**_d(fam, {}, rule, []), "rule": rule}
+    if key in _KERAS_INIT:
+        fam, keys = _KERAS_INIT[key]
+        params = {ours: float(cfg[k]) for k, ours in keys.items() if k in cfg}
+        args = ", ".join(f"{L.rnd(v, 4)}" for v in params.values())
+        return _d(fam, params, f"{fam}({args})" if args else fam, [])
+    return _d("unknown", {}, f"unknown({name})", [])
+
+
 def detect(graph: nx.MultiDiGraph, hints: Hints) -> dict[str, Any]:
     """{"layers": [{"index", "scope", "kernel": {...,"rule"}, "bias": {...} | None}]}."""
     out = []
+    if L.is_keras_config(graph):
+        for layer in L.layers(graph):
+            attrs = graph.nodes[layer.op].get("attrs") or {}
+            k = describe_keras(attrs.get("kernel_initializer", "GlorotUniform"))
+            k.setdefault("rule", None)
+            b = describe_keras(attrs.get("bias_initializer", "Zeros")) if layer.bias else None
+            for d in (k, b):
+                if d is not None:
+                    d["nodes"] = [layer.op]
+            out.append({"index": layer.index, "scope": layer.scope, "kernel": k, "bias": b})
+        return {"layers": out}
     for layer in L.layers(graph):
         k = describe(graph, layer.kernel)
         k["rule"] = _rule(k["family"], k["params"], layer.kernel_shape)
@@ -170,6 +222,8 @@ def detect(graph: nx.MultiDiGraph, hints: Hints) -> dict[str, Any]:
 def _same(x: dict | None, y: dict | None) -> bool:
     if x is None or y is None:
         return x is None and y is None
+    if "unknown" in (x["family"], y["family"]):
+        return True  # not readable on one side (e.g. TF2 function graph): cannot tell
     if x.get("rule") and x.get("rule") == y.get("rule"):
         return True
     if x["family"] != y["family"] or set(x["params"]) != set(y["params"]):
@@ -183,7 +237,9 @@ def _same(x: dict | None, y: dict | None) -> bool:
 def _text(d: dict | None) -> str | None:
     if d is None:
         return None
-    return f"{d['rule']} = {d['label']}" if d.get("rule") else d["label"]
+    if d.get("rule") and d["rule"] != d["label"]:
+        return f"{d['rule']} = {d['label']}"
+    return d["label"]
 
 
 def _key(layer: dict) -> str:

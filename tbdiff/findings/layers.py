@@ -47,10 +47,13 @@ def _feeds_logits_loss(g: nx.MultiDiGraph, n: str | None) -> bool:
 def detect(graph: nx.MultiDiGraph, hints: Hints) -> dict[str, Any]:
     """{"count": int, "layers": [Layer.to_dict() + "trained_activation"]} in data-path order."""
     out = []
+    config_only = L.is_keras_config(graph)
     for layer in L.layers(graph):
         d = layer.to_dict()
         pre = layer.bias_op or layer.op
-        folded = layer.activation == "softmax" and _feeds_logits_loss(graph, pre)
+        folded = (
+            not config_only and layer.activation == "softmax" and _feeds_logits_loss(graph, pre)
+        )
         # What the *training* computation applies after this layer.
         d["trained_activation"] = "linear" if folded else layer.activation
         d["softmax_folded_into_loss"] = folded
@@ -66,6 +69,8 @@ def _desc(layer: dict) -> str:
 def compare(facts_a: dict, facts_b: dict, ctx: Context) -> list[Finding]:
     la, lb = facts_a["layers"], facts_b["layers"]
     found: list[Finding] = []
+    if not la or not lb:
+        return found  # no layers recognised on one side (e.g. no graph ops): not comparable
     if len(la) != len(lb):
         found.append(
             Finding(
@@ -88,7 +93,8 @@ def compare(facts_a: dict, facts_b: dict, ctx: Context) -> list[Finding]:
     shape_diffs = [
         (x, y)
         for x, y in zip(la, lb, strict=True)
-        if x["kernel_shape"] != y["kernel_shape"] or x["bias_shape"] != y["bias_shape"]
+        if not _same_shape(x["kernel_shape"], y["kernel_shape"])
+        or not _same_shape(x["bias_shape"], y["bias_shape"])
     ]
     if shape_diffs:
         pairs = ", ".join(
@@ -153,6 +159,15 @@ def compare(facts_a: dict, facts_b: dict, ctx: Context) -> list[Finding]:
             )
         )
     return found
+
+
+def _same_shape(a: list | None, b: list | None) -> bool:
+    """Equal shapes; an unknown dimension (None, e.g. from a Keras config) matches any."""
+    if a is None or b is None:
+        return a is None and b is None
+    return len(a) == len(b) and all(
+        x is None or y is None or x == y for x, y in zip(a, b, strict=True)
+    )
 
 
 def _shape_facts(layer: dict) -> dict[str, Any]:

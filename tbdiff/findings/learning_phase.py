@@ -21,12 +21,19 @@ from tbdiff.findings.dropout import find_sites
 NAME = "learning_phase"
 
 
+def _plain(v: Any) -> Any:
+    """JSON-able form of a placeholder default (numpy arrays -> lists)."""
+    return v.tolist() if hasattr(v, "tolist") else v
+
+
 def _switch_of(g: nx.MultiDiGraph, site: dict[str, Any]) -> dict[str, Any]:
     """How this dropout site is turned off at evaluation (one 'switch' record)."""
     if site["gate"]:
         ph = site["gate"]
         default = T.placeholder_default(g, ph)
-        on_at_eval = None if default is None else bool(default)
+        on_at_eval = bool(default) if default is not None else None
+        if default is None and "learning_phase" in ph:
+            on_at_eval = False  # old Keras: a plain placeholder, fed 0 by evaluate()/predict()
         return {
             "node": ph,
             "kind": "learning_phase",
@@ -50,7 +57,7 @@ def _switch_of(g: nx.MultiDiGraph, site: dict[str, Any]) -> dict[str, Any]:
             "node": ph,
             "kind": site["param"] + "_placeholder",
             "op": T.op(g, ph),
-            "default": T.placeholder_default(g, ph),
+            "default": _plain(T.placeholder_default(g, ph)),
             "default_drop_rate": default,
             # plain Placeholder: whatever the program feeds at evaluation (not in the logs)
             "dropout_at_eval": None if default is None else default > 0,
@@ -96,6 +103,12 @@ def detect(graph: nx.MultiDiGraph, hints: Hints) -> dict[str, Any]:
     }
 
 
+def _family(mechanism: str) -> str:
+    """Keras' learning-phase placeholder (graph mode) and its separate train/test functions
+    (TF2, model configs) are the same mechanism seen through different logs."""
+    return "keras" if mechanism in ("keras_learning_phase", "keras_functions") else mechanism
+
+
 def _how(f: dict[str, Any]) -> str:
     parts = []
     for sw in f["switches"]:
@@ -110,7 +123,7 @@ def _how(f: dict[str, Any]) -> str:
             arg = sw["kind"].replace("_placeholder", "")
             d = sw.get("default")
             dflt = (
-                f"placeholder_with_default({d:g})"
+                f"placeholder_with_default({d!r})"
                 if isinstance(d, float)
                 else "a placeholder without default (must be fed in every run)"
             )
@@ -149,7 +162,7 @@ def compare(facts_a: dict[str, Any], facts_b: dict[str, Any], ctx: Context) -> l
     if "no_dropout" in (ma, mb):
         return []  # nothing to switch on one side: dropout.count_mismatch says what matters
     on_a, on_b = _on_at_eval(facts_a), _on_at_eval(facts_b)
-    if ma == mb and on_a == on_b:
+    if _family(ma) == _family(mb) and on_a == on_b:
         return []
     nodes_a = [sw["node"] for sw in facts_a["switches"] if sw["node"]] + facts_a["always_on_nodes"]
     nodes_b = [sw["node"] for sw in facts_b["switches"] if sw["node"]] + facts_b["always_on_nodes"]
@@ -169,14 +182,20 @@ def compare(facts_a: dict[str, Any], facts_b: dict[str, Any], ctx: Context) -> l
                 b=b,
                 nodes_a=nodes_a,
                 nodes_b=nodes_b,
-                score=1.0,
+                score=0.1,
             )
         ]
     if True in (on_a, on_b):
         side = "A" if on_a else "B"
         other_off = (on_b if side == "A" else on_a) is False
         detail = (
-            f"{how} In {side} dropout stays active when nothing is fed, i.e. also while the "
+            f"{how} In {side} dropout is "
+            + (
+                "always active (nothing turns it off)"
+                if (facts_a if side == "A" else facts_b)["always_on"]
+                else "active unless the program feeds otherwise"
+            )
+            + ", i.e. also while the "
             "test/validation accuracy is computed, so that accuracy is measured on a randomly "
             "thinned network and is lower and noisier than the model's real accuracy"
             + (" -- the other graph evaluates without dropout." if other_off else ".")
@@ -192,7 +211,7 @@ def compare(facts_a: dict[str, Any], facts_b: dict[str, Any], ctx: Context) -> l
                 b=b,
                 nodes_a=nodes_a,
                 nodes_b=nodes_b,
-                score=3.0,
+                score=0.3,
             )
         ]
     side = "A" if on_a is None else "B"
@@ -209,6 +228,6 @@ def compare(facts_a: dict[str, Any], facts_b: dict[str, Any], ctx: Context) -> l
             b=b,
             nodes_a=nodes_a,
             nodes_b=nodes_b,
-            score=2.0,
+            score=0.2,
         )
     ]

@@ -24,6 +24,7 @@ _XENT = {
 }
 _CLIPS = frozenset({"ClipByValue", "Maximum", "Minimum"})
 _SKIP = frozenset({"Reshape", "ExpandDims", "Squeeze", "Mul", "Neg", *L.PASS_OPS})
+_MAX_GUESSES = 4
 # Loss pairs that compute the same function up to numerical details.
 _EQUIVALENT = {
     frozenset({"softmax_cross_entropy", "categorical_cross_entropy_probs"}),
@@ -144,7 +145,15 @@ def detect(graph: nx.MultiDiGraph, hints: Hints) -> dict[str, Any]:
         if key not in seen:
             seen.add(key)
             uniq.append(f)
-    return {"losses": uniq, "main": uniq[0] if uniq else None}
+    if not L.differentiated(graph):
+        # inference graph: any reduced squared difference might be the loss; keep the
+        # reduced ones, a few at most, and say they are guesses
+        uniq = [f for f in uniq if f["reduction"] != "none"][:_MAX_GUESSES]
+    return {
+        "losses": uniq,
+        "main": uniq[0] if uniq else None,
+        "trained": bool(L.differentiated(graph)),
+    }
 
 
 def _same_reduction(a: str, b: str) -> bool:
@@ -156,6 +165,8 @@ def compare(facts_a: dict, facts_b: dict, ctx: Context) -> list[Finding]:
     ma, mb = facts_a.get("main"), facts_b.get("main")
     if ma is None or mb is None:
         return []
+    if not (facts_a.get("trained") and facts_b.get("trained")):
+        return []  # without a backward pass the "loss" is a guess: do not blame it
     found: list[Finding] = []
     na, nb = ma["nodes"], mb["nodes"]
     if ma["kind"] != mb["kind"]:

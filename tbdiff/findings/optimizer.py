@@ -12,6 +12,8 @@ values (only an info note on the implementation). Keras optimizers that update w
 from __future__ import annotations
 
 import math
+import re
+from collections import Counter
 from typing import Any
 
 import networkx as nx
@@ -125,6 +127,27 @@ def _keras_hyper_vars(g: nx.MultiDiGraph) -> dict[str, dict[str, str]]:
     return out
 
 
+def _plain_update_type(g: nx.MultiDiGraph) -> tuple[str, list[str]] | None:
+    """Optimizer class from the scope of plain update ops writing layer weights (Keras 3)."""
+    weights = {v for layer in L.layers(g) for v in (layer.kernel, layer.bias) if v}
+    votes: Counter = Counter()
+    ops: dict[str, list[str]] = {}
+    for var, updates in L.apply_targets(g).items():
+        if var not in weights:
+            continue
+        for upd in updates:
+            for comp in reversed(g.nodes[upd].get("scope") or ()):
+                cls = re.sub(r"_\d+$", "", comp).lower()
+                if cls in _KERAS_CLASSES:
+                    votes[_KERAS_CLASSES[cls]] += 1
+                    ops.setdefault(_KERAS_CLASSES[cls], []).append(upd)
+                    break
+    if not votes:
+        return None
+    typ = votes.most_common(1)[0][0]
+    return typ, sorted(ops[typ])
+
+
 def detect(graph: nx.MultiDiGraph, hints: Hints) -> dict[str, Any]:
     """{"type", "hparams", "implementation", "optimizers": [...]} (main optimizer first)."""
     groups: dict[tuple, dict[str, Any]] = {}
@@ -200,12 +223,29 @@ def detect(graph: nx.MultiDiGraph, hints: Hints) -> dict[str, Any]:
                     "implementation": "keras_plain_ops",
                 }
             )
+    if not optimizers:  # TF2 function graph: hyper variables are captured, only scopes remain
+        guess = _plain_update_type(graph)
+        if guess:
+            optimizers.append(
+                {
+                    "type": guess[0],
+                    "hparams": {},
+                    "sources": {},
+                    "value_kinds": ["captured"],
+                    "apply_op": L.op(graph, guess[1][0]),
+                    "apply_ops": guess[1][:8],
+                    "variables": [],
+                    "n_variables": len(guess[1]),
+                    "implementation": "keras_plain_ops",
+                }
+            )
     main = optimizers[0] if optimizers else None
     return {
         "type": main["type"] if main else None,
         "hparams": dict(main["hparams"]) if main else {},
         "implementation": main["implementation"] if main else None,
         "optimizers": optimizers,
+        "config_only": L.is_keras_config(graph),
     }
 
 
@@ -237,10 +277,11 @@ def compare(facts_a: dict, facts_b: dict, ctx: Context) -> list[Finding]:
     nodes_a, nodes_b = list(oa.get("apply_ops", [])[:4]), list(ob.get("apply_ops", [])[:4])
     if ta is None or tb is None:
         side = "A" if ta is None else "B"
+        config_only = (facts_a if ta is None else facts_b).get("config_only")
         return [
             Finding(
                 id="optimizer.missing",
-                severity="warning",
+                severity="info" if config_only else "warning",
                 title=f"No optimizer update ops found in graph {side}",
                 detail=(
                     "One graph has no training step (an inference/eval graph, or the training "

@@ -83,6 +83,8 @@ def _weight_decay(g: nx.MultiDiGraph, var: str) -> tuple[float, str] | None:
 
 def detect(graph: nx.MultiDiGraph, hints: Hints) -> dict[str, Any]:
     """{"terms": [{layer, role, variable, kind, coef, expr, nodes}], "weight_decay": [...]}."""
+    if L.is_keras_config(graph):
+        return _keras_config_terms(graph)
     roles: dict[str, tuple[int, str, str]] = {}
     for layer in L.layers(graph):
         roles[layer.kernel] = (layer.index, "kernel", layer.scope)
@@ -115,7 +117,36 @@ def detect(graph: nx.MultiDiGraph, hints: Hints) -> dict[str, Any]:
             decay.append({"layer": idx, "role": role, "variable": var, "coef": wd[0], "op": wd[1]})
     terms.sort(key=lambda t: (t["layer"], t["role"], t["kind"]))
     decay.sort(key=lambda t: (t["layer"], t["role"]))
-    return {"terms": terms, "weight_decay": decay}
+    return {"terms": terms, "weight_decay": decay, "n_layers": len(L.layers(graph))}
+
+
+def _keras_config_terms(graph: nx.MultiDiGraph) -> dict[str, Any]:
+    """Penalties declared in a Keras model config (`kernel_regularizer` / `bias_regularizer`)."""
+    terms = []
+    layers = L.layers(graph)
+    for layer in layers:
+        attrs = graph.nodes[layer.op].get("attrs") or {}
+        for role in ("kernel", "bias"):
+            reg = attrs.get(f"{role}_regularizer")
+            if not isinstance(reg, dict):
+                continue
+            cfg = reg.get("config") or {}
+            for kind in ("l1", "l2"):
+                coef = cfg.get(kind)
+                if coef:
+                    terms.append(
+                        {
+                            "layer": layer.index,
+                            "scope": layer.scope,
+                            "role": role,
+                            "variable": layer.op,
+                            "kind": kind,
+                            "coef": L.rnd(float(coef)),
+                            "expr": f"{reg.get('class_name')}({kind}={coef})",
+                            "nodes": [layer.op],
+                        }
+                    )
+    return {"terms": terms, "weight_decay": [], "n_layers": len(layers)}
 
 
 def _by_slot(items: list[dict], with_kind: bool) -> dict[tuple, float]:
@@ -132,8 +163,10 @@ def _fmt(slots: dict[tuple, float]) -> dict[str, float]:
 
 def compare(facts_a: dict, facts_b: dict, ctx: Context) -> list[Finding]:
     found: list[Finding] = []
+    if not facts_a.get("n_layers") or not facts_b.get("n_layers"):
+        return found  # no trained layers recognised on one side: nothing to compare
     for what, key, with_kind in (
-        ("penalty", "terms", True),
+        ("weight penalty", "terms", True),
         ("decoupled weight decay", "weight_decay", False),
     ):
         sa, sb = _by_slot(facts_a[key], with_kind), _by_slot(facts_b[key], with_kind)
@@ -149,9 +182,9 @@ def compare(facts_a: dict, facts_b: dict, ctx: Context) -> list[Finding]:
         biggest = max(abs(da[k] - db[k]) for k in diff)
         only = "A" if not sb else ("B" if not sa else None)
         title = (
-            f"Weight {what} only in {only}: {_summary(facts_a[key] or facts_b[key])}"
+            f"{what.capitalize()} only in {only}: {_summary(facts_a[key] or facts_b[key])}"
             if only
-            else f"Different weight {what} coefficients"
+            else f"Different {what} coefficients"
         )
         found.append(
             Finding(

@@ -43,9 +43,41 @@ def _feeds_loss(g: nx.MultiDiGraph, n: str) -> bool:
     return any("loss" in d.lower() for d in nx.descendants(g, n))
 
 
+def _constant_weights(g: nx.MultiDiGraph) -> list[dict[str, Any]]:
+    """Keras' `.../weighted_loss/Mul` by a Const: the implicit weight when none can be fed."""
+    found = []
+    for n, d in g.nodes(data=True):
+        if d.get("op") != "Mul" or "weighted_loss" not in n.split("/") or T.is_gradient_node(n):
+            continue
+        for u in T.data_inputs(g, n):
+            arr = T.const_array(g, u)
+            if arr is not None:
+                src = T.resolve(g, u)
+                found.append(
+                    {
+                        "node": src,
+                        "op": "Const",
+                        "output": None,
+                        "default": arr.reshape(-1).astype(float).tolist()[:8],
+                        "all_ones": bool(arr.size and np.all(arr == 1.0)),
+                        "feeds_loss": True,
+                    }
+                )
+    return found
+
+
 def detect(graph: nx.MultiDiGraph, hints: Hints) -> dict[str, Any]:
-    """Facts: {"placeholders": [{"node","op","output","default","all_ones","feeds_loss"}],
-    "passed": "uniform"|"non_uniform"|None, "passed_key": hparam key or None}."""
+    """Facts: {"weighting": "placeholder"|"constant"|"none"|"unknown", "placeholders": [...],
+    "constants": [...], "passed": "uniform"|"non_uniform"|None, "passed_key"}; each entry is
+    {"node","op","output","default","all_ones","feeds_loss"}."""
+    if graph.graph.get("source") == "keras_model":  # a layer config has no loss ops to inspect
+        return {
+            "weighting": "unknown",
+            "placeholders": [],
+            "constants": [],
+            "passed": None,
+            "passed_key": None,
+        }
     found = []
     for n, d in graph.nodes(data=True):
         last = n.rsplit("/", 1)[-1]
@@ -63,70 +95,107 @@ def detect(graph: nx.MultiDiGraph, hints: Hints) -> dict[str, Any]:
                 "feeds_loss": _feeds_loss(graph, n),
             }
         )
+    constants = _constant_weights(graph)
     passed, key = _passed(hints)
-    return {"placeholders": found, "passed": passed, "passed_key": key}
+    weighting = "placeholder" if found else ("constant" if constants else "none")
+    return {
+        "weighting": weighting,
+        "placeholders": found,
+        "constants": constants,
+        "passed": passed,
+        "passed_key": key,
+    }
 
 
 def _side(f: dict[str, Any]) -> dict[str, Any]:
+    entries = f["placeholders"] or f["constants"]
     return {
-        "sample_weights": [p["node"] for p in f["placeholders"]],
-        "default": [p["default"] for p in f["placeholders"]] or None,
+        "weighting": f["weighting"],
+        "sample_weights": [p["node"] for p in entries],
+        "default": [p["default"] for p in entries] or None,
         "passed": f["passed"],
     }
 
 
-def compare(facts_a: dict[str, Any], facts_b: dict[str, Any], ctx: Context) -> list[Finding]:
-    pa, pb = facts_a["placeholders"], facts_b["placeholders"]
-    na = facts_a["passed"] == "non_uniform"
-    nb = facts_b["passed"] == "non_uniform"
-    if bool(pa) == bool(pb) and na == nb:
-        return []
-    if not pa and not pb:
-        return []
-    side = "A" if pa else "B"
-    if pa and pb:
-        side = "A" if na else "B"
-    mine = facts_a if side == "A" else facts_b
-    ph = mine["placeholders"]
-    names = ", ".join(repr(p["node"]) for p in ph)
+def _explain(f: dict[str, Any]) -> str:
+    if f["weighting"] == "none":
+        return "no per-sample weighting of the loss"
+    if f["weighting"] == "constant":
+        vals = sorted({v for c in f["constants"] for v in c["default"]})
+        return (
+            "the loss is multiplied by a constant sample weight "
+            f"{', '.join(f'{v:g}' for v in vals)} ({', '.join(c['node'] for c in f['constants'])}), "
+            "which Keras inserts when no sample weights can be passed"
+        )
     kinds = []
-    for p in ph:
+    for p in f["placeholders"]:
         if p["op"] == "PlaceholderWithDefault":
             ones = "ones" if p["all_ones"] else f"{p['default']}"
-            kinds.append(f"{p['node']!r} is a placeholder_with_default({ones})")
+            kinds.append(f"{p['node']!r}, a placeholder_with_default({ones})")
         else:
             kinds.append(
-                f"{p['node']!r} is a plain placeholder that Keras' fit() feeds with ones "
-                "when no sample_weight/class_weight is passed"
+                f"{p['node']!r}, a plain placeholder that Keras' fit() feeds with ones when no "
+                "sample_weight/class_weight is passed"
             )
-    non_uniform = na or nb
-    if non_uniform:
-        key = mine["passed_key"]
+    return "the loss takes per-sample weights from " + "; ".join(kinds)
+
+
+def _evidence(f: dict[str, Any]) -> list[str]:
+    return [p["node"] for p in (f["placeholders"] or f["constants"])]
+
+
+def compare(facts_a: dict[str, Any], facts_b: dict[str, Any], ctx: Context) -> list[Finding]:
+    wa, wb = facts_a["weighting"], facts_b["weighting"]
+    if "unknown" in (wa, wb):
+        return []
+    na = wa == "placeholder" and facts_a["passed"] == "non_uniform"
+    nb = wb == "placeholder" and facts_b["passed"] == "non_uniform"
+    ca = wa == "constant" and not all(c["all_ones"] for c in facts_a["constants"])
+    cb = wb == "constant" and not all(c["all_ones"] for c in facts_b["constants"])
+    if wa == wb and na == nb and ca == cb:
+        return []
+    how = f"A: {_explain(facts_a)}. B: {_explain(facts_b)}."
+    if na or nb:
+        side = "A" if na else "B"
+        key = (facts_a if na else facts_b)["passed_key"]
+        sev, score = "warning", 0.4
+        title = f"{side} trains with non-uniform sample weights"
         detail = (
-            f"The loss of {side} multiplies every example's loss by a per-sample weight "
-            f"({'; '.join(kinds)}), and the run's hparams ({key}) say non-uniform weights were "
-            "passed: some examples count more than others, which changes the gradient and what "
-            "the model learns. The other run weights all examples equally."
+            f"{how} The run's hparams ({key}) say non-uniform weights were passed to {side}: some "
+            "examples count more than others in the loss, which changes the gradients and what the "
+            "model learns, while the other run weights all examples equally."
         )
-        sev, title, score = "warning", f"{side} trains with non-uniform sample weights", 4.0
+    elif ca or cb:
+        side = "A" if ca else "B"
+        sev, score = "warning", 0.3
+        title = f"{side}'s loss is scaled by a constant sample weight other than 1"
+        detail = (
+            f"{how} A constant weight scales the whole loss and thus every gradient; with SGD "
+            "that acts like a different learning rate, with Adam it mostly cancels out."
+        )
     else:
+        side = "B" if wa == "none" or (wa == "constant" and wb == "placeholder") else "A"
+        sev, score = "benign", 0.1
+        mine = facts_b if side == "B" else facts_a
+        if mine["weighting"] == "placeholder":
+            title = f"Loss takes per-sample weights in {side} only (all ones unless passed)"
+        else:
+            title = f"{side}'s loss is multiplied by a constant sample weight of 1 (no effect)"
         known = mine["passed"] == "uniform"
         detail = (
-            f"The loss of {side} takes per-sample weights ({'; '.join(kinds)}). Keras creates this "
-            "input for every compiled output; when fit() is called without sample_weight or "
-            "class_weight it is filled with 1.0 for every example, and multiplying each loss by 1 "
-            "changes nothing, so this extra input to the loss is harmless"
+            f"{how} Keras weights every example's loss by a sample weight; when fit() is called "
+            "without sample_weight or class_weight the weight is 1.0 for every example, and "
+            "multiplying a loss by 1 changes nothing, so this extra input to the loss is harmless"
             + (
                 " (the run's hparams confirm no weights were passed)."
                 if known
-                else ". It would matter only if the program passed sample_weight=/class_weight= "
-                "to fit(), which the logs do not record."
+                else (
+                    ". It would only matter if the program passed sample_weight=/class_weight= "
+                    "to fit(), which these logs do not record."
+                    if mine["weighting"] == "placeholder"
+                    else "."
+                )
             )
-        )
-        sev, title, score = (
-            "benign",
-            f"Loss takes per-sample weights in {side} only (all ones unless passed)",
-            1.0,
         )
     return [
         Finding(
@@ -136,8 +205,8 @@ def compare(facts_a: dict[str, Any], facts_b: dict[str, Any], ctx: Context) -> l
             detail=detail,
             a=_side(facts_a),
             b=_side(facts_b),
-            nodes_a=[p["node"] for p in pa],
-            nodes_b=[p["node"] for p in pb],
+            nodes_a=_evidence(facts_a),
+            nodes_b=_evidence(facts_b),
             score=score,
         )
     ]

@@ -1,0 +1,77 @@
+"""Names only: nodes that the alignment matched although their names differ.
+
+Two programs building the same model rarely pick the same scope names (``HiddenLayer1`` vs
+``dense_1``, ``Dropout1`` vs ``dropout``).  Listing each renamed node as a difference would
+bury the real ones, so they are summarised in one info finding: how many, which scope
+renames explain them, a few examples.  Needs `ctx.alignment` (tbdiff.align); without one
+there is nothing to say.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from typing import Any
+
+import networkx as nx
+
+from tbdiff.findings import _trace as T
+from tbdiff.findings.base import Context, Finding, Hints
+
+NAME = "naming"
+_EXAMPLES = 5
+
+
+def detect(graph: nx.MultiDiGraph, hints: Hints) -> dict[str, Any]:
+    """Facts: {"top_scopes": {scope: node count}} (renames are a two-graph notion)."""
+    counts = Counter(T.top_scope(n) for n in graph)
+    return {"top_scopes": dict(sorted(counts.items(), key=lambda kv: T.natural_key(kv[0])))}
+
+
+def _scope_renames(renamed: list[tuple[str, str]]) -> list[tuple[str, str, int]]:
+    """Most common (scope in A -> scope in B) rewrites among renamed pairs."""
+    c: Counter = Counter()
+    for a, b in renamed:
+        pa, pb = a.split("/"), b.split("/")
+        # the first differing path component is the rename that explains this pair
+        for x, y in zip(pa, pb, strict=False):
+            if x != y:
+                c[(x, y)] += 1
+                break
+        else:
+            c[("/".join(pa), "/".join(pb))] += 1
+    return [(x, y, k) for (x, y), k in c.most_common()]
+
+
+def compare(facts_a: dict[str, Any], facts_b: dict[str, Any], ctx: Context) -> list[Finding]:
+    al = ctx.alignment
+    pairs = getattr(al, "pairs", None)
+    if not pairs:
+        return []
+    status_a = getattr(al, "status_a", {}) or {}
+    renamed = sorted(
+        ((a, b) for a, b in pairs.items() if a != b and status_a.get(a, "matched") == "matched"),
+        key=lambda p: T.natural_key(p[0]),
+    )
+    if not renamed:
+        return []
+    renames = _scope_renames(renamed)
+    top = ", ".join(f"{x} -> {y} ({k})" for x, y, k in renames[:_EXAMPLES])
+    examples = renamed[:_EXAMPLES]
+    detail = (
+        f"{len(renamed)} of {len(pairs)} matched nodes have different names in A and B but the "
+        f"same op, inputs and attributes; they were paired after normalising names. Most common "
+        f"renames: {top}. Names do not change what the model computes."
+    )
+    return [
+        Finding(
+            id="naming.only",
+            severity="info",
+            title=f"{len(renamed)} nodes differ only by name or scope",
+            detail=detail,
+            a={"renamed": len(renamed), "examples": [a for a, _ in examples]},
+            b={"renamed": len(renamed), "examples": [b for _, b in examples]},
+            nodes_a=[a for a, _ in examples],
+            nodes_b=[b for _, b in examples],
+            score=0.01,
+        )
+    ]

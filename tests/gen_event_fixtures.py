@@ -1,0 +1,301 @@
+"""Write real event files with TensorFlow's / TensorBoard's own writers (run in a subprocess).
+
+Usage: python tests/gen_event_fixtures.py OUTDIR
+
+Layout written (and OUTDIR/written.json describing what each writer was given, so tests can
+check the reader against the writer's inputs rather than against hard-coded numbers):
+  tf1/           tf.compat.v1.summary.FileWriter: graph, simple_value scalars, run metadata
+  tf2/           tf.summary.create_file_writer: tensor scalars, text, histogram, traced graph
+  keras/train    tf_keras Model.fit + TensorBoard callback (keras model config, epoch scalars)
+  keras/validation
+  hparams/       tensorboard.plugins.hparams.api: experiment config + session hparams
+  mixed dir/     TensorBoard's EventFileWriter: edge cases (negative steps, NaN, multi-value
+                 events, float64/int64 tensor scalars, metadata-less tensors, zero-length record)
+Also: python tests/gen_event_fixtures.py --tb-scalars FILE... prints TensorBoard's own view of
+the scalars (EventFileLoader + data_compat), the reference the tests compare against.
+TensorFlow is imported only here, never by tbdiff's analysis code.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import sys
+from pathlib import Path
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+os.environ.setdefault("TF_USE_LEGACY_KERAS", "1")
+
+
+def write_tf1(out: Path, written: dict) -> None:
+    import tensorflow as tf
+
+    logdir = out / "tf1"
+    values = [round(math.exp(-i / 10.0), 6) for i in range(25)]
+    g = tf.Graph()
+    with g.as_default():
+        x = tf.compat.v1.placeholder(tf.float32, [None, 4], name="x")
+        keep_prob = tf.compat.v1.placeholder_with_default(1.0, [], name="keep_prob")
+        w = tf.compat.v1.get_variable("w", [4, 3], initializer=tf.compat.v1.zeros_initializer())
+        y = tf.nn.dropout(tf.matmul(x, w), rate=1 - keep_prob)
+        out_op = tf.reduce_sum(y, name="total")
+        init = tf.compat.v1.global_variables_initializer()
+        writer = tf.compat.v1.summary.FileWriter(str(logdir), graph=g)
+        for step, v in enumerate(values):
+            summ = tf.compat.v1.Summary(
+                value=[tf.compat.v1.Summary.Value(tag="loss", simple_value=v)]
+            )
+            writer.add_summary(summ, global_step=step)
+        with tf.compat.v1.Session(graph=g) as sess:
+            sess.run(init)
+            opts = tf.compat.v1.RunOptions(
+                trace_level=tf.compat.v1.RunOptions.FULL_TRACE, output_partition_graphs=True
+            )
+            md = tf.compat.v1.RunMetadata()
+            sess.run(out_op, feed_dict={x: [[1, 2, 3, 4]]}, options=opts, run_metadata=md)
+            writer.add_run_metadata(md, "step_0", global_step=0)
+        writer.close()
+        written["tf1"] = {
+            "scalars": {"loss": {"steps": list(range(len(values))), "values": values}},
+            "graph_nodes": len(g.as_graph_def().node),
+            "run_metadata_tag": "step_0",
+        }
+
+
+def write_tf2(out: Path, written: dict) -> None:
+    import numpy as np
+    import tensorflow as tf
+
+    logdir = out / "tf2"
+    loss = [float(np.float32(1.0 / (1 + i))) for i in range(30)]
+    acc = [float(np.float32(i / 30.0)) for i in range(30)]
+    writer = tf.summary.create_file_writer(str(logdir))
+
+    @tf.function
+    def traced(a):
+        return tf.nn.relu(tf.matmul(a, tf.ones([3, 2]))) * 2.0
+
+    with writer.as_default():
+        for i in range(30):
+            tf.summary.scalar("loss", loss[i], step=i)
+            tf.summary.scalar("metrics/accuracy", acc[i], step=i)
+        tf.summary.text("notes", "hello from tbdiff fixtures", step=0)
+        tf.summary.histogram("weights", np.linspace(-1, 1, 50), step=0)
+        tf.summary.histogram("weights", np.linspace(-2, 2, 50), step=1)
+        tf.summary.trace_on(graph=True)
+        traced(tf.ones([2, 3]))
+        tf.summary.trace_export("traced_fn", step=0)
+    writer.close()
+    written["tf2"] = {
+        "scalars": {
+            "loss": {"steps": list(range(30)), "values": loss},
+            "metrics/accuracy": {"steps": list(range(30)), "values": acc},
+        },
+        "text": 1,
+        "histograms": 2,
+        "trace_tag": "traced_fn",
+    }
+
+
+def write_keras(out: Path, written: dict) -> None:
+    import numpy as np
+    import tf_keras as keras
+
+    logdir = out / "keras"
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(64, 8)).astype("float32")
+    y = (x.sum(axis=1) > 0).astype("float32")
+    model = keras.Sequential(
+        [
+            keras.layers.Dense(16, activation="relu", input_shape=(8,), name="hidden"),
+            keras.layers.Dropout(0.5, name="drop"),
+            keras.layers.Dense(1, activation="sigmoid", name="out"),
+        ]
+    )
+    model.compile(
+        optimizer=keras.optimizers.SGD(0.1), loss="binary_crossentropy", metrics=["accuracy"]
+    )
+    epochs = 3
+    hist = model.fit(
+        x,
+        y,
+        epochs=epochs,
+        batch_size=16,
+        validation_split=0.25,
+        verbose=0,
+        callbacks=[keras.callbacks.TensorBoard(log_dir=str(logdir), write_graph=True)],
+    )
+    written["keras"] = {
+        "epochs": epochs,
+        "train_tags": ["epoch_loss", "epoch_accuracy"],
+        "history": {k: [float(v) for v in vs] for k, vs in hist.history.items()},
+        "layers": [layer.name for layer in model.layers],
+    }
+
+
+def write_hparams(out: Path, written: dict) -> None:
+    import tensorflow as tf
+    from tensorboard.plugins.hparams import api as hp
+
+    logdir = out / "hparams"
+    hparams = {"dropout_rate": 0.3, "optimizer": "adam", "use_bn": True, "units": 64}
+    with tf.summary.create_file_writer(str(logdir)).as_default():
+        hp.hparams_config(
+            hparams=[
+                hp.HParam("dropout_rate", hp.RealInterval(0.0, 1.0)),
+                hp.HParam("optimizer", hp.Discrete(["adam", "sgd"])),
+                hp.HParam("use_bn", hp.Discrete([True, False])),
+                hp.HParam("units", hp.Discrete([32, 64])),
+            ],
+            metrics=[hp.Metric("accuracy")],
+        )
+        hp.hparams(hparams)
+        tf.summary.scalar("accuracy", 0.9, step=1)
+    written["hparams"] = {"hparams": hparams, "metrics": ["accuracy"]}
+
+
+def _scalar_tensor(value, dtype: int):
+    from tensorboard.compat.proto import tensor_pb2
+
+    t = tensor_pb2.TensorProto(dtype=dtype)
+    {1: t.float_val, 2: t.double_val, 9: t.int64_val}[dtype].append(value)
+    return t
+
+
+def write_mixed(out: Path, written: dict) -> None:
+    """Edge cases through TensorBoard's own EventFileWriter (no TF op involved)."""
+    import time
+
+    from tensorboard.compat.proto import event_pb2, summary_pb2
+    from tensorboard.summary.writer.event_file_writer import EventFileWriter
+
+    logdir = out / "mixed dir"  # a space in the run name on purpose
+    w = EventFileWriter(str(logdir), filename_suffix=".v2")
+    Value = summary_pb2.Summary.Value
+    seen: set[str] = set()
+
+    def add(step: int, *values) -> None:
+        w.add_event(
+            event_pb2.Event(
+                wall_time=time.time(), step=step, summary=summary_pb2.Summary(value=list(values))
+            )
+        )
+
+    def tensor(tag: str, value, dtype: int, plugin: str | None = "scalars", always: bool = False):
+        v = Value(tag=tag, tensor=_scalar_tensor(value, dtype))
+        if plugin and (always or tag not in seen):
+            v.metadata.plugin_data.plugin_name = plugin
+        seen.add(tag)
+        return v
+
+    for i in range(50):
+        add(i, Value(tag="a", simple_value=i * 0.5))  # step 0 is omitted on the wire (proto3)
+        add(i, tensor("t32", i / 7.0, 1))
+    for st in list(range(-5, 5)) + [2**40]:
+        add(st, Value(tag="neg", simple_value=float(st)))
+    add(1, Value(tag="m1", simple_value=1.0), Value(tag="m2", simple_value=2.0))
+    add(2, Value(tag="m1", simple_value=3.0), Value(tag="m2", simple_value=4.0))
+    for x in (float("nan"), float("inf"), float("-inf"), 1e38):
+        add(7, Value(tag="special", simple_value=x))
+    for k in range(3):
+        add(3, Value(tag="dup", simple_value=float(k)))
+    add(2, Value(tag="dup", simple_value=9.0))
+    for i in range(5):
+        add(i, tensor("t64", i / 3.0, 2))
+        add(i, tensor("tint", 10 * i, 9))
+        add(i, tensor("nometa", float(i), 1, plugin=None))
+        add(i, tensor("late", float(i), 1, plugin=("scalars" if i else None), always=True))
+    long_tag = "long/" + "x" * 400
+    for i in range(3):
+        add(i, Value(tag=long_tag, simple_value=float(i)))
+    w.add_event(event_pb2.Event())  # a zero-length record
+    add(99, Value(tag="a", simple_value=-1.0))
+    w.close()
+    written["mixed"] = {"long_tag": long_tag}
+
+
+def tb_scalars(files: list[str]) -> dict:
+    """What TensorBoard's EventFileLoader (with its data_compat migrations) yields as scalars,
+    one loader per file; the stub record reader is forced so TensorFlow is not imported."""
+    import types
+
+    sys.modules["tensorboard.compat.notf"] = types.ModuleType("tensorboard.compat.notf")
+    from tensorboard.backend.event_processing.event_file_loader import EventFileLoader
+    from tensorboard.compat.proto import summary_pb2
+    from tensorboard.util import tensor_util
+
+    result: dict = {}
+    for path in files:
+        rows: list = []
+        first: dict[str, int] = {}  # data class of a tag's first occurrence (TensorBoard's rule)
+        for ev in EventFileLoader(path).Load():
+            for v in ev.summary.value:
+                if first.setdefault(v.tag, v.metadata.data_class) != summary_pb2.DATA_CLASS_SCALAR:
+                    continue
+                arr = tensor_util.make_ndarray(v.tensor)
+                rows.append([v.tag, int(ev.step), repr(float(arr.item()))])
+        result[path] = rows
+    assert "tensorflow" not in sys.modules
+    return result
+
+
+_CACHE: dict[str, Path] = {}
+
+
+def _env() -> dict:
+    return dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2", TF_USE_LEGACY_KERAS="1")
+
+
+def generated(tmp_path_factory) -> Path:
+    """Write the fixtures once per pytest session (shared by every test module importing this)."""
+    import subprocess
+
+    if "dir" not in _CACHE:
+        out = tmp_path_factory.mktemp("event_fixtures")
+        proc = subprocess.run(
+            [sys.executable, __file__, str(out)],
+            capture_output=True,
+            text=True,
+            env=_env(),
+            timeout=900,
+        )
+        if proc.returncode != 0:
+            raise RuntimeError(f"fixture writer failed:\n{proc.stderr[-3000:]}")
+        _CACHE["dir"] = out
+    return _CACHE["dir"]
+
+
+def tensorboard_scalars(files: list) -> dict:
+    """TensorBoard's view of the scalars of each file, computed in a subprocess."""
+    import subprocess
+
+    proc = subprocess.run(
+        [sys.executable, __file__, "--tb-scalars", *map(str, files)],
+        capture_output=True,
+        text=True,
+        env=_env(),
+        timeout=300,
+        check=True,
+    )
+    return json.loads(proc.stdout)
+
+
+def main(outdir: str) -> int:
+    out = Path(outdir)
+    out.mkdir(parents=True, exist_ok=True)
+    written: dict = {}
+    write_tf1(out, written)
+    write_tf2(out, written)
+    write_keras(out, written)
+    write_hparams(out, written)
+    write_mixed(out, written)
+    (out / "written.json").write_text(json.dumps(written, indent=1))
+    return 0
+
+
+if __name__ == "__main__":
+    if sys.argv[1] == "--tb-scalars":
+        print(json.dumps(tb_scalars(sys.argv[2:])))
+        raise SystemExit(0)
+    raise SystemExit(main(sys.argv[1]))

@@ -1,0 +1,349 @@
+"""tbdiff.events on event files written by TensorFlow's and TensorBoard's own writers.
+
+Damaged-file tests start from those real files and cut or flip bytes, the way a crashed or
+still-running job leaves them.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import struct
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import gen_event_fixtures  # noqa: E402
+
+from tbdiff import events  # noqa: E402
+from tbdiff.errors import TbdiffError  # noqa: E402
+
+
+@pytest.fixture(scope="session")
+def fx(tmp_path_factory) -> Path:
+    return gen_event_fixtures.generated(tmp_path_factory)
+
+
+@pytest.fixture(scope="session")
+def written(fx: Path) -> dict:
+    return json.loads((fx / "written.json").read_text())
+
+
+def _run(fx: Path, name: str) -> events.RunData:
+    runs = {r.name: r for r in events.read_logdir(fx)}
+    return runs[name]
+
+
+def _one_file(fx: Path, run: str) -> Path:
+    (f,) = sorted((fx / run).glob("events.out.tfevents.*"))
+    return f
+
+
+def _f32(values) -> np.ndarray:
+    return np.asarray(values, dtype=np.float32).astype(np.float64)
+
+
+# ---------------------------------------------------------------- finding runs
+
+
+def test_find_runs_sorted_with_spaces_and_nested(fx: Path) -> None:
+    names = [r.name for r in events.find_runs(fx)]
+    assert names == ["hparams", "keras/train", "keras/validation", "mixed dir", "tf1", "tf2"]
+    single = events.find_runs(_one_file(fx, "tf1"))
+    assert len(single) == 1 and single[0].files == [_one_file(fx, "tf1")]
+
+
+def test_find_runs_errors(tmp_path: Path) -> None:
+    with pytest.raises(TbdiffError, match="does not exist"):
+        events.find_runs(tmp_path / "nope")
+    (tmp_path / "notes.txt").write_text("no events here")
+    with pytest.raises(TbdiffError, match="no TensorBoard event files"):
+        events.find_runs(tmp_path)
+
+
+def test_symlink_loop_and_profile_empty(fx: Path, tmp_path: Path) -> None:
+    root = tmp_path / "logs"
+    shutil.copytree(fx / "tf1", root / "run")
+    (root / "run" / "loop").symlink_to(root, target_is_directory=True)
+    (root / "plugins").mkdir()
+    (root / "plugins" / "events.out.tfevents.1.host.profile-empty").write_bytes(b"")
+    runs = events.find_runs(root)
+    assert [r.name for r in runs] == ["plugins", "run"]
+    data = events.read_logdir(root)
+    assert data[0].events == 0 and not data[0].warnings  # an empty file is a valid, empty log
+    assert len(data[1].scalars["loss"]) == 25
+
+
+# ---------------------------------------------------------------- content
+
+
+def test_tf1_file_writer(fx: Path, written: dict) -> None:
+    rd = _run(fx, "tf1")
+    w = written["tf1"]
+    s = rd.scalars["loss"]
+    assert s.encoding == "simple_value"
+    assert s.steps.tolist() == w["scalars"]["loss"]["steps"]
+    np.testing.assert_array_equal(s.values, _f32(w["scalars"]["loss"]["values"]))
+    kinds = {g.kind: g for g in rd.graphs}
+    assert kinds["graph_def"].node_count == w["graph_nodes"]
+    assert kinds["meta_graph_def"].node_count == w["graph_nodes"]
+    assert kinds["graph_def"].graph_def().node[0].name  # bytes decode on demand
+    rm = kinds["run_metadata"]
+    assert rm.tag == w["run_metadata_tag"] and rm.node_count > 0
+    assert {n.op for n in rm.graph_def().node} & {"MatMul", "_Retval", "_Recv", "_Send"}
+    assert rd.counts["graph_def"] == 1 and rd.counts["tagged_run_metadata"] == 1
+    assert rd.counts["scalars"] == 25
+    assert rd.best_graph().node_count == w["graph_nodes"]
+    assert rd.best_graph("run_metadata") is rm
+
+
+def test_tf2_tensor_scalars_text_histogram_trace(fx: Path, written: dict) -> None:
+    rd = _run(fx, "tf2")
+    for tag, exp in written["tf2"]["scalars"].items():
+        s = rd.scalars[tag]
+        assert s.encoding == "tensor"
+        assert s.steps.tolist() == exp["steps"]
+        np.testing.assert_array_equal(s.values, _f32(exp["values"]))
+    assert set(rd.scalars) == set(written["tf2"]["scalars"])  # text/histogram are not scalars
+    assert rd.counts["text"] == written["tf2"]["text"]
+    assert rd.counts["histograms"] == written["tf2"]["histograms"]
+    (g,) = rd.graphs
+    assert g.kind == "run_metadata" and g.tag == written["tf2"]["trace_tag"]
+    ops = {n.op for n in g.graph_def().node} | {
+        n.op for f in g.graph_def().library.function for n in f.node_def
+    }
+    assert "MatMul" in ops and "Relu" in ops
+
+
+def test_keras_callback(fx: Path, written: dict) -> None:
+    w = written["keras"]
+    train = _run(fx, "keras/train")
+    keras = [g for g in train.graphs if g.kind == "keras_model"]
+    assert len(keras) == 1 and keras[0].tag == "keras" and keras[0].node_count == 0
+    cfg = keras[0].keras_config()
+    names = [layer["config"]["name"] for layer in cfg["config"]["layers"]]
+    assert [n for n in names if n in w["layers"]] == w["layers"]
+    with pytest.raises(TbdiffError):
+        keras[0].graph_def()
+    if not [g for g in train.graphs if g.kind != "keras_model" and g.node_count]:
+        assert train.best_graph() is keras[0]
+    for tag, hist_key in (("epoch_loss", "loss"), ("epoch_accuracy", "accuracy")):
+        s = train.scalars[tag]
+        assert s.steps.tolist() == list(range(w["epochs"]))
+        np.testing.assert_allclose(s.values, w["history"][hist_key], rtol=1e-6)
+    val = _run(fx, "keras/validation")
+    np.testing.assert_allclose(
+        val.scalars["epoch_loss"].values, w["history"]["val_loss"], rtol=1e-6
+    )
+
+
+def test_hparams(fx: Path, written: dict) -> None:
+    rd = _run(fx, "hparams")
+    exp = written["hparams"]["hparams"]
+    assert rd.hparams == {k: (float(v) if type(v) is int else v) for k, v in exp.items()}
+    assert rd.experiment is not None
+    assert sorted(rd.experiment["hparams"]) == sorted(exp)
+    assert rd.experiment["metrics"] == written["hparams"]["metrics"]
+    assert rd.counts["hparams"] >= 2 and "accuracy" in rd.scalars
+
+
+def test_scalars_equal_tensorboard_loader(fx: Path) -> None:
+    """Every (tag, step, value) equals what TensorBoard's EventFileLoader yields, file by file."""
+    files = [f for r in events.find_runs(fx) for f in r.files]
+    tb = gen_event_fixtures.tensorboard_scalars(files)
+    for f in files:
+        run = events.read_run(events.Run(f.name, f.parent, [f]))
+        ours = sorted(
+            (tag, int(st), repr(float(v)))
+            for tag, s in run.scalars.items()
+            for st, v in zip(s.steps, s.values, strict=True)
+        )
+        theirs = sorted((t, st, v) for t, st, v in tb[str(f)])
+        assert ours == theirs, f
+    mixed = _run(fx, "mixed dir")
+    assert mixed.scalars["dup"].steps.tolist() == [2, 3, 3, 3]
+    assert mixed.scalars["dup"].values.tolist() == [9.0, 0.0, 1.0, 2.0]  # stable: file order
+    assert "nometa" not in mixed.scalars and "late" not in mixed.scalars
+    assert mixed.scalars["t64"].encoding == "tensor"
+    assert mixed.counts["empty"] == 1  # the zero-length record
+
+
+def test_fast_path_equals_general_path(fx: Path, tmp_path: Path) -> None:
+    """Thousands of scalar events (fast path) decode exactly like protobuf does, one by one."""
+    from tensorboard.compat.proto import event_pb2
+
+    src = _one_file(fx, "tf2")
+    data = src.read_bytes()
+    big = tmp_path / "events.out.tfevents.big"
+    big.write_bytes(data * 60)  # 60 concatenated copies: a valid stream
+    rd = events.read_run(events.Run("big", tmp_path, [big]))
+    expect: dict[str, list] = {}
+    first: dict[str, str] = {}
+    for _off, payload in events.iter_records(big):
+        ev = event_pb2.Event.FromString(payload)
+        for v in ev.summary.value:
+            plugin = first.setdefault(v.tag, v.metadata.plugin_data.plugin_name)
+            if plugin == "scalars":
+                t = v.tensor
+                x = t.float_val[0] if t.float_val else np.frombuffer(t.tensor_content, "<f4")[0]
+                expect.setdefault(v.tag, []).append((ev.step, float(np.float32(x))))
+    for tag, rows in expect.items():
+        s = rd.scalars[tag]
+        got = list(zip(s.steps.tolist(), s.values.tolist(), strict=True))
+        assert got == sorted(rows, key=lambda r: r[0]), tag
+    assert len(rd.scalars["loss"]) == 60 * 30
+
+
+def test_no_crc_mode_reads_the_same(fx: Path) -> None:
+    f = _one_file(fx, "tf1")
+    a = events.read_run(events.Run("a", f.parent, [f]), verify_crc=True)
+    b = events.read_run(events.Run("b", f.parent, [f]), verify_crc=False)
+    np.testing.assert_array_equal(a.scalars["loss"].values, b.scalars["loss"].values)
+
+
+def test_iter_records_offsets(fx: Path) -> None:
+    f = _one_file(fx, "tf1")
+    data = f.read_bytes()
+    recs = list(events.iter_records(f))
+    assert recs[0][0] == 0
+    for off, payload in recs:
+        (n,) = struct.unpack_from("<Q", data, off)
+        assert data[off + 12 : off + 12 + n] == payload
+    last_off, last = recs[-1]
+    assert last_off + 16 + len(last) == len(data)
+
+
+# ---------------------------------------------------------------- damage
+
+
+def _copy(fx: Path, run: str, tmp_path: Path) -> tuple[Path, bytes, list[tuple[int, bytes]]]:
+    src = _one_file(fx, run)
+    dst = tmp_path / src.name
+    data = src.read_bytes()
+    dst.write_bytes(data)
+    return dst, data, list(events.iter_records(src))
+
+
+def test_truncated_final_record(fx: Path, tmp_path: Path) -> None:
+    f, data, recs = _copy(fx, "tf1", tmp_path)
+    last_off = recs[-1][0]
+    f.write_bytes(data[: last_off + 20])  # cut inside the last record
+    rd = events.read_run(events.Run("t", tmp_path, [f]))
+    (fi,) = rd.file_info
+    assert fi.truncated_at == last_off and fi.records == len(recs) - 1
+    assert any("truncated" in w and str(last_off) in w for w in rd.warnings)
+    f.write_bytes(data[: last_off + 5])  # cut inside the header
+    assert events.read_run(events.Run("t", tmp_path, [f])).file_info[0].truncated_at == last_off
+
+
+def test_bit_flip_in_payload_skips_one_record(fx: Path, tmp_path: Path) -> None:
+    f, data, recs = _copy(fx, "tf1", tmp_path)
+    off, payload = recs[10]
+    buf = bytearray(data)
+    buf[off + 12 + len(payload) // 2] ^= 0x10
+    f.write_bytes(bytes(buf))
+    rd = events.read_run(events.Run("t", tmp_path, [f]))
+    assert rd.file_info[0].corrupt_at == [off]
+    assert rd.file_info[0].records == len(recs) - 1
+    assert any("payload CRC" in w and str(off) in w for w in rd.warnings)
+
+
+def test_bit_flip_in_length_resyncs(fx: Path, tmp_path: Path) -> None:
+    f, data, recs = _copy(fx, "tf1", tmp_path)
+    off, _ = recs[8]
+    buf = bytearray(data)
+    buf[off + 1] ^= 0x40
+    f.write_bytes(bytes(buf))
+    rd = events.read_run(events.Run("t", tmp_path, [f]))
+    assert rd.file_info[0].corrupt_at == [off]
+    assert rd.file_info[0].records == len(recs) - 1  # everything after the damaged record
+    assert any("resumed at offset" in w and str(recs[9][0]) in w for w in rd.warnings)
+
+
+def test_empty_and_non_event_files(fx: Path, tmp_path: Path) -> None:
+    empty = tmp_path / "empty" / "events.out.tfevents.0.host"
+    empty.parent.mkdir()
+    empty.write_bytes(b"")
+    rd = events.read_logdir(empty.parent)[0]
+    assert rd.events == 0 and rd.warnings == []
+    junk = tmp_path / "junk" / "events.out.tfevents.1.host"
+    junk.parent.mkdir()
+    junk.write_bytes(os.urandom(5000))
+    with pytest.raises(TbdiffError, match="not a TensorBoard event file"):
+        events.read_logdir(junk.parent)
+    text = tmp_path / "junk" / "events.out.tfevents.2.host"
+    text.write_text("step,loss\n1,0.5\n" * 50)
+    with pytest.raises(TbdiffError, match="not a TensorBoard event file"):
+        events.read_logdir(junk.parent)
+    shutil.copy(_one_file(fx, "tf1"), junk.parent / "events.out.tfevents.3.host")
+    (rd,) = events.read_logdir(junk.parent)  # mixed: warnings name the bad files
+    assert len(rd.scalars["loss"]) == 25
+    assert sum("not a TFRecord event file" in w for w in rd.warnings) == 2
+    assert any(str(junk) in w for w in rd.warnings)
+
+
+def test_reading_never_writes_into_logdir(fx: Path) -> None:
+    before = sorted((p, p.stat().st_mtime_ns, p.stat().st_size) for p in fx.rglob("*"))
+    events.read_logdir(fx)
+    after = sorted((p, p.stat().st_mtime_ns, p.stat().st_size) for p in fx.rglob("*"))
+    assert before == after
+
+
+@pytest.mark.skipif(os.geteuid() == 0, reason="root can read files without permission")
+def test_unreadable_file_is_a_warning(fx: Path, tmp_path: Path) -> None:  # pragma: no cover
+    shutil.copy(_one_file(fx, "tf1"), tmp_path / "events.out.tfevents.1.a")
+    bad = tmp_path / "events.out.tfevents.2.b"
+    bad.write_bytes(b"x")
+    bad.chmod(0)
+    (rd,) = events.read_logdir(tmp_path)
+    assert any("cannot read" in w for w in rd.warnings)
+
+
+def _naive_offsets(data: bytes) -> list[int]:
+    """Reference framing walk, one record at a time (valid files only)."""
+    offs, pos = [], 0
+    while pos + 12 <= len(data):
+        (n,) = struct.unpack_from("<Q", data, pos)
+        if pos + 16 + n > len(data):
+            break
+        offs.append(pos)
+        pos += 16 + n
+    return offs
+
+
+def test_speculative_walk_matches_naive_walk(fx: Path, tmp_path: Path) -> None:
+    """Regular stretches (walked by prediction) broken by irregular records land exactly."""
+    regular = _one_file(fx, "tf2").read_bytes()
+    irregular = _one_file(fx, "mixed dir").read_bytes()
+    data = regular * 40 + irregular + regular * 7 + irregular * 2 + regular * 90
+    f = tmp_path / "events.out.tfevents.walk"
+    f.write_bytes(data)
+    assert [off for off, _ in events.iter_records(f)] == _naive_offsets(data)
+
+
+def test_random_damage_never_raises(fx: Path, tmp_path: Path) -> None:
+    import random
+
+    rng = random.Random(7)
+    sources = [f for r in events.find_runs(fx) for f in r.files]
+    for it in range(60):
+        data = bytearray(rng.choice(sources).read_bytes())
+        for _ in range(rng.randint(1, 4)):
+            op = rng.random()
+            if op < 0.6:
+                data[rng.randrange(len(data))] ^= 1 << rng.randrange(8)
+            elif op < 0.8:
+                data = data[: rng.randrange(len(data))]
+            else:
+                i = rng.randrange(len(data))
+                data[i:i] = bytes(rng.randrange(256) for _ in range(rng.randint(1, 30)))
+        f = tmp_path / f"events.out.tfevents.{it}"
+        f.write_bytes(bytes(data))
+        for verify in (True, False):
+            rd = events.read_run(events.Run("x", tmp_path, [f]), verify_crc=verify)
+            events.inventory(tmp_path, [rd])
+        f.unlink()
