@@ -15,6 +15,10 @@ Building needs TensorFlow and runs in a subprocess (``--build``); every measurem
 own subprocess (``--measure NAME``) so that peak RSS is that of loading + aligning one pair.
 Also times a baseline on the ResNet pair: exact names + networkx Weisfeiler-Lehman hashes.
 
+Columns: load s / align s = wall seconds to load both graphs (parse + inline) and to align
+them; total = their sum; cpu s = CPU seconds of both (wall time suffers when the machine is
+shared); peak MB = max RSS of the measuring process; layers = paired / all layer rows.
+
 Usage: python scripts/bench_align.py [--out bench_out/align] [--only resnet50,bert,...]
 """
 
@@ -327,7 +331,8 @@ def main() -> None:
         rows.append(json.loads(r.stdout.strip().splitlines()[-1]))
     hdr = (
         f"{'pair':14s} {'nodes A/B':>15s} {'matched':>8s} {'changed':>8s} {'only A/B':>13s} "
-        f"{'rate A':>7s} {'load s':>7s} {'align s':>8s} {'cpu s':>6s} {'peak MB':>8s} layers"
+        f"{'rate A':>7s} {'load s':>7s} {'align s':>8s} {'total':>6s} {'cpu s':>6s} "
+        f"{'peak MB':>8s} layers"
     )
     print(hdr)
     print("-" * len(hdr))
@@ -335,7 +340,8 @@ def main() -> None:
         print(
             f"{r['pair']:14s} {r['nodes_a']:>7d}/{r['nodes_b']:<7d} {r['matched']:>8d} "
             f"{r['changed']:>8d} {r['only_a']:>6d}/{r['only_b']:<6d} {r['match_rate_a']:>7.1%} "
-            f"{r['load_s']:>7.2f} {r['align_s']:>8.2f} {r['align_cpu_s']:>6.2f} "
+            f"{r['load_s']:>7.2f} {r['align_s']:>8.2f} {r['load_s'] + r['align_s']:>6.2f} "
+            f"{r['load_cpu_s'] + r['align_cpu_s']:>6.2f} "
             f"{r['peak_mb']:>8.0f} {r['layers']}/{r['layers_total']}"
         )
     for r in rows:

@@ -183,11 +183,13 @@ class _View:
         self.g = g
         self.names: list[str] = list(g.nodes)
         self.idx = idx = {n: i for i, n in enumerate(self.names)}
-        self.op = [d.get("op", "") for _, d in g.nodes(data=True)]
-        self.dtype = [(d.get("dtype") or "").removesuffix("_ref") for _, d in g.nodes(data=True)]
-        self.rleaf = [n.rsplit("/", 1)[-1] for n in self.names]
+        data = [d for _, d in g.nodes(data=True)]
+        self.op = [d.get("op", "") for d in data]
+        self.dtype = [(d.get("dtype") or "").removesuffix("_ref") for d in data]
+        split = [n.rpartition("/") for n in self.names]
+        self.rleaf = [x[2] for x in split]
         self.leaf = [normalise_component(x) for x in self.rleaf]
-        self.scope = [n.rsplit("/", 1)[0] if "/" in n else "" for n in self.names]
+        self.scope = [x[0] for x in split]
         self.norm = [normalise_name(n) for n in self.names]
         n = len(self.names)
         self.ins: list[list[tuple[int, int, int, int]]] = [[] for _ in range(n)]
@@ -203,8 +205,11 @@ class _View:
                 vi = idx[v]
                 ins = self.ins[vi]
                 for d in keydict.values():
-                    k = kind_code.get(d.get("kind", "data"), 1 if d.get("control") else 0)
-                    p, dp = d.get("port", 0), d.get("dst_port", 0)
+                    try:  # graphs from tbdiff.graph carry all three
+                        k, p, dp = kind_code[d["kind"]], d["port"], d["dst_port"]
+                    except KeyError:
+                        k = 1 if d.get("control") else 0
+                        p, dp = d.get("port", 0), d.get("dst_port", 0)
                     ins.append((ui, p, dp, k))
                     outs.append((vi, p, dp, k))
                     cols.append((ui, vi, p, dp, k))

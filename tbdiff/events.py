@@ -692,6 +692,7 @@ class _Template:
     ok: bool
     tag: str = ""
     encoding: str = ""
+    meta_plugin: str | None = None  # plugin named by the value's own metadata, if it has one
 
 
 class _RunReader:
@@ -712,7 +713,7 @@ class _RunReader:
         info = FileInfo(path)
         rep = _Reporter(path, self.data.warnings, info)
         self.plugin: dict[str, str] = {}  # first-occurrence plugin per tag, this file
-        self.templates: dict[bytes, _Template] = {}
+        self.templates: dict[tuple[int, bytes], _Template] = {}
         self.info, self.rep = info, rep
         for ch in _chunks(path, info, rep, self.verify_crc):
             self._chunk(ch)
@@ -737,19 +738,21 @@ class _RunReader:
         self.seq += n
         self.info.records += int(ch.keep.sum())
         fast_mask = ~ch.keep  # records failing their CRC are neither fast nor slow
-        markers: list[tuple[int, str, str]] = []  # (index, tag, encoding) first use of a template
+        markers: list[tuple[int, _Template]] = []  # (index, template): first use of a template
         fast_groups = self._fast_scalars(ch, fast_mask, markers)
         slow_idx = np.flatnonzero(~fast_mask).tolist()  # fast_mask now also marks fast records
         # process slow records and first uses of fast templates in file order
-        items: list[tuple[int, int, str, str]] = [(i, 1, "", "") for i in slow_idx]
-        items.extend((i, 0, tag, enc) for i, tag, enc in markers)
-        items.sort()
-        for i, is_slow, tag, enc in items:
-            if is_slow:
+        items: list[tuple[int, _Template | None]] = [(i, None) for i in slow_idx]
+        items.extend(markers)
+        items.sort(key=lambda item: item[0])
+        for i, tpl in items:
+            if tpl is None:
                 s, m = int(ch.starts[i]), int(ch.lengths[i])
                 self._slow(ch.buf[s : s + m], ch.base + s - 12, seq0 + i)
+            elif tpl.encoding == "simple_value":
+                self._tag_plugin(tpl.tag, _SCALAR_PLUGIN)
             else:
-                self._tag_plugin(tag, _SCALAR_PLUGIN if enc == "simple_value" else None)
+                self._tag_plugin(tpl.tag, tpl.meta_plugin)
         for tpl, idx, steps, walls, vals in fast_groups:
             count = len(idx)
             self.info.events["summary"] += count
@@ -797,23 +800,28 @@ class _RunReader:
             )
             step = np.where(has_step, step, 0)
             restcol = np.where(has_step, 11 + term, 9)
-            usable = (valid | ~has_step) & (width - 4 - restcol >= 6)
+            usable = (valid | ~has_step) & (restcol + 8 <= width)
             for rc in np.unique(restcol[usable]).tolist():
                 sub = np.flatnonzero(usable & (restcol == rc))
-                keys = pay[sub, rc : width - 4]
-                for members, key in _same_rows(sub, keys):
-                    tpl = self.templates.get(key)
-                    if tpl is None:
-                        tpl = _check_template(pay[members[0]].tobytes())
-                        self.templates[key] = tpl
-                    if not tpl.ok:
-                        continue
-                    idx = sel[members]
-                    fast_mask[idx] = True
-                    markers.append((int(idx[0]), tpl.tag, tpl.encoding))
-                    walls = np.ascontiguousarray(pay[members, 1:9]).view("<f8")[:, 0]
-                    vals = np.ascontiguousarray(pay[members, width - 4 :]).view("<f4")[:, 0]
-                    out.append((tpl, idx, step[members], walls, vals.astype(np.float64)))
+                vpos, ok = _value_columns(pay, sub, rc, width)
+                sub, vpos = sub[ok], vpos[ok]
+                for vp in np.unique(vpos).tolist():
+                    grp = sub[vpos == vp]
+                    keys = np.concatenate([pay[grp, rc:vp], pay[grp, vp + 4 : width]], axis=1)
+                    for members, key in _same_rows(grp, keys):
+                        tkey = (vp - rc, key)
+                        tpl = self.templates.get(tkey)
+                        if tpl is None:
+                            tpl = _check_template(pay[members[0]].tobytes(), vp)
+                            self.templates[tkey] = tpl
+                        if not tpl.ok:
+                            continue
+                        idx = sel[members]
+                        fast_mask[idx] = True
+                        markers.append((int(idx[0]), tpl))
+                        walls = np.ascontiguousarray(pay[members, 1:9]).view("<f8")[:, 0]
+                        vals = np.ascontiguousarray(pay[members, vp : vp + 4]).view("<f4")[:, 0]
+                        out.append((tpl, idx, step[members], walls, vals.astype(np.float64)))
         return out
 
     # ---- the general path ----------------------------------------------------------------
@@ -993,11 +1001,39 @@ def _same_rows(index: np.ndarray, rows: np.ndarray) -> list[tuple[np.ndarray, by
     return out  # rows that collided with another group's hash stay unmatched -> general path
 
 
-def _check_template(payload: bytes) -> _Template:
-    """Prove that `payload` is a one-value scalar event whose value is its last 4 bytes."""
+def _value_columns(pay: np.ndarray, sub: np.ndarray, rc: int, width: int):
+    """Where the 4 value bytes sit in each one-value summary starting at column `rc`.
+
+    Wire layout: 2a L 0a L 0a Ltag <tag> then 15 <f32> (simple_value) or 42 Lt <tensor> whose
+    last 4 bytes are a float32 (dtype, empty shape, then float_val or tensor_content), possibly
+    followed by metadata (TF 2.x writes it on every event). Only 1-byte lengths take the fast
+    path; the template check proves the layout of each group anyway.
+    """
+    b = pay[sub]
+    ok = (b[:, rc] == 0x2A) & (b[:, rc + 1] < 0x80) & (b[:, rc + 2] == 0x0A)
+    ok &= (b[:, rc + 3] < 0x80) & (b[:, rc + 4] == 0x0A) & (b[:, rc + 5] < 0x80)
+    c3 = rc + 6 + b[:, rc + 5].astype(np.int64)
+    ok &= c3 + 5 <= width
+    rows = np.arange(len(sub))
+    c3c = np.minimum(c3, width - 2)
+    t = b[rows, c3c]
+    ln = b[rows, c3c + 1].astype(np.int64)
+    simple = t == 0x15
+    tensor = (t == 0x42) & (ln < 0x80) & (ln >= 4)
+    vpos = np.where(simple, c3 + 1, c3 + 2 + ln - 4)
+    ok &= (simple | tensor) & (vpos + 4 <= width)
+    return vpos, ok
+
+
+def _check_template(payload: bytes, vpos: int) -> _Template:
+    """Prove that `payload` is a one-value scalar event whose value is payload[vpos:vpos+4].
+
+    The value bytes are overwritten with a sentinel and the event parsed again: everything must
+    be unchanged except the value, which must read back as the sentinel.
+    """
     try:
         ev = event_pb2.Event.FromString(payload)
-        alt = event_pb2.Event.FromString(payload[:-4] + _SENTINEL)
+        alt = event_pb2.Event.FromString(payload[:vpos] + _SENTINEL + payload[vpos + 4 :])
     except _DECODE_ERRORS:
         return _Template(False)
     if {f.name for f, _ in ev.ListFields()} - {"wall_time", "step", "summary"}:
@@ -1006,22 +1042,23 @@ def _check_template(payload: bytes) -> _Template:
         return _Template(False)
     v, a = ev.summary.value[0], alt.summary.value[0]
     if (
-        v.HasField("metadata")
-        or v.tag != a.tag
+        v.tag != a.tag
         or ev.step != alt.step
         or ev.wall_time != alt.wall_time
+        or v.metadata != a.metadata
     ):
         return _Template(False)
+    meta = v.metadata.plugin_data.plugin_name if v.HasField("metadata") else None
     sentinel = struct.unpack("<f", _SENTINEL)[0]
     kind = v.WhichOneof("value")
     if kind == "simple_value":
         if a.WhichOneof("value") == "simple_value" and a.simple_value == sentinel:
-            return _Template(True, v.tag, "simple_value")
+            return _Template(True, v.tag, "simple_value", meta)
         return _Template(False)
     if kind == "tensor" and v.tensor.dtype == 1:
         x, y = _tensor_scalar(v.tensor), _tensor_scalar(a.tensor)
         if x is not None and y == sentinel and a.WhichOneof("value") == "tensor":
-            return _Template(True, v.tag, "tensor")
+            return _Template(True, v.tag, "tensor", meta)
     return _Template(False)
 
 

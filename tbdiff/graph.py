@@ -31,6 +31,7 @@ import gc
 import json
 import logging
 import re
+import struct
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -180,6 +181,18 @@ def _bits_to_float(bits: np.ndarray, dtype: str) -> np.ndarray:
     return (bits.astype(np.uint32) << 16).view(np.float32)
 
 
+def _short_float32(v: float) -> float:
+    """Shortest decimal that round-trips in float32: 0.7, not 0.699999988 (what users wrote)."""
+    if v != v or v in (float("inf"), float("-inf")):
+        return v
+    packed = struct.pack("<f", v)
+    for digits in (6, 7, 8, 9):
+        r = float(f"{v:.{digits}g}")
+        if struct.pack("<f", r) == packed:
+            return r
+    return v
+
+
 def decode_tensor(t: tensor_pb2.TensorProto, max_elements: int = MAX_CONST_ELEMENTS) -> Any:
     """Decode a TensorProto to a numpy array (scalars as Python numbers / str).
 
@@ -187,6 +200,9 @@ def decode_tensor(t: tensor_pb2.TensorProto, max_elements: int = MAX_CONST_ELEME
     dtype we cannot represent (resource, variant).  A single stored value is splat to the full
     shape; fewer stored values than elements repeat the last one (TF's own convention).
     """
+    if t.dtype == types_pb2.DT_FLOAT and not t.tensor_shape.dim and not t.tensor_content:
+        # fast path for the most common constant: a float32 scalar
+        return _short_float32(t.float_val[0] if t.float_val else 0.0)
     dtype = dtype_name(t.dtype)
     shape = [d.size for d in t.tensor_shape.dim]
     if any(s < 0 for s in shape):
@@ -239,8 +255,7 @@ def decode_tensor(t: tensor_pb2.TensorProto, max_elements: int = MAX_CONST_ELEME
         if not arr.size:
             return None
         if dtype in ("float32", "float16", "bfloat16"):
-            # shortest decimal that round-trips in the stored precision: 0.7, not 0.699999988
-            return float(str(arr.reshape(()).astype(np.float32)))
+            return _short_float32(float(arr.reshape(())))
         return arr.reshape(()).item()
     return arr.reshape(shape)
 
@@ -395,7 +410,7 @@ _WHILE_OPS = {"While", "StatelessWhile", "_While"}
 _CASE_OPS = {"Case", "StatelessCase"}
 _CALL_OPS = {"PartitionedCall", "StatefulPartitionedCall"}
 
-_SKIP_ATTRS = {"value", "_output_shapes"}
+_INLINE_OPS = _IF_OPS | _WHILE_OPS | _CASE_OPS | _CALL_OPS
 
 
 @dataclass
@@ -530,6 +545,8 @@ class _Builder:
 
     def _maybe_inline(self, nd, name, resolved, ctx: _Ctx, depth: int, stack) -> None:
         op = nd.op
+        if op not in _INLINE_OPS and op not in self.library:
+            return
         data_inputs = [(p, port) if p is not None else None for p, port, c in resolved if not c]
         calls: list[tuple[str, str, list, str]] = []  # (branch, fn name, arg sources, role)
 

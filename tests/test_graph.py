@@ -343,13 +343,13 @@ def test_nested_calls_ports_while_and_recursion_guard():
     def edges(u, v):
         return [d for _, w, d in g.out_edges(u, data=True) if w == v]
 
-    assert g.nodes["pc/call/call/u"]["function"] == "inner"
-    assert g.nodes["pc/call/call/u"]["call_site"] == "pc/call/call"
+    assert g.nodes["pc/call/call/call/u"]["function"] == "inner"
+    assert g.nodes["pc/call/call/call/u"]["call_site"] == "pc/call/call"
     assert g.nodes["pc/call/neg"]["call_site"] == "pc"
     # the caller's input reaches the innermost consumer through two argument levels
-    assert [d["kind"] for d in edges("inp", "pc/call/call/u")] == ["arg"]
+    assert [d["kind"] for d in edges("inp", "pc/call/call/call/u")] == ["arg"]
     # "u:idx:0" is Unique's second output; "call:b:0" the call's second output
-    (ret_b,) = [d for d in edges("pc/call/call/u", "pc/call/call") if d["dst_port"] == 1]
+    (ret_b,) = [d for d in edges("pc/call/call/call/u", "pc/call/call") if d["dst_port"] == 1]
     assert ret_b["port"] == 1 and ret_b["kind"] == "ret"
     assert [d["port"] for d in edges("pc/call/call", "pc/call/neg")] == [1]
     assert g.nodes["pc/call/neg"]["inputs"] == ["pc/call/call:1"]
