@@ -143,15 +143,27 @@ def cmd_compare(args: argparse.Namespace) -> int:
     return report.exit_code()
 
 
-def _compare_after_training(dir_a: Path, dir_b: Path, args: argparse.Namespace) -> int | None:
-    """Compare the two freshly written runs (tensorflow = A, keras = B); None = not yet."""
-    return None
+def _compare_after_training(
+    dir_a: Path, dir_b: Path, args: argparse.Namespace, experiment: dict
+) -> int:
+    """Compare the two freshly written runs (tensorflow = A, keras = B), like `compare`.
+
+    The experiment's accuracies travel inside the report (key "experiment"), so `--json`
+    still prints exactly one object that follows the report contract.
+    """
+    from tbdiff.pipeline import build_report
+
+    report = build_report(str(dir_a), str(dir_b), graphs=True, scalars=True)
+    report.extra["experiment"] = experiment
+    emit_report(report, args)
+    return report.exit_code()
 
 
 def cmd_train_and_compare(args: argparse.Namespace) -> int:
     """Train the seed case's raw-TF and Keras MLPs on MNIST, then compare their logs.
 
     TensorFlow is imported only here, lazily, via tbdiff.experiment (never by analysis code).
+    Exit code as for `compare` (1 when a critical/warning finding explains a difference).
     """
     import json
     import os
@@ -167,9 +179,10 @@ def cmd_train_and_compare(args: argparse.Namespace) -> int:
     experiment.print_outcome(outcome, out)
     payload = outcome.to_dict()
     dir_a, dir_b = outcome.dirs()
-    code = None
     if dir_a is not None and dir_b is not None:
-        code = _compare_after_training(Path(dir_a), Path(dir_b), args)
+        if not args.json:
+            out.rule("Diagnosis (tbdiff compare of the two runs)")
+        return _compare_after_training(Path(dir_a), Path(dir_b), args, payload)
     if args.json:
-        print(json.dumps(payload, indent=1))
-    return EXIT_OK if code is None else code
+        print(json.dumps({"schema": "tbdiff.experiment/1", "experiment": payload}, indent=1))
+    return EXIT_OK

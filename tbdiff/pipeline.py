@@ -161,7 +161,9 @@ def build_report(
     elif scalars and not graphs:
         raise TbdiffError("scalars need two log directories with event files")
     report.hparams = hparam_diffs(a.hparams, b.hparams)
-    report.verdict = build_verdict(report.findings, report.scalars, a.ref.label, b.ref.label)
+    report.verdict = build_verdict(
+        report.findings, report.scalars, a.ref.label, b.ref.label, graphs=graphs
+    )
     return report
 
 

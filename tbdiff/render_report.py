@@ -69,13 +69,15 @@ def _fmt(v: Any) -> str:
     return str(v)
 
 
-def _side(ref: Any, letter: str) -> Text:
+def _side(ref: Any, letter: str, graphs: bool) -> Text:
     t = Text()
     t.append(f"{letter} ", style="bold")
     t.append(ref.label or ref.path, style="bold magenta" if letter == "A" else "bold blue")
-    src = f"{ref.graph_source}, {ref.nodes} nodes" if ref.graph_source else "no graph"
     run = "" if ref.run in ("", ".") else f" run {ref.run}"
-    t.append(f"  {ref.path}{run} ({src})", style="dim")
+    t.append(f"  {ref.path}{run}", style="dim")
+    if graphs:
+        src = f"{ref.graph_source}, {ref.nodes} nodes" if ref.graph_source else "no graph"
+        t.append(f" ({src})", style="dim")
     return t
 
 
@@ -202,8 +204,9 @@ def _section(title: str) -> Text:
 def render_report(report: Report, console: Console) -> None:
     """Draw the whole report: verdict first, then the evidence, then bookkeeping."""
     width = console.width
-    console.print(_side(report.a, "A"))
-    console.print(_side(report.b, "B"))
+    graphs = report.graph_counts is not None or bool(report.findings)
+    console.print(_side(report.a, "A", graphs))
+    console.print(_side(report.b, "B", graphs))
     console.print(verdict_panel(report))
     if report.findings:
         console.print(_section(f"Findings ({len(report.findings)}, most likely cause first)"))

@@ -158,8 +158,12 @@ def _points(x: float, percent_scale: bool) -> str:
     return f"{abs(x) * 100:.1f} points" if percent_scale else f"{abs(x):.4g}"
 
 
-def scalar_evidence(scalars: Any, label_a: str, label_b: str) -> str:
-    """Plain words for what the curves show: who trails, from when, and the final test gap."""
+def scalar_evidence(scalars: Any, label_a: str, label_b: str, dropout_metrics: str = "") -> str:
+    """Plain words for what the curves show: who trails, from when, and the final test gap.
+
+    `dropout_metrics` names the run whose train metrics were measured with dropout active, so
+    the sentence does not present an unfair train-curve comparison as evidence on its own.
+    """
     if scalars is None or not getattr(scalars, "pairs", None):
         return ""
     acc = [p for p in scalars.pairs if _is_accuracy(p.tag_a) and p.steps > 0]
@@ -175,21 +179,39 @@ def scalar_evidence(scalars: Any, label_a: str, label_b: str) -> str:
             parts.append(f"{what} ends equal")
             continue
         lower = label_b if gap < 0 else label_a
-        mean_gap = getattr(pair, "mean_diff", None)
-        if what == "train accuracy" and pair.diverges_at_step is not None and mean_gap is not None:
-            trails = _points(mean_gap, scale)
-            parts.append(
-                f"{lower} {what} trails by {trails} on average from step {pair.diverges_at_step}"
+        if what == "train accuracy" and pair.diverges_at_step is not None:
+            text = (
+                f"{lower} {what} trails from step {pair.diverges_at_step} on "
+                f"({_points(gap, scale)} at the end"
             )
+            if dropout_metrics:
+                text += f", measured with dropout active in {dropout_metrics}"
+            parts.append(text + ")")
         else:
             parts.append(f"{lower} {what} ends {_points(gap, scale)} lower")
     return ", ".join(parts)
 
 
-def build_verdict(findings: list[Finding], scalars: Any, label_a: str, label_b: str) -> str:
-    """One sentence: the most likely cause, tied to what the curves show."""
-    evidence = scalar_evidence(scalars, label_a, label_b)
+def build_verdict(
+    findings: list[Finding], scalars: Any, label_a: str, label_b: str, *, graphs: bool = True
+) -> str:
+    """One sentence: the most likely cause, tied to what the curves show.
+
+    With `graphs=False` (the `scalars` command) only the curves are described: claiming the
+    graphs hold no difference would be wrong when they were never read.
+    """
+    dropout_metrics = ""
+    for f in findings:
+        if f.id == "metrics.train_mode":
+            side_a = (f.a or {}).get("train_metrics") == "dropout_active"
+            side_b = (f.b or {}).get("train_metrics") == "dropout_active"
+            dropout_metrics = label_a if side_a and not side_b else label_b if side_b else ""
+    evidence = scalar_evidence(scalars, label_a, label_b, dropout_metrics)
     top = findings[0] if findings else None
+    if not graphs:
+        if not evidence:
+            return "No paired accuracy curves to compare."
+        return evidence[0].upper() + evidence[1:] + "."
     if top is None or top.severity not in ("critical", "warning"):
         cause = "No difference that changes what the models learn was found in the graphs"
         if top is not None and top.severity == "benign":

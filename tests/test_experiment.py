@@ -37,8 +37,15 @@ def _train(logdir: Path, *extra: str) -> dict:
     cmd = [sys.executable, "-m", "tbdiff", "train-and-compare", "--logdir", str(logdir)]
     cmd += ["--data-dir", str(REAL_DATA), "--json", "--no-color", *extra]
     proc = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=600)
-    assert proc.returncode == 0, proc.stderr[-3000:]
-    return json.loads(proc.stdout)  # --json: nothing but JSON on stdout
+    # like diff(1): 1 = trained fine and diagnosed a critical/warning difference
+    assert proc.returncode in (0, 1), proc.stderr[-3000:]
+    doc = json.loads(proc.stdout)  # --json: nothing but JSON on stdout
+    if doc.get("schema") == "tbdiff.report/1":
+        assert proc.returncode == doc["exit_code"]
+        doc["experiment"]["_report"] = doc
+    else:  # --only one model: nothing to compare
+        assert doc["schema"] == "tbdiff.experiment/1" and proc.returncode == 0
+    return doc["experiment"]
 
 
 @pytest.fixture(scope="session")
@@ -210,3 +217,15 @@ def test_mean_std() -> None:
     assert s["n"] == 2 and s["mean"] == pytest.approx(0.97)
     assert s["std"] == pytest.approx(0.0141421356, rel=1e-6)  # sample std (ddof=1)
     assert mean_std([0.5])["std"] is None and mean_std([])["mean"] is None
+
+
+@needs_data
+def test_train_and_compare_ends_with_the_diagnosis(default_run) -> None:
+    out, _runs = default_run
+    report = out["_report"]
+    assert report["schema"] == "tbdiff.report/1"
+    top = report["findings"][0]
+    assert (top["id"], top["severity"]) == ("dropout.rate_mismatch", "critical")
+    assert (top["a"]["drop_rate"], top["b"]["drop_rate"]) == (0.3, 0.7)
+    assert {s["tag_a"] for s in report["scalars"]} >= {"test/accuracy", "train/accuracy"}
+    assert "drops 70% of units" in report["verdict"]
