@@ -55,7 +55,7 @@ def sparkline(values: np.ndarray, lo: float, hi: float, width: int) -> str:
     return "".join(out)
 
 
-def _fmt(v: Any) -> str:
+def _fmt(v: Any, nested: bool = False) -> str:
     if v is None:
         return "—"
     if isinstance(v, float):
@@ -63,9 +63,10 @@ def _fmt(v: Any) -> str:
             return str(v)
         return f"{v:.4g}"
     if isinstance(v, dict):
-        return ", ".join(f"{k}={_fmt(x)}" for k, x in v.items())
+        inner = ", ".join(f"{k}={_fmt(x, True)}" for k, x in v.items())
+        return f"({inner})" if nested else inner
     if isinstance(v, (list, tuple)):
-        return "[" + ", ".join(_fmt(x) for x in v) + "]"
+        return "[" + ", ".join(_fmt(x, True) for x in v) + "]"
     return str(v)
 
 

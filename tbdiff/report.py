@@ -223,4 +223,5 @@ def build_verdict(
         if isinstance(ra, (int, float)) and isinstance(rb, (int, float)):
             hi, lo = (label_a, label_b) if ra > rb else (label_b, label_a)
             cause = f"{hi} drops {_pct(max(ra, rb))} of units, {lo} drops {_pct(min(ra, rb))}"
-    return f"{cause}: {evidence}." if evidence else f"{cause}."
+    sentence = f"{cause}: {evidence}." if evidence else f"{cause}."
+    return sentence[:1].upper() + sentence[1:]

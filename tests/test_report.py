@@ -71,7 +71,7 @@ def test_verdict_names_dropout_rates_per_side():
         b={"drop_rate": 0.7},
     )
     v = build_verdict([f], None, "tensorflow", "keras")
-    assert v.startswith("keras drops 70% of units, tensorflow drops 30%")
+    assert v.startswith("Keras drops 70% of units, tensorflow drops 30%")
 
 
 def test_verdict_without_findings_says_so():
