@@ -162,20 +162,25 @@ def build_report(
         raise TbdiffError("scalars need two log directories with event files")
     report.hparams = hparam_diffs(a.hparams, b.hparams)
     report.verdict = build_verdict(
-        report.findings, report.scalars, a.ref.label, b.ref.label, graphs=graphs
+        report.findings,
+        report.scalars,
+        a.ref.label,
+        b.ref.label,
+        graphs=report.graph_counts is not None,
     )
     return report
 
 
-def _node_diffs(alignment: Any) -> list[tuple[str, str, str]]:
-    """Every node that is not a plain match: changed pairs, then nodes on one side only."""
-    rows: list[tuple[str, str, str]] = []
+def _node_diffs(alignment: Any) -> list[tuple[str, str, str, str]]:
+    """Every node that is not a plain match: changed pairs (with what changed), then one-sided."""
+    rows: list[tuple[str, str, str, str]] = []
     for na, status in sorted(alignment.status_a.items()):
         if status == "changed":
-            rows.append(("changed", na, alignment.pairs.get(na, "")))
+            what = "; ".join(alignment.changes.get(na, []))
+            rows.append(("changed", na, alignment.pairs.get(na, ""), what))
         elif status == "only_a":
-            rows.append(("only_a", na, ""))
+            rows.append(("only_a", na, "", ""))
     for nb, status in sorted(alignment.status_b.items()):
         if status == "only_b":
-            rows.append(("only_b", "", nb))
+            rows.append(("only_b", "", nb, ""))
     return rows

@@ -244,8 +244,9 @@ def render_report(report: Report, console: Console) -> None:
         nd.add_column("status", no_wrap=True)
         nd.add_column("A", ratio=1)
         nd.add_column("B", ratio=1)
-        for status, a, b in report.node_diffs:
-            nd.add_row(Text(status, style=STATUS_STYLE.get(status, "")), a or "—", b or "—")
+        nd.add_column("what changed", ratio=1, style="dim")
+        for status, a, b, what in report.node_diffs:
+            nd.add_row(Text(status, style=STATUS_STYLE.get(status, "")), a or "—", b or "—", what)
         console.print(nd)
     for w in report.warnings:
         console.print(Text(f"warning: {w}", style="yellow"))

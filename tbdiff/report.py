@@ -57,8 +57,8 @@ class Report:
     scalars: Any = None  # tbdiff.scalars.ScalarComparison
     layers: list[Any] = field(default_factory=list)  # tbdiff.align.LayerPair
     hparams: list[HparamDiff] = field(default_factory=list)
-    # (status, node in A, node in B) for every node difference, filled with --all
-    node_diffs: list[tuple[str, str, str]] = field(default_factory=list)
+    # (status, node in A, node in B, what changed) for every node difference, filled with --all
+    node_diffs: list[tuple[str, str, str, str]] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     verdict: str = ""
     extra: dict[str, Any] = field(default_factory=dict)  # e.g. train-and-compare accuracies
@@ -92,7 +92,9 @@ class Report:
         out["verdict"] = self.verdict
         out["exit_code"] = self.exit_code()
         if self.node_diffs:
-            out["node_diffs"] = [{"status": s, "a": a, "b": b} for s, a, b in self.node_diffs]
+            out["node_diffs"] = [
+                {"status": s, "a": a, "b": b, "detail": d} for s, a, b, d in self.node_diffs
+            ]
         out.update(self.extra)
         out["warnings"] = list(self.warnings)
         return out
@@ -210,7 +212,7 @@ def build_verdict(
     top = findings[0] if findings else None
     if not graphs:
         if not evidence:
-            return "No paired accuracy curves to compare."
+            return "No graphs compared and no paired accuracy curves to compare."
         return evidence[0].upper() + evidence[1:] + "."
     if top is None or top.severity not in ("critical", "warning"):
         cause = "No difference that changes what the models learn was found in the graphs"

@@ -188,3 +188,17 @@ def test_analysis_never_imports_tensorflow() -> None:
     )
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert proc.stdout.strip().splitlines()[-1] == "[]", proc.stderr
+
+
+def test_all_lists_every_node_difference_with_what_changed() -> None:
+    proc = tbdiff("graphs", str(TF_DIR), str(KERAS_DIR), "--json", "--all")
+    doc = json.loads(proc.stdout)
+    rows = doc["node_diffs"]
+    counts = doc["graph"]
+    assert sum(r["status"] == "only_a" for r in rows) == counts["only_a"]
+    assert sum(r["status"] == "only_b" for r in rows) == counts["only_b"]
+    changed = [r for r in rows if r["status"] == "changed"]
+    assert len(changed) == counts["changed"] and all(r["a"] and r["b"] for r in changed)
+    # keep_prob scaling 1/0.7 is a fed value in A; Keras scales by 1/(1-0.7) as a constant
+    scale = [r for r in changed if r["a"] == "Dropout1/Const"]
+    assert scale and "3.33333" in scale[0]["detail"]
