@@ -75,7 +75,7 @@ def emit_report(report, args: argparse.Namespace) -> None:
     """Print the report as JSON or rich text, and write --html/--svg exports if asked."""
     import io
 
-    from tbdiff.render_report import render_report
+    from tbdiff.render import render_report
 
     exporting = bool(getattr(args, "html", None) or getattr(args, "svg", None))
     if args.json:

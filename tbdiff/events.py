@@ -29,11 +29,11 @@ framing + two crc32c calls + Event.FromString costs ~4 us/record here, i.e. >12 
   TensorBoard's "plugin metadata only on a tag's first occurrence" rule applies to both paths.
 
 Measured with scripts/bench_events.py, 3,000,000 scalar events per file, CRCs verified, on the
-2-core dev machine (2026-11-26; quiet machine for the first three rows, the slow tools ran
-while the machine was shared, so their times are inflated somewhat):
-    file  tbdiff   LegacyEventFileLoader   EventAccumulator   tbparse
-    TF1   2.7 s    7.8 s                   115 s / 1.2 GB     116 s / 1.5 GB
-    TF2   2.2 s    8.2 s                    64 s / 4.7 GB     146 s / 5.1 GB
+2-core dev machine while it was quiet (2026-11-26; seconds / peak RSS):
+    file  tbdiff          LegacyEventFileLoader  EventAccumulator   tbparse
+    TF1   2.7 s / 262 MB  7.8 s / 594 MB         39 s / 1.2 GB      40 s / 1.5 GB
+    TF2   2.2 s / 261 MB  8.2 s / 594 MB         56 s / 4.7 GB      129 s / 5.1 GB
+(EventFileLoader, measured under load only: 558 s TF1 / 93 s TF2.)
 tbdiff's peak RSS is ~260 MB vs ~44 MB for 30,000 events: the growth is the per-event columns
 (step, value, wall time, file order: 32 B x 3M = 96 MB) plus their sorted copy at the end.
 """

@@ -7,10 +7,18 @@ at 80 columns and without colour.
 
 from __future__ import annotations
 
+import math
+import warnings
+from typing import Any
+
+import numpy as np
 from rich import box
-from rich.console import Console
+from rich.console import Console, Group
+from rich.panel import Panel
 from rich.table import Table
 from rich.text import Text
+
+from tbdiff.report import Report
 
 _INSPECT_MAX_SCALARS = 25  # rows per run in the table; --json has them all
 
@@ -148,3 +156,238 @@ def render_inspect(inv: dict, console: Console) -> None:
     if any(g["best"] for r in runs for g in r["graphs"]):
         console.print()
         console.print(Text("* = graph used for comparisons (most complete)", style="dim"))
+
+
+# ------------------------------------------------------------------ comparison report
+
+SEVERITY_STYLE = {
+    "critical": "bold red",
+    "warning": "bold yellow",
+    "benign": "green",
+    "info": "cyan",
+}
+STATUS_STYLE = {"matched": "green", "changed": "yellow", "only_a": "red", "only_b": "red"}
+_BLOCKS = "▁▂▃▄▅▆▇█"
+
+
+def sparkline(values: np.ndarray, lo: float, hi: float, width: int) -> str:
+    """Block-character curve of `values` resampled to `width` cells on a shared [lo, hi] scale."""
+    vals = np.asarray(values, dtype=float)
+    if vals.size == 0:
+        return ""
+    if vals.size > width:  # average into `width` buckets so spikes don't vanish entirely
+        edges = np.linspace(0, vals.size, width + 1).astype(int)
+        with warnings.catch_warnings():  # an all-NaN bucket is shown as '·', not warned about
+            warnings.simplefilter("ignore", RuntimeWarning)
+            vals = np.array(
+                [
+                    np.nanmean(vals[s:e]) if e > s else np.nan
+                    for s, e in zip(edges[:-1], edges[1:], strict=True)
+                ]
+            )
+    span = hi - lo if hi > lo else 1.0
+    out = []
+    for v in vals:
+        if not math.isfinite(v):
+            out.append("·")
+        else:
+            idx = int(round((v - lo) / span * (len(_BLOCKS) - 1)))
+            out.append(_BLOCKS[min(max(idx, 0), len(_BLOCKS) - 1)])
+    return "".join(out)
+
+
+def _fmt(v: Any, nested: bool = False) -> str:
+    if v is None:
+        return "—"
+    if isinstance(v, float):
+        if not math.isfinite(v):
+            return str(v)
+        return f"{v:.4g}"
+    if isinstance(v, dict):
+        inner = ", ".join(f"{k}={_fmt(x, True)}" for k, x in v.items())
+        return f"({inner})" if nested else inner
+    if isinstance(v, (list, tuple)):
+        return "[" + ", ".join(_fmt(x, True) for x in v) + "]"
+    return str(v)
+
+
+def _side(ref: Any, letter: str, graphs: bool) -> Text:
+    t = Text()
+    t.append(f"{letter} ", style="bold")
+    t.append(ref.label or ref.path, style="bold magenta" if letter == "A" else "bold blue")
+    run = "" if ref.run in ("", ".") else f" run {ref.run}"
+    t.append(f"  {ref.path}{run}", style="dim")
+    if graphs:
+        src = f"{ref.graph_source}, {ref.nodes} nodes" if ref.graph_source else "no graph"
+        t.append(f" ({src})", style="dim")
+    return t
+
+
+def verdict_panel(report: Report) -> Panel:
+    worst = report.worst_severity or "info"
+    style = {"critical": "red", "warning": "yellow"}.get(worst, "green")
+    body = Text(report.verdict or "No comparison result.", style="bold")
+    top = report.findings[0] if report.findings else None
+    parts: list[Any] = [body]
+    if top is not None and top.severity in ("critical", "warning"):
+        parts.append(Text(""))
+        parts.append(Text(top.detail))
+    return Panel(Group(*parts), title="Verdict", title_align="left", border_style=style)
+
+
+def findings_table(report: Report, width: int) -> Table:
+    table = Table(box=box.SIMPLE_HEAD, show_edge=False, expand=False, pad_edge=False)
+    table.add_column("#", justify="right", style="dim", no_wrap=True)
+    table.add_column("severity", no_wrap=True)
+    table.add_column("finding", ratio=1)
+    for i, f in enumerate(report.findings, 1):
+        sev = Text(f.severity, style=SEVERITY_STYLE[f.severity])
+        cell = Text()
+        cell.append(f.title)
+        cell.append(f"  {f.id}", style="dim")
+        if f.severity in ("critical", "warning") and (f.a or f.b):
+            cell.append(f"\n  A: {_fmt(f.a)}", style="magenta")
+            cell.append(f"\n  B: {_fmt(f.b)}", style="blue")
+        table.add_row(str(i), sev, cell)
+    return table
+
+
+def scalars_table(report: Report, width: int) -> Table | None:
+    comp = report.scalars
+    if comp is None or not comp.pairs:
+        return None
+    spark_w = max(10, min(40, width - 44))
+    table = Table(box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False)
+    table.add_column("scalar (A ↔ B)", ratio=1)
+    table.add_column("curves", no_wrap=True)
+    table.add_column("final", justify="right", no_wrap=True)
+    for p in comp.pairs:
+        va, vb = np.asarray(p.values_a, float), np.asarray(p.values_b, float)
+        both = np.concatenate([va, vb]) if va.size or vb.size else np.array([])
+        finite = both[np.isfinite(both)]
+        lo, hi = (float(finite.min()), float(finite.max())) if finite.size else (0.0, 1.0)
+        name = Text(p.tag_a, style="bold")
+        if p.tag_b != p.tag_a:
+            name.append(f"\n↔ {p.tag_b}")
+        facts = f"\n{p.steps} steps, max |Δ| {_fmt(p.max_abs_diff)}"
+        if p.diverges_at_step is not None:
+            facts += f"\napart from step {p.diverges_at_step}"
+        name.append(facts, style="dim")
+        if p.note:
+            name.append(f"\n{p.note}", style="dim italic")
+        curves = Text()
+        curves.append("A ", style="bold magenta")
+        curves.append(sparkline(va, lo, hi, spark_w), style="magenta")
+        curves.append("\nB ", style="bold blue")
+        curves.append(sparkline(vb, lo, hi, spark_w), style="blue")
+        curves.append(f"\n  {_fmt(lo)} … {_fmt(hi)}", style="dim")
+        final = Text(f"{_fmt(p.final_a)}\n{_fmt(p.final_b)}")
+        table.add_row(name, curves, final)
+    return table
+
+
+def layers_table(report: Report) -> Table | None:
+    if not report.layers:
+        return None
+    table = Table(box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False)
+    table.add_column("A", ratio=1, style="magenta")
+    table.add_column("B", ratio=1, style="blue")
+    table.add_column("kind", no_wrap=True)
+    table.add_column("shape A / B")
+    table.add_column("status", no_wrap=True)
+    for lp in report.layers:
+        shapes = (
+            _fmt(lp.shape_a)
+            if lp.shape_a == lp.shape_b
+            else f"{_fmt(lp.shape_a)} / {_fmt(lp.shape_b)}"
+        )
+        table.add_row(
+            lp.a or "—",
+            lp.b or "—",
+            lp.kind,
+            shapes,
+            Text(lp.status, style=STATUS_STYLE.get(lp.status, "")),
+        )
+    return table
+
+
+def hparams_table(report: Report) -> Table | None:
+    if not report.hparams:
+        return None
+    table = Table(box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False)
+    table.add_column("hyper-parameter", ratio=1)
+    table.add_column("A", style="magenta")
+    table.add_column("B", style="blue")
+    for h in report.hparams:
+        table.add_row(h.key, _fmt(h.a), _fmt(h.b))
+    return table
+
+
+def counts_line(report: Report) -> Text | None:
+    c = report.graph_counts
+    if not c:
+        return None
+    t = Text("Nodes: ")
+    for key, label in (
+        ("matched", "matched"),
+        ("changed", "changed"),
+        ("only_a", "only in A"),
+        ("only_b", "only in B"),
+    ):
+        t.append(f"{c.get(key, 0)} {label}", style=STATUS_STYLE.get(key, ""))
+        t.append("  ")
+    return t
+
+
+def _section(title: str) -> Text:
+    return Text(f"\n{title}", style="bold underline")
+
+
+def render_report(report: Report, console: Console) -> None:
+    """Draw the whole report: verdict first, then the evidence, then bookkeeping."""
+    width = console.width
+    graphs = report.graph_counts is not None or bool(report.findings)
+    console.print(_side(report.a, "A", graphs))
+    console.print(_side(report.b, "B", graphs))
+    console.print(verdict_panel(report))
+    if report.findings:
+        console.print(_section(f"Findings ({len(report.findings)}, most likely cause first)"))
+        console.print(findings_table(report, width))
+    elif report.graph_counts is not None:
+        console.print(Text("\nNo differences found in the graphs.", style="green"))
+    table = scalars_table(report, width)
+    if table is not None:
+        console.print(_section("Scalars"))
+        console.print(table)
+        comp = report.scalars
+        if comp.unpaired_a or comp.unpaired_b:
+            console.print(
+                Text(
+                    f"unpaired: A {', '.join(comp.unpaired_a) or '—'} | B {', '.join(comp.unpaired_b) or '—'}",
+                    style="dim",
+                )
+            )
+    table = layers_table(report)
+    if table is not None:
+        console.print(_section("Layers"))
+        console.print(table)
+    table = hparams_table(report)
+    if table is not None:
+        console.print(_section("Hyper-parameters that differ"))
+        console.print(table)
+    line = counts_line(report)
+    if line is not None:
+        console.print(_section("Graph alignment"))
+        console.print(line)
+    if report.node_diffs:
+        console.print(_section(f"Node differences ({len(report.node_diffs)})"))
+        nd = Table(box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False)
+        nd.add_column("status", no_wrap=True)
+        nd.add_column("A", ratio=1)
+        nd.add_column("B", ratio=1)
+        nd.add_column("what changed", ratio=1, style="dim")
+        for status, a, b, what in report.node_diffs:
+            nd.add_row(Text(status, style=STATUS_STYLE.get(status, "")), a or "—", b or "—", what)
+        console.print(nd)
+    for w in report.warnings:
+        console.print(Text(f"warning: {w}", style="yellow"))

@@ -8,7 +8,7 @@ import math
 import numpy as np
 
 from tbdiff.findings.base import Finding, rank
-from tbdiff.render_report import sparkline
+from tbdiff.render import sparkline
 from tbdiff.report import Report, RunRef, build_verdict, hparam_diffs
 
 
