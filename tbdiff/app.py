@@ -46,6 +46,9 @@ def cmd_inspect(args: argparse.Namespace) -> int:
 
     runs = events.read_logdir(args.logdir, verify_crc=not getattr(args, "no_crc", False))
     inv = events.inventory(args.logdir, runs)
+    if not getattr(args, "no_model", False):
+        for run, entry in zip(runs, inv["runs"], strict=True):
+            entry["model"] = _describe_model(run, inv["warnings"])
     if args.json:
         sys.stdout.write(json.dumps(inv, indent=1) + "\n")
     else:
@@ -53,6 +56,23 @@ def cmd_inspect(args: argparse.Namespace) -> int:
     for w in inv["warnings"]:
         print(f"tbdiff: warning: {w}", file=sys.stderr)
     return EXIT_OK
+
+
+def _describe_model(run, warnings: list[str]) -> dict[str, str]:
+    """What the run's most complete graph does, in plain words (the detectors' one-graph half)."""
+    from tbdiff import graph
+    from tbdiff.findings import Hints, analyse
+    from tbdiff.findings.summary import describe
+
+    source = run.best_graph()
+    if source is None:
+        return {}
+    try:
+        g = graph.load_graph(source)
+    except TbdiffError as exc:
+        warnings.append(f"{run.name}: graph not analysed: {exc}")
+        return {}
+    return describe(analyse(g, Hints(hparams=dict(run.hparams))))
 
 
 def make_console(args: argparse.Namespace, *, record: bool = False, file=None):

@@ -87,6 +87,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--no-color", action="store_true", help="plain text, no colours")
     p.add_argument("--width", type=int, default=None, help="render width (default: terminal)")
     p.add_argument("--no-crc", action="store_true", help="skip CRC checks (faster, less safe)")
+    p.add_argument(
+        "--no-model",
+        action="store_true",
+        help="do not analyse the graphs (skip the dropout/optimizer/layers summary)",
+    )
 
     p = sub.add_parser("graphs", help="compare the graphs of two runs and explain the differences")
     _add_pair_flags(p)

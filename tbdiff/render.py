@@ -141,6 +141,8 @@ def render_inspect(inv: dict, console: Console) -> None:
         if r["hparams"]:
             hp = ", ".join(f"{k}={_inspect_num(v)}" for k, v in sorted(r["hparams"].items()))
             info.add_row("hparams", Text(hp))
+        for concept, line in (r.get("model") or {}).items():
+            info.add_row(concept, Text(line))
         console.print(info)
         if r["scalars"]:
             console.print(_inspect_scalars_table(r["scalars"]))

@@ -141,3 +141,21 @@ def test_real_logs_inspect(tmp_path: Path) -> None:
     assert proc.returncode == 0 and "Traceback" not in proc.stderr
     assert "183917" in proc.stderr
     assert max(len(line) for line in proc.stdout.splitlines()) <= 80
+
+
+def test_inspect_says_what_each_graph_does() -> None:
+    """The detectors' one-graph half powers inspect: dropout read per run, no comparison needed."""
+    sample = Path(__file__).resolve().parents[1] / "sample_logs"
+    proc = subprocess.run(
+        [sys.executable, "-m", "tbdiff", "inspect", str(sample), "--json"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert proc.returncode == 0, proc.stderr
+    runs = {r["name"]: r for r in json.loads(proc.stdout)["runs"]}
+    assert "drops 30%" in runs["tensorflow"]["model"]["dropout"]
+    assert "keep_prob=0.7" in runs["tensorflow"]["model"]["dropout"]
+    assert "drops 70% (rate=0.7)" in runs["keras"]["model"]["dropout"]
+    assert runs["keras"]["model"]["optimizer"].startswith("adam (learning_rate=0.001")
+    assert runs["tensorflow"]["model"]["layers"].startswith("5 trainable")
