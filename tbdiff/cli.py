@@ -67,6 +67,17 @@ def _add_graph_flags(p: argparse.ArgumentParser) -> None:
     p.add_argument("--all", action="store_true", help="also list every node difference")
 
 
+def _add_tag_pair_flag(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--pair",
+        action="append",
+        type=_pair,
+        default=[],
+        metavar="A_TAG=B_TAG",
+        help="force pairing of two tags (repeatable)",
+    )
+
+
 def _add_export_flags(p: argparse.ArgumentParser) -> None:
     p.add_argument("--html", metavar="FILE", help="also write the report as HTML")
     p.add_argument("--svg", metavar="FILE", help="also write the report as SVG")
@@ -101,28 +112,14 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("scalars", help="compare the scalar curves of two runs")
     _add_pair_flags(p)
-    p.add_argument(
-        "--pair",
-        action="append",
-        type=_pair,
-        default=[],
-        metavar="A_TAG=B_TAG",
-        help="force pairing of two tags (repeatable)",
-    )
+    _add_tag_pair_flag(p)
     _add_output_flags(p)
     _add_export_flags(p)
 
     p = sub.add_parser("compare", help="graphs + scalars + hparams in one report")
     _add_pair_flags(p)
     _add_graph_flags(p)
-    p.add_argument(
-        "--pair",
-        action="append",
-        type=_pair,
-        default=[],
-        metavar="A_TAG=B_TAG",
-        help="force pairing of two tags (repeatable)",
-    )
+    _add_tag_pair_flag(p)
     _add_output_flags(p)
     _add_export_flags(p)
 

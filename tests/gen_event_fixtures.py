@@ -240,7 +240,6 @@ def tb_scalars(files: list[str]) -> dict:
     return result
 
 
-_CACHE: dict[str, Path] = {}
 
 
 def _env() -> dict:
@@ -249,21 +248,9 @@ def _env() -> dict:
 
 def generated(tmp_path_factory) -> Path:
     """Write the fixtures once per pytest session (shared by every test module importing this)."""
-    import subprocess
+    from tfgen import generated as tf_generated
 
-    if "dir" not in _CACHE:
-        out = tmp_path_factory.mktemp("event_fixtures")
-        proc = subprocess.run(
-            [sys.executable, __file__, str(out)],
-            capture_output=True,
-            text=True,
-            env=_env(),
-            timeout=900,
-        )
-        if proc.returncode != 0:
-            raise RuntimeError(f"fixture writer failed:\n{proc.stderr[-3000:]}")
-        _CACHE["dir"] = out
-    return _CACHE["dir"]
+    return tf_generated(tmp_path_factory, Path(__file__).name, "written.json")
 
 
 def tensorboard_scalars(files: list) -> dict:

@@ -3,42 +3,24 @@
 from __future__ import annotations
 
 import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 from tensorboard.compat.proto import graph_pb2
+from tfgen import generated
 
 from tbdiff.align import align, find_layers, normalise_name
 from tbdiff.graph import load_graph
 
-HERE = Path(__file__).resolve().parent
 REALLOGS = Path(
     os.environ.get("TBDIFF_REALLOGS", Path(__file__).resolve().parents[2] / "shared/data/reallogs")
 )
 DENSE = ["VisibleLayer", "HiddenLayer1", "HiddenLayer2", "HiddenLayer3", "OutputLayer"]
 
 
-def _make_fixtures(tmp_path_factory) -> Path:
-    """Same cache as tests/test_graph.py: one TF subprocess per session."""
-    out = tmp_path_factory.getbasetemp() / "graph_fixtures"
-    if not (out / "done.json").exists():
-        env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2", TF_USE_LEGACY_KERAS="1")
-        r = subprocess.run(
-            [sys.executable, str(HERE / "gen_graph_fixtures.py"), str(out)],
-            env=env,
-            capture_output=True,
-            text=True,
-            timeout=600,
-        )
-        assert r.returncode == 0, r.stderr[-3000:]
-    return out
-
-
 @pytest.fixture(scope="session")
 def fx(tmp_path_factory) -> Path:
-    return _make_fixtures(tmp_path_factory)
+    return generated(tmp_path_factory, "gen_graph_fixtures.py", "done.json")
 
 
 def _gd(path: Path) -> graph_pb2.GraphDef:

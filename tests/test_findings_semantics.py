@@ -6,11 +6,10 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
+from tfgen import generated
 
 from tbdiff.findings import analyse, compare_graphs
 from tbdiff.findings import dropout as dropout_mod
@@ -22,7 +21,6 @@ try:  # alignment is optional for these detectors; use it when it exists
 except ImportError:  # pragma: no cover - only while align.py is being written
     align = None
 
-GEN = Path(__file__).with_name("gen_pairs_semantics.py")
 REALLOGS = Path(
     os.environ.get("TBDIFF_REALLOGS", Path(__file__).resolve().parents[2] / "shared/data/reallogs")
 )
@@ -31,13 +29,7 @@ SEED_FEED = "PlaceholderWithDefault"  # tf.compat.v1.placeholder_with_default(1.
 
 @pytest.fixture(scope="session")
 def pairs(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    out = tmp_path_factory.mktemp("semantic_pairs")
-    env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2", "TF_USE_LEGACY_KERAS": "1"}
-    r = subprocess.run(
-        [sys.executable, str(GEN), str(out)], env=env, capture_output=True, text=True, timeout=900
-    )
-    assert r.returncode == 0, r.stderr[-4000:]
-    return out
+    return generated(tmp_path_factory, "gen_pairs_semantics.py", "manifest.json")
 
 
 @pytest.fixture(scope="session")

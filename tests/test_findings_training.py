@@ -9,33 +9,20 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
+from tfgen import generated
 
 from tbdiff.findings import analyse, compare_graphs
 from tbdiff.graph import load_graph
 
-HERE = Path(__file__).resolve().parent
 MINE = ("optimizer", "layer", "activation", "init", "loss", "regularization")
 
 
 @pytest.fixture(scope="session")
 def pairs_dir(tmp_path_factory) -> Path:
-    out = tmp_path_factory.getbasetemp() / "pairs_training"
-    if not (out / "DONE").exists():
-        env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2", TF_USE_LEGACY_KERAS="1")
-        r = subprocess.run(
-            [sys.executable, str(HERE / "gen_pairs_training.py"), str(out)],
-            env=env,
-            capture_output=True,
-            text=True,
-            timeout=600,
-        )
-        assert r.returncode == 0, r.stderr[-3000:]
-    return out
+    return generated(tmp_path_factory, "gen_pairs_training.py", "DONE")
 
 
 _GRAPHS: dict[Path, object] = {}

@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
-import sys
 from pathlib import Path
 
 import numpy as np
 import pytest
 from google.protobuf import text_format
 from tensorboard.compat.proto import graph_pb2, meta_graph_pb2, tensor_pb2, types_pb2
+from tfgen import generated
 
 from tbdiff.errors import TbdiffError
 from tbdiff.graph import (
@@ -22,31 +21,14 @@ from tbdiff.graph import (
     load_graph,
 )
 
-HERE = Path(__file__).resolve().parent
 REALLOGS = Path(
     os.environ.get("TBDIFF_REALLOGS", Path(__file__).resolve().parents[2] / "shared/data/reallogs")
 )
 
 
-def make_graph_fixtures(tmp_path_factory) -> Path:
-    """Run gen_graph_fixtures.py once per session (shared with test_align.py via basetemp)."""
-    out = tmp_path_factory.getbasetemp() / "graph_fixtures"
-    if not (out / "done.json").exists():
-        env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2", TF_USE_LEGACY_KERAS="1")
-        r = subprocess.run(
-            [sys.executable, str(HERE / "gen_graph_fixtures.py"), str(out)],
-            env=env,
-            capture_output=True,
-            text=True,
-            timeout=600,
-        )
-        assert r.returncode == 0, r.stderr[-3000:]
-    return out
-
-
 @pytest.fixture(scope="session")
 def fx(tmp_path_factory) -> Path:
-    return make_graph_fixtures(tmp_path_factory)
+    return generated(tmp_path_factory, "gen_graph_fixtures.py", "done.json")
 
 
 def _gd(path: Path) -> graph_pb2.GraphDef:

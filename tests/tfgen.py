@@ -1,0 +1,36 @@
+"""Run a TensorFlow-using fixture writer once per pytest session, in a subprocess.
+
+TF1 graph mode (`disable_eager_execution`) is process-global and importing TensorFlow costs
+seconds, so every test module that needs TF-written graphs or logs goes through this one helper:
+it runs `tests/<script> OUTDIR` with the env tf_keras graph mode needs, and caches the folder
+under the session's base temp dir so modules sharing a script share its output.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+
+
+def tf_env() -> dict[str, str]:
+    return dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2", TF_USE_LEGACY_KERAS="1")
+
+
+def generated(tmp_path_factory, script: str, done_marker: str, *, timeout: int = 900) -> Path:
+    """Folder written by `tests/<script>`; generated on first use in the session."""
+    out = tmp_path_factory.getbasetemp() / Path(script).stem
+    if not (out / done_marker).exists():
+        proc = subprocess.run(
+            [sys.executable, str(HERE / script), str(out)],
+            env=tf_env(),
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+        )
+        if proc.returncode != 0 or not (out / done_marker).exists():
+            raise RuntimeError(f"{script} failed:\n{proc.stderr[-4000:]}")
+    return out
