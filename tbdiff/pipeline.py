@@ -135,8 +135,11 @@ def build_report(
     if graphs:
         if a.graph is None or b.graph is None:
             if not scalars:
-                missing = path_a if a.graph is None else path_b
-                raise TbdiffError(f"{missing}: no graph found to compare")
+                missing = a if a.graph is None else b
+                why = next((w for w in missing.warnings if "no graph found" not in w), "")
+                raise TbdiffError(
+                    f"{missing.ref.path}: no graph found to compare" + (f" ({why})" if why else "")
+                )
         else:
             from tbdiff.align import align
 
