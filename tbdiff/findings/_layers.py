@@ -13,6 +13,7 @@ from __future__ import annotations
 import math
 import re
 import weakref
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -80,6 +81,29 @@ def input_at(g: nx.MultiDiGraph, n: str, index: int) -> str | None:
 
 def data_consumers(g: nx.MultiDiGraph, n: str) -> list[str]:
     return sorted({v for _, v, d in g.out_edges(n, data=True) if not d.get("control")})
+
+
+def walk_forward(
+    g: nx.MultiDiGraph, start: str, depth: int, pass_through: Callable[[str], bool]
+) -> Iterator[str]:
+    """Forward-pass data consumers of `start`, breadth first, at most `depth` hops away.
+
+    Every newly reached node is yielded; the walk continues only past nodes whose op satisfies
+    `pass_through` (e.g. reshapes and identities). Gradient nodes are skipped: detectors describe
+    the forward computation. O(visited nodes + their out-edges).
+    """
+    frontier, seen = [start], {start}
+    for _ in range(depth):
+        nxt = []
+        for m in frontier:
+            for c in data_consumers(g, m):
+                if c in seen or is_gradient_node(c):
+                    continue
+                seen.add(c)
+                yield c
+                if pass_through(op(g, c)):
+                    nxt.append(c)
+        frontier = nxt
 
 
 def is_gradient_node(name: str) -> bool:

@@ -27,21 +27,8 @@ def _feeds_logits_loss(g: nx.MultiDiGraph, n: str | None) -> bool:
     """True when tensor `n` (a pre-activation) reaches a *WithLogits loss op directly."""
     if n is None:
         return False
-    frontier, seen = [n], {n}
-    for _ in range(4):
-        nxt = []
-        for m in frontier:
-            for c in L.data_consumers(g, m):
-                if c in seen or L.is_gradient_node(c):
-                    continue
-                seen.add(c)
-                o = L.op(g, c)
-                if o in _LOGIT_LOSSES:
-                    return True
-                if o in _RESHAPES or o in L.PASS_OPS:
-                    nxt.append(c)
-        frontier = nxt
-    return False
+    passes = _RESHAPES | L.PASS_OPS
+    return any(L.op(g, c) in _LOGIT_LOSSES for c in L.walk_forward(g, n, 4, passes.__contains__))
 
 
 def detect(graph: nx.MultiDiGraph, hints: Hints) -> dict[str, Any]:

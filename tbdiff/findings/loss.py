@@ -87,20 +87,9 @@ def _label_smoothing(g: nx.MultiDiGraph, labels: str | None) -> float:
 
 def _reduction(g: nx.MultiDiGraph, n: str) -> tuple[str, list[str]]:
     """Mean / sum_over_batch_size (Sum + division) / sum, found downstream of the loss op."""
-    frontier, seen, order = [n], {n}, []
-    for _ in range(8):
-        nxt = []
-        for m in frontier:
-            for c in L.data_consumers(g, m):
-                if c in seen or L.is_gradient_node(c):
-                    continue
-                seen.add(c)
-                o = L.op(g, c)
-                if o in ("Mean", "Sum", "DivNoNan", "RealDiv", "Div"):
-                    order.append(c)
-                if o in _SKIP or o in ("Sum", "Mean", "DivNoNan", "RealDiv", "Div"):
-                    nxt.append(c)
-        frontier = nxt
+    reducers = frozenset(("Mean", "Sum", "DivNoNan", "RealDiv", "Div"))
+    passes = reducers | frozenset(_SKIP)
+    order = [c for c in L.walk_forward(g, n, 8, passes.__contains__) if L.op(g, c) in reducers]
     kinds = [L.op(g, c) for c in order]
     if not kinds:
         return "none", []
