@@ -147,6 +147,17 @@ def _train_set(data: Mnist, cfg: TrainConfig) -> Any:
     return train
 
 
+def _prepare(data: Mnist, cfg: TrainConfig, hooks: Hooks | None) -> tuple[Any, ...]:
+    """What both models start from: TF modules, hooks, the training set and a fresh graph.
+
+    Each model gets its own tf.Graph (and a cleared Keras session), so the two runs and the
+    seeds of `--seeds N` never share variables or name scopes.
+    """
+    tf, keras = tf_modules()
+    keras.backend.clear_session()
+    return tf, keras, hooks or Hooks(), _train_set(data, cfg), tf.Graph()
+
+
 def _common_hparams(cfg: TrainConfig, framework: str, n_train: int) -> dict[str, Any]:
     return {
         "framework": framework,
@@ -222,13 +233,9 @@ def train_tensorflow(
     data: Mnist, cfg: TrainConfig, logdir: Path, hooks: Hooks | None = None
 ) -> ModelResult:
     """The user's ``tensorflow_train`` with per-epoch scalars, hparams and the graph logged."""
-    tf, keras = tf_modules()
-    hooks = hooks or Hooks()
-    train = _train_set(data, cfg)
+    tf, keras, hooks, train, graph = _prepare(data, cfg, hooks)
     n_batches = train.num_examples // cfg.batch_size
     in_shape, out_shape = train.images.shape[1], train.labels.shape[1]
-    keras.backend.clear_session()
-    graph = tf.Graph()
     with graph.as_default():
         tf.compat.v1.set_random_seed(cfg.seed)
         u = _NetworkUtils(tf, keras, cfg, in_shape, out_shape)
@@ -314,13 +321,9 @@ def train_keras(
     data: Mnist, cfg: TrainConfig, logdir: Path, hooks: Hooks | None = None
 ) -> ModelResult:
     """The user's ``keras_train``: functional MLP, fit on a generator, TensorBoard callback."""
-    tf, keras = tf_modules()
-    hooks = hooks or Hooks()
-    train = _train_set(data, cfg)
+    tf, keras, hooks, train, graph = _prepare(data, cfg, hooks)
     n_batches = train.num_examples // cfg.batch_size
     in_shape, out_shape = train.images.shape[1], train.labels.shape[1]
-    keras.backend.clear_session()
-    graph = tf.Graph()
     hparams = _common_hparams(cfg, "keras", train.num_examples)
     hparams.update({"dropout_rate": cfg.keras_dropout_rate})
     result = ModelResult("keras", str(logdir), hparams)
