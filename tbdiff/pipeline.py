@@ -16,6 +16,7 @@ import networkx as nx
 from tbdiff import events
 from tbdiff.errors import TbdiffError
 from tbdiff.findings import Hints, compare_graphs
+from tbdiff.findings.evidence import rank_by_evidence
 from tbdiff.report import Report, RunRef, build_verdict, hparam_diffs
 
 GRAPH_FILE_SUFFIXES = (".pb", ".pbtxt", ".pbtext", ".textproto")
@@ -161,6 +162,7 @@ def build_report(
 
         report.scalars = compare_scalars(a.runs, b.runs, forced=list(forced_pairs or []))
         report.warnings.extend(report.scalars.warnings)
+        report.findings = rank_by_evidence(report.findings, report.scalars)
     elif scalars and not graphs:
         raise TbdiffError("scalars need two log directories with event files")
     report.hparams = hparam_diffs(a.hparams, b.hparams)

@@ -87,3 +87,41 @@ def test_sparkline_shared_scale_and_nonfinite():
     line = sparkline(np.array([0.0, 0.5, 1.0, math.nan]), 0.0, 1.0, 10)
     assert line == "▁▅█·"
     assert len(sparkline(np.linspace(0, 1, 1000), 0.0, 1.0, 20)) == 20
+
+
+def _curves(final_b: float):
+    from tbdiff.events import ScalarSeries
+    from tbdiff.scalars import compare_scalars
+
+    steps = np.arange(10, dtype=np.int64)
+    acc_a = np.linspace(0.8, 0.98, 10)
+    acc_b = np.linspace(0.8, final_b, 10)
+    zeros = np.zeros(10)
+    return compare_scalars(
+        {"train/accuracy": ScalarSeries("train/accuracy", steps, acc_a, zeros, "simple_value")},
+        {"epoch_accuracy": ScalarSeries("epoch_accuracy", steps, acc_b, zeros, "tensor")},
+    )
+
+
+def test_evidence_puts_the_finding_that_explains_the_gap_first():
+    from tbdiff.findings.evidence import rank_by_evidence
+
+    def findings():
+        return [
+            _finding("optimizer.hparam_mismatch", "critical", 0.6),
+            _finding(
+                "dropout.rate_mismatch", "critical", 0.5, a={"drop_rate": 0.3}, b={"drop_rate": 0.7}
+            ),
+            _finding("learning_phase.mechanism", "benign", 0.9),
+        ]
+
+    # B drops more and B's accuracy ends lower: dropout explains the gap, so it comes first
+    ranked = rank_by_evidence(findings(), _curves(final_b=0.90))
+    assert [f.id for f in ranked][:2] == ["dropout.rate_mismatch", "optimizer.hparam_mismatch"]
+    # B drops more but B ends higher: dropout contradicts the curves and moves down
+    ranked = rank_by_evidence(findings(), _curves(final_b=0.995))
+    assert [f.id for f in ranked][:2] == ["optimizer.hparam_mismatch", "dropout.rate_mismatch"]
+    # severities never cross
+    assert ranked[-1].id == "learning_phase.mechanism"
+    # no accuracy curves: the detectors' prior order stands
+    assert rank_by_evidence(findings(), None)[0].id == "optimizer.hparam_mismatch"
