@@ -240,8 +240,6 @@ def tb_scalars(files: list[str]) -> dict:
     return result
 
 
-
-
 def _env() -> dict:
     return dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2", TF_USE_LEGACY_KERAS="1")
 
