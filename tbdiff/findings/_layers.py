@@ -125,21 +125,7 @@ def through(g: nx.MultiDiGraph, n: str, limit: int = 16) -> str:
 
 def forward_consumers(g: nx.MultiDiGraph, n: str, limit: int = 6) -> list[str]:
     """Consumers of `n` behind pass-through ops, skipping autodiff nodes."""
-    out: list[str] = []
-    seen = {n}
-    frontier = [n]
-    for _ in range(limit):
-        nxt = []
-        for m in frontier:
-            for c in data_consumers(g, m):
-                if c in seen or is_gradient_node(c):
-                    continue
-                seen.add(c)
-                (nxt if op(g, c) in PASS_OPS else out).append(c)
-        frontier = nxt
-        if not frontier:
-            break
-    return out
+    return [c for c in walk_forward(g, n, limit, PASS_OPS.__contains__) if op(g, c) not in PASS_OPS]
 
 
 _CACHE: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
