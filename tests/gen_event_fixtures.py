@@ -246,7 +246,7 @@ def _env() -> dict:
 
 def generated(tmp_path_factory) -> Path:
     """Write the fixtures once per pytest session (shared by every test module importing this)."""
-    from tfgen import generated as tf_generated
+    from helpers import generated as tf_generated
 
     return tf_generated(tmp_path_factory, Path(__file__).name, "written.json")
 

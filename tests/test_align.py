@@ -2,19 +2,15 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import pytest
+from helpers import REALLOGS, generated
 from tensorboard.compat.proto import graph_pb2
-from tfgen import generated
 
 from tbdiff.align import align, find_layers, normalise_name
 from tbdiff.graph import load_graph
 
-REALLOGS = Path(
-    os.environ.get("TBDIFF_REALLOGS", Path(__file__).resolve().parents[2] / "shared/data/reallogs")
-)
 DENSE = ["VisibleLayer", "HiddenLayer1", "HiddenLayer2", "HiddenLayer3", "OutputLayer"]
 
 

@@ -13,11 +13,11 @@ import sys
 from pathlib import Path
 
 import pytest
+from helpers import REALLOGS, SAMPLE_LOGS
 
 from tbdiff.events import read_logdir
 
-ROOT = Path(__file__).resolve().parents[1]
-SAMPLE = ROOT / "sample_logs"
+SAMPLE = SAMPLE_LOGS
 TF_DIR, KERAS_DIR = SAMPLE / "tensorflow", SAMPLE / "keras"
 ANSI = re.compile(r"\x1b\[")
 
@@ -169,7 +169,7 @@ def test_bad_input_gives_one_line_and_exit_2(args: list[str], needle: str) -> No
 
 def test_graphs_on_a_dir_without_graph_is_a_clear_error() -> None:
     # PyTorch logs hold only scalars (read in place: tbdiff never writes into a log dir)
-    strict = ROOT.parent / "shared/data/reallogs/janosh__tensorboard-reducer/tests/runs/strict"
+    strict = REALLOGS / "janosh__tensorboard-reducer/tests/runs/strict"
     if not strict.is_dir():
         pytest.skip("real logs not available")
     proc = tbdiff("graphs", str(strict / "run_1"), str(KERAS_DIR))

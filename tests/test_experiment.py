@@ -17,15 +17,14 @@ from datetime import datetime
 from pathlib import Path
 
 import pytest
+from helpers import MNIST_DIR
 
 from tbdiff.cli import build_parser
 from tbdiff.errors import TbdiffError
 from tbdiff.events import read_logdir
 from tbdiff.experiment.train import config_from_args, make_run_dir, mean_std
 
-REAL_DATA = Path(
-    os.environ.get("TBDIFF_DATA_DIR") or Path(__file__).resolve().parents[2] / "shared/data/mnist"
-)
+REAL_DATA = MNIST_DIR
 needs_data = pytest.mark.skipif(
     not REAL_DATA.is_dir(), reason=f"real MNIST files not found at {REAL_DATA} (TBDIFF_DATA_DIR)"
 )

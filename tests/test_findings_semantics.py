@@ -5,11 +5,10 @@ and on real logs written by other people."""
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 
 import pytest
-from tfgen import generated
+from helpers import REALLOGS, generated
 
 from tbdiff.findings import analyse, compare_graphs
 from tbdiff.findings import dropout as dropout_mod
@@ -21,9 +20,6 @@ try:  # alignment is optional for these detectors; use it when it exists
 except ImportError:  # pragma: no cover - only while align.py is being written
     align = None
 
-REALLOGS = Path(
-    os.environ.get("TBDIFF_REALLOGS", Path(__file__).resolve().parents[2] / "shared/data/reallogs")
-)
 SEED_FEED = "PlaceholderWithDefault"  # tf.compat.v1.placeholder_with_default(1.0)'s default name
 
 

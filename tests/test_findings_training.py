@@ -8,11 +8,10 @@ contracted id and severity and no other critical finding.
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 
 import pytest
-from tfgen import generated
+from helpers import REALLOGS, generated
 
 from tbdiff.findings import analyse, compare_graphs
 from tbdiff.graph import load_graph
@@ -225,9 +224,6 @@ def test_keras_default_epsilon_is_benign(pairs_dir):
     assert [x for x in found if x.severity in ("critical", "warning")] == []
 
 
-REALLOGS = Path(
-    os.environ.get("TBDIFF_REALLOGS", Path(__file__).resolve().parents[2] / "shared/data/reallogs")
-)
 VICTOR = "VictorNM__triplet-cnn-cbir/logs"
 
 

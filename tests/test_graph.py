@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 
 import numpy as np
 import pytest
 from google.protobuf import text_format
+from helpers import REALLOGS, generated
 from tensorboard.compat.proto import graph_pb2, meta_graph_pb2, tensor_pb2, types_pb2
-from tfgen import generated
 
 from tbdiff.errors import TbdiffError
 from tbdiff.graph import (
@@ -19,10 +18,6 @@ from tbdiff.graph import (
     graph_from_keras_config,
     graph_from_path,
     load_graph,
-)
-
-REALLOGS = Path(
-    os.environ.get("TBDIFF_REALLOGS", Path(__file__).resolve().parents[2] / "shared/data/reallogs")
 )
 
 

@@ -16,6 +16,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from helpers import MNIST_DIR
 
 from tbdiff.errors import DataUnavailableError, TbdiffError
 from tbdiff.experiment import mnist
@@ -34,9 +35,7 @@ from tbdiff.experiment.mnist import (
     load_npz,
 )
 
-REAL_DATA = Path(
-    os.environ.get("TBDIFF_DATA_DIR") or Path(__file__).resolve().parents[2] / "shared/data/mnist"
-)
+REAL_DATA = MNIST_DIR
 
 
 def idx_bytes(arr: np.ndarray) -> bytes:

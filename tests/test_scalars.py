@@ -15,6 +15,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from helpers import REALLOGS
 from tensorboard.compat.proto import event_pb2, summary_pb2
 from tensorboard.summary.writer.record_writer import RecordWriter
 from tensorboard.util import tensor_util
@@ -30,11 +31,6 @@ from tbdiff.scalars import (
     pair_tags,
     parse_tag,
 )
-
-REALLOGS = Path(
-    os.environ.get("TBDIFF_REALLOGS", Path(__file__).resolve().parents[2] / "shared/data/reallogs")
-)
-
 
 # ---------------------------------------------------------------------------------------------
 # Fixture writing

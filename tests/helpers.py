@@ -1,4 +1,7 @@
-"""Run a TensorFlow-using fixture writer once per pytest session, in a subprocess.
+"""Shared test helpers: where the shared data lives, and the TF fixture runner.
+
+The real logs and MNIST files live in `../shared` beside the repository (CI lays it there);
+env TBDIFF_REALLOGS / TBDIFF_DATA_DIR override. Fixture runner below:
 
 TF1 graph mode (`disable_eager_execution`) is process-global and importing TensorFlow costs
 seconds, so every test module that needs TF-written graphs or logs goes through this one helper:
@@ -14,6 +17,10 @@ import sys
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent
+SAMPLE_LOGS = ROOT / "sample_logs"
+REALLOGS = Path(os.environ.get("TBDIFF_REALLOGS") or ROOT.parent / "shared/data/reallogs")
+MNIST_DIR = Path(os.environ.get("TBDIFF_DATA_DIR") or ROOT.parent / "shared/data/mnist")
 
 
 def tf_env() -> dict[str, str]:
