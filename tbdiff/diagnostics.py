@@ -1,0 +1,45 @@
+"""Warnings as records: what went wrong, where, and how bad — formatted only by renderers.
+
+Readers (events, graph loading, scalars) never build display strings for problems: they append
+`LogWarning` records. Renderers decide how to show them (one stderr line each, a JSON object,
+an HTML list), and code that needs to know *what* happened tests `kind`, never the message text.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+#: Known kinds. A new reader may add kinds; keep them short, lower-case, dotted by area.
+KINDS = (
+    "io.unreadable",  # a file or directory could not be opened or listed
+    "io.empty",  # a zero-byte event file
+    "io.not_event_file",  # a file named like an event file whose content is not TFRecord
+    "record.truncated",  # the file ends inside a record (still being written, or cut)
+    "record.corrupt",  # a CRC or length check failed; reading resumed after it
+    "record.suppressed",  # further warnings for this file were suppressed
+    "event.undecodable",  # a record whose payload is not an Event
+    "scalars.restart",  # steps went back (a restart): orphaned values were purged
+    "scalars.overlap",  # several files wrote the same steps of a tag
+    "graph.load",  # a graph record could not be decoded or inlined fully
+    "graph.missing",  # a side has no graph to compare
+    "run.selection",  # how a run was chosen among several
+    "hparams",  # hyper-parameters that could not be read
+    "other",
+)
+
+
+@dataclass(frozen=True)
+class LogWarning:
+    """One problem met while reading: `message` is plain words without the path."""
+
+    kind: str
+    message: str
+    path: str | None = None
+    offset: int | None = None
+
+    def __str__(self) -> str:
+        return f"{self.path}: {self.message}" if self.path else self.message
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"kind": self.kind, "path": self.path, "offset": self.offset, "message": self.message}
