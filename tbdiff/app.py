@@ -59,20 +59,24 @@ def cmd_inspect(args: argparse.Namespace) -> int:
 
 
 def _describe_model(run, warnings: list[str]) -> dict[str, str]:
-    """What the run's most complete graph does, in plain words (the detectors' one-graph half)."""
+    """What the run's model is and does, in plain words, with the source of each fact (its
+    graph, Keras config and hparams, through the model front-ends and the detectors' lines)."""
     from tbdiff import graph
-    from tbdiff.findings import Hints, analyse
     from tbdiff.findings.summary import describe
+    from tbdiff.model import describe as describe_model
+    from tbdiff.pipeline import run_inputs
 
     source = run.best_graph()
-    if source is None:
+    g = None
+    if source is not None:
+        try:
+            g = graph.load_graph(source)
+        except TbdiffError as exc:
+            warnings.append(f"{run.name}: graph not analysed: {exc}")
+    inputs = run_inputs(run, g, dict(run.hparams), {})
+    if g is None and inputs.keras_config is None and not inputs.hparams:
         return {}
-    try:
-        g = graph.load_graph(source)
-    except TbdiffError as exc:
-        warnings.append(f"{run.name}: graph not analysed: {exc}")
-        return {}
-    return describe(analyse(g, Hints(hparams=dict(run.hparams))))
+    return describe(describe_model(inputs))
 
 
 def make_console(args: argparse.Namespace, *, record: bool = False, file=None):

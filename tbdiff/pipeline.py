@@ -15,8 +15,9 @@ import networkx as nx
 
 from tbdiff import events
 from tbdiff.errors import TbdiffError
-from tbdiff.findings import Hints, compare_graphs
+from tbdiff.findings import compare
 from tbdiff.findings.evidence import rank_by_evidence
+from tbdiff.model import RunInputs, describe
 from tbdiff.report import Report, RunRef, build_verdict, hparam_diffs
 
 GRAPH_FILE_SUFFIXES = (".pb", ".pbtxt", ".pbtext", ".textproto")
@@ -32,6 +33,22 @@ class Side:
     graph: nx.MultiDiGraph | None = None
     hparams: dict[str, Any] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
+
+
+def run_inputs(
+    run: Any, graph: nx.MultiDiGraph | None, hparams: dict[str, Any], feeds: dict[str, float]
+) -> RunInputs:
+    """What the model front-ends read for one run: the graph used for alignment, the run's
+    latest Keras model config (Keras 3 adds how it was compiled), its hparams and --feed."""
+    keras = None
+    for src in reversed(getattr(run, "graphs", None) or []):
+        if src.kind == "keras_model":
+            try:
+                keras = src.keras_config()
+            except TbdiffError:
+                continue
+            break
+    return RunInputs(graph=graph, keras_config=keras, hparams=dict(hparams), feeds=dict(feeds))
 
 
 def _is_graph_file(path: Path) -> bool:
@@ -144,17 +161,13 @@ def build_report(
         else:
             from tbdiff.align import align
 
-            alignment = align(a.graph, b.graph)
+            feeds = dict(feeds or {})
+            model_a = describe(run_inputs(a.run, a.graph, a.hparams, feeds))
+            model_b = describe(run_inputs(b.run, b.graph, b.hparams, feeds))
+            alignment = align(a.graph, b.graph, model_a.layers or None, model_b.layers or None)
             report.graph_counts = alignment.counts()
             report.layers = list(alignment.layers)
-            feeds = dict(feeds or {})
-            report.findings = compare_graphs(
-                a.graph,
-                b.graph,
-                alignment,
-                Hints(hparams=a.hparams, feeds=feeds),
-                Hints(hparams=b.hparams, feeds=feeds),
-            )
+            report.findings = compare(model_a, model_b, alignment)
             if list_nodes:
                 report.node_diffs = _node_diffs(alignment)
     if scalars and a.runs and b.runs:
