@@ -454,6 +454,7 @@ class _Matcher:
 
 #: Attributes that differ between any two graphs without meaning anything.
 IGNORED_ATTRS = {
+    "name",  # a Keras layer config repeats the layer's name
     "shared_name",
     "container",
     "seed",

@@ -29,7 +29,63 @@ def _src(x: Loss, y: Loss) -> str:
     return f" (A from {x.source.label}, B from {y.source.label})"
 
 
-def _kind(x: Loss, y: Loss, na: list[str], nb: list[str]) -> Finding | None:
+def _input_problem(x: Loss, d: ModelDescription) -> str | None:
+    """What is wrong with what a configured cross-entropy receives, None when fine or unknown.
+
+    An op graph shows the function really computed; a config only says `from_logits`, which
+    must match the model's output activation (conventions.md: cross-entropy input)."""
+    if x.source.origin == "graph" or x.from_logits is None or not d.weight_layers:
+        return None
+    if x.kind not in ("categorical_cross_entropy", "binary_cross_entropy"):
+        return None
+    out = d.weight_layers[-1].activation
+    squash = out in ("softmax", "sigmoid")
+    if x.from_logits and squash:
+        return f"from_logits=True on a {out} output applies {out} twice"
+    if not x.from_logits and not squash:
+        return f"from_logits=False on a {out} output reads logits as probabilities"
+    return None
+
+
+def _logits(
+    x: Loss, y: Loss, a: ModelDescription, b: ModelDescription, na: list[str], nb: list[str]
+) -> Finding:
+    pa, pb = _input_problem(x, a), _input_problem(y, b)
+    facts_a = {"loss": x.label, "from_logits": x.from_logits}
+    facts_b = {"loss": y.label, "from_logits": y.from_logits}
+    if pa or pb:
+        what = "; ".join(f"{s}: {p}" for s, p in (("A", pa), ("B", pb)) if p)
+        return Finding(
+            id="loss.mismatch",
+            severity="critical",
+            title=f"Cross-entropy input differs: from_logits={x.from_logits} vs {y.from_logits}",
+            detail=f"{what}{_src(x, y)}. The loss then computes a different function of the "
+            "model's output, so the gradients, the loss values and what is learned differ.",
+            a=facts_a,
+            b=facts_b,
+            nodes_a=na,
+            nodes_b=nb,
+            score=0.7,
+            verdict="the loss reads the model output differently ({a}: from_logits="
+            f"{x.from_logits}, {{b}}: from_logits={y.from_logits})",
+        )
+    return Finding(
+        id="loss.mismatch",
+        severity="benign",
+        title=f"Different loss functions: {x.label} vs {y.label}",
+        detail="Cross-entropy on logits and on clipped softmax probabilities are the same "
+        f"function; only numerical clipping differs{_src(x, y)}.",
+        a=facts_a,
+        b=facts_b,
+        nodes_a=na,
+        nodes_b=nb,
+        score=0.1,
+    )
+
+
+def _kind(
+    x: Loss, y: Loss, a: ModelDescription, b: ModelDescription, na: list[str], nb: list[str]
+) -> Finding | None:
     if x.kind != y.kind:
         return Finding(
             id="loss.mismatch",
@@ -45,18 +101,7 @@ def _kind(x: Loss, y: Loss, na: list[str], nb: list[str]) -> Finding | None:
             verdict=f"the runs minimise different losses ({{a}}: {x.label}, {{b}}: {y.label})",
         )
     if x.from_logits is not None and y.from_logits is not None and x.from_logits != y.from_logits:
-        return Finding(
-            id="loss.mismatch",
-            severity="benign",
-            title=f"Different loss functions: {x.label} vs {y.label}",
-            detail="Cross-entropy on logits and on clipped softmax probabilities are the same "
-            f"function; only numerical clipping differs{_src(x, y)}.",
-            a={"loss": x.label, "from_logits": x.from_logits},
-            b={"loss": y.label, "from_logits": y.from_logits},
-            nodes_a=na,
-            nodes_b=nb,
-            score=0.1,
-        )
+        return _logits(x, y, a, b, na, nb)
     if x.sparse is not None and y.sparse is not None and x.sparse != y.sparse:
         return Finding(
             id="loss.mismatch",
@@ -114,7 +159,7 @@ def compare(a: ModelDescription, b: ModelDescription, ctx: Context) -> list[Find
     if x.source.origin == "graph" and not a.trained or y.source.origin == "graph" and not b.trained:
         return []  # without a backward pass the "loss" is a guess: do not blame it
     na, nb = x.nodes, y.nodes
-    found = [_kind(x, y, na, nb), _smoothing(x, y, na, nb), _reduction(x, y, na, nb)]
+    found = [_kind(x, y, a, b, na, nb), _smoothing(x, y, na, nb), _reduction(x, y, na, nb)]
     return [f for f in found if f]
 
 

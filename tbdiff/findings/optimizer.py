@@ -48,8 +48,9 @@ def _score(name: str, a: Any, b: Any) -> float:
 
 
 def _complete(o: Optimizer) -> bool:
-    """A graph or config lists every hyper-parameter; recorded hparams may leave some out."""
-    return o.source.origin != "hparams"
+    """A fused kernel or a config lists every hyper-parameter; recorded hparams, and plain-op
+    update steps whose settings live in captured variables, may leave some out."""
+    return o.source.origin != "hparams" and "captured" not in o.value_kinds
 
 
 def _values(d: ModelDescription) -> tuple[dict[str, Any], dict[str, Source]]:
@@ -210,19 +211,24 @@ def _hparam_finding(
 
 def _implementation(a: ModelDescription, b: ModelDescription) -> Finding | None:
     oa, ob = a.optimizer, b.optimizer
-    if oa is None or ob is None or oa.source.origin != "graph" or ob.source.origin != "graph":
+    if oa is None or ob is None or oa.source.origin != ob.source.origin:
         return None
     ia, ib = oa.implementation, ob.implementation
-    if ia == ib:
+    if ia == ib or ia is None or ib is None:
         return None
+    how = (
+        "Both graphs run the same update rule (same kernel op and values); only how the "
+        "hyper-parameters are stored differs (constants vs Keras variables)."
+        if oa.source.origin == "graph"
+        else "Both runs configure the same optimizer with the same values; one wraps it "
+        "differently (e.g. a LossScaleOptimizer for mixed precision), which does not change "
+        "the update rule."
+    )
     return Finding(
         id="optimizer.implementation",
         severity="info",
         title=f"Same {oa.type} optimizer, different implementation: {ia} vs {ib}",
-        detail=(
-            "Both graphs run the same update rule (same kernel op and values); only how the "
-            "hyper-parameters are stored differs (constants vs Keras variables)."
-        ),
+        detail=how,
         a={"implementation": ia, "apply_op": oa.update_ops[0] if oa.update_ops else None},
         b={"implementation": ib, "apply_op": ob.update_ops[0] if ob.update_ops else None},
         nodes_a=_nodes(a),

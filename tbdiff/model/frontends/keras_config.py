@@ -213,7 +213,15 @@ def layers(g: nx.MultiDiGraph) -> list[Layer]:
     return out
 
 
-def _dropout(g: nx.MultiDiGraph) -> list[DropoutSite]:
+def _switch(kwargs: dict[str, Any]) -> Switch:
+    """Keras switches dropout off outside training, unless the layer is called with
+    `training=True` (Monte-Carlo dropout: also on at evaluation)."""
+    if kwargs.get("training") is True:
+        return Switch("none", dropout_at_eval=True)
+    return Switch("keras_functions", dropout_at_eval=False)
+
+
+def _dropout(g: nx.MultiDiGraph, kwargs: dict[str, dict[str, Any]]) -> list[DropoutSite]:
     out = []
     for n in _order(g):
         if g.nodes[n].get("op") not in _DROPOUT_CLASSES:
@@ -227,7 +235,7 @@ def _dropout(g: nx.MultiDiGraph) -> list[DropoutSite]:
                 written_as="rate",
                 written_value=rate,
                 framework="keras_config",
-                switch=Switch("keras_functions", dropout_at_eval=False),
+                switch=_switch(kwargs.get(n, {})),
                 written_const=True,
                 written_node=n,
                 default_drop_rate=rate,
@@ -296,6 +304,11 @@ def _penalties(g: nx.MultiDiGraph, found: list[Layer]) -> list[Penalty]:
 
 def _optimizer(compiled: dict[str, Any]) -> Optimizer | None:
     cls, cfg = _class_and_config(compiled.get("optimizer"))
+    wrapper = ""
+    inner = cfg.get("inner_optimizer") or cfg.get("optimizer")
+    if N.optimizer_type(cls) is None and isinstance(inner, dict):  # LossScaleOptimizer ...
+        wrapper = cls
+        cls, cfg = _class_and_config(inner)
     typ = N.optimizer_type(cls)
     if typ is None:
         return None
@@ -303,7 +316,7 @@ def _optimizer(compiled: dict[str, Any]) -> Optimizer | None:
     sources: dict[str, Source] = {}
     for key, v in cfg.items():
         name = N.OPTIMIZER_HPARAMS.get(key)
-        val = v if isinstance(v, bool) else number(v)
+        val = v if isinstance(v, bool) else rnd(number(v))
         if name is None or val is None:
             continue
         hp[name], sources[name] = val, Source("keras_config", f"optimizer.{key}")
@@ -312,7 +325,7 @@ def _optimizer(compiled: dict[str, Any]) -> Optimizer | None:
     return Optimizer(
         type=typ,
         hparams=hp,
-        implementation=f"keras {cls}",
+        implementation=f"keras {wrapper}({cls})" if wrapper else f"keras {cls}",
         sources=sources,
         source=Source("keras_config", "optimizer"),
     )
@@ -357,7 +370,8 @@ def _metrics(compiled: dict[str, Any], loss: Loss | None, out_units: int | None)
         cls, cfg = _class_and_config(obj)
         where = Source("keras_config", f"metrics[{i}]")
         if isinstance(obj, str) and obj.lower() in N.ACCURACY_ALIASES:
-            if out_units == 1 or (loss is not None and loss.kind.startswith("binary")):
+            binary_loss = loss is not None and loss.kind.startswith("binary")
+            if out_units == 1 or (out_units is None and binary_loss):
                 computes, thr = "binary_accuracy", 0.5
             elif loss is not None and loss.sparse:
                 computes, thr = "sparse_categorical_accuracy", None
@@ -377,7 +391,7 @@ def _metrics(compiled: dict[str, Any], loss: Loss | None, out_units: int | None)
 
 
 def _config(inputs: RunInputs) -> tuple[nx.MultiDiGraph | None, dict[str, Any]]:
-    """The layer graph and the compile config of this run, whichever the inputs carry."""
+    """The layer graph and the raw model config of this run, whichever the inputs carry."""
     from tbdiff.graph import graph_from_keras_config
 
     cfg = inputs.keras_config
@@ -389,29 +403,90 @@ def _config(inputs: RunInputs) -> tuple[nx.MultiDiGraph | None, dict[str, Any]]:
     g = inputs.graph if inputs.graph is not None and handles(inputs.graph) else None
     if g is None and isinstance(cfg, dict):
         g = graph_from_keras_config(cfg)
-    compiled = cfg.get("compile_config") if isinstance(cfg, dict) else None
-    if compiled is None and g is not None:
-        compiled = g.graph.get("compile_config")
-    return g, compiled if isinstance(compiled, dict) else {}
+    return g, cfg if isinstance(cfg, dict) else {}
+
+
+def _call_kwargs(cfg: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """Layer name -> keyword arguments of its (first) call, e.g. `training=True`."""
+    model = cfg.get("config")
+    out: dict[str, dict[str, Any]] = {}
+    for layer in (model.get("layers") or []) if isinstance(model, dict) else []:
+        name = layer.get("name") or (layer.get("config") or {}).get("name")
+        for node in layer.get("inbound_nodes") or []:
+            if isinstance(node, dict) and isinstance(node.get("kwargs"), dict):
+                out[str(name)] = node["kwargs"]  # Keras 3
+            elif isinstance(node, list) and node and isinstance(node[0], list):
+                last = node[0][-1] if len(node[0]) > 3 else None  # Keras 2
+                if isinstance(last, dict):
+                    out[str(name)] = last
+            break
+    return out
+
+
+def _output_map(cfg: dict[str, Any]) -> dict[Any, str]:
+    """Output name or index -> output layer (`output_layers` of a Functional config)."""
+    model = cfg.get("config")
+    outs = model.get("output_layers") if isinstance(model, dict) else None
+    if isinstance(outs, dict):
+        return {k: v[0] for k, v in outs.items() if isinstance(v, list) and v}
+    if isinstance(outs, list) and outs and isinstance(outs[0], str):
+        return {0: outs[0]}
+    if isinstance(outs, list):
+        return {i: o[0] for i, o in enumerate(outs) if isinstance(o, list) and o}
+    return {}
+
+
+def _trained_outputs(cfg: dict[str, Any], compiled: dict[str, Any]) -> set[str] | None:
+    """Output layers that have a loss, when compile gave some outputs none (else None)."""
+    outputs = _output_map(cfg)
+    loss = compiled.get("loss")
+    if isinstance(loss, dict) and "class_name" not in loss:
+        trained = {outputs[k] for k, v in loss.items() if v is not None and k in outputs}
+    elif isinstance(loss, list) and len(outputs) > 1:
+        trained = {outputs[i] for i, v in enumerate(loss) if v is not None and i in outputs}
+    else:
+        return None
+    return trained if trained and trained != set(outputs.values()) else None
+
+
+def _split_stale(
+    g: nx.MultiDiGraph, found: list[Layer], trained: set[str] | None
+) -> tuple[list[Layer], list[Layer]]:
+    """(layers upstream of a trained output, weight layers that only feed untrained outputs)."""
+    if not trained:
+        return found, []
+    live = set(trained)
+    for t in trained:
+        if t in g:
+            live |= nx.ancestors(g, t)
+    stale = [x for x in found if x.name not in live]
+    if not any(x.has_weights for x in stale):
+        return found, []
+    kept = [x for x in found if x.name in live]
+    for k, layer in enumerate(x for x in kept if x.has_weights):
+        layer.index = k
+    return kept, stale
 
 
 def describe(inputs: RunInputs) -> ModelDescription | None:
-    g, compiled = _config(inputs)
+    g, cfg = _config(inputs)
+    compiled = cfg.get("compile_config") or (g.graph.get("compile_config") if g else None) or {}
     if g is None and not compiled:
         return None
-    found = layers(g) if g is not None else []
+    found, stale = _split_stale(g, layers(g), _trained_outputs(cfg, compiled)) if g else ([], [])
     loss = _loss(compiled)
     opt = _optimizer(compiled)
     weights = [x for x in found if x.has_weights]
-    out_units = weights[-1].units if weights else None
+    live = {x.name for x in found}
     return ModelDescription(
         layers=found,
-        dropout=_dropout(g) if g is not None else [],
-        normalization=_normalizations(g) if g is not None else [],
+        stale_layers=stale,
+        dropout=[s for s in _dropout(g, _call_kwargs(cfg)) if s.layer in live] if g else [],
+        normalization=[n for n in _normalizations(g) if n.layer in live] if g else [],
         optimizers=[opt] if opt else [],
         losses=[loss] if loss else [],
         penalties=_penalties(g, found) if g is not None else [],
-        metrics=_metrics(compiled, loss, out_units),
+        metrics=_metrics(compiled, loss, weights[-1].units if weights else None),
         config_only=True,
         origins=[NAME],
     )
