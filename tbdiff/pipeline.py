@@ -151,25 +151,7 @@ def build_report(
     report = Report(a=a.ref, b=b.ref)
     report.warnings = [*a.warnings, *b.warnings]
     if graphs:
-        if a.graph is None or b.graph is None:
-            if not scalars:
-                missing = a if a.graph is None else b
-                why = next((w for w in missing.warnings if "no graph found" not in w), "")
-                raise TbdiffError(
-                    f"{missing.ref.path}: no graph found to compare" + (f" ({why})" if why else "")
-                )
-        else:
-            from tbdiff.align import align
-
-            feeds = dict(feeds or {})
-            model_a = describe(run_inputs(a.run, a.graph, a.hparams, feeds))
-            model_b = describe(run_inputs(b.run, b.graph, b.hparams, feeds))
-            alignment = align(a.graph, b.graph, model_a.layers or None, model_b.layers or None)
-            report.graph_counts = alignment.counts()
-            report.layers = list(alignment.layers)
-            report.findings = compare(model_a, model_b, alignment)
-            if list_nodes:
-                report.node_diffs = _node_diffs(alignment)
+        _compare_models(report, a, b, dict(feeds or {}), scalars=scalars, list_nodes=list_nodes)
     if scalars and a.runs and b.runs:
         from tbdiff.scalars import compare_scalars
 
@@ -184,9 +166,36 @@ def build_report(
         report.scalars,
         a.ref.label,
         b.ref.label,
-        graphs=report.graph_counts is not None,
+        graphs=report.graph_counts is not None or bool(report.findings),
     )
     return report
+
+
+def _compare_models(
+    report: Report, a: Side, b: Side, feeds: dict[str, float], *, scalars: bool, list_nodes: bool
+) -> None:
+    """Describe both runs' models (graph, Keras config, hparams, --feed), align the graphs when
+    both have one, and compare; runs without a graph still compare what they recorded."""
+    model_a = describe(run_inputs(a.run, a.graph, a.hparams, feeds))
+    model_b = describe(run_inputs(b.run, b.graph, b.hparams, feeds))
+    if a.graph is None or b.graph is None:
+        if not model_a.is_empty and not model_b.is_empty:
+            report.findings = compare(model_a, model_b, None)
+        elif not scalars:
+            missing = a if a.graph is None else b
+            why = next((w for w in missing.warnings if "no graph found" not in w), "")
+            raise TbdiffError(
+                f"{missing.ref.path}: no graph found to compare" + (f" ({why})" if why else "")
+            )
+        return
+    from tbdiff.align import align
+
+    alignment = align(a.graph, b.graph, model_a.layers or None, model_b.layers or None)
+    report.graph_counts = alignment.counts()
+    report.layers = list(alignment.layers)
+    report.findings = compare(model_a, model_b, alignment)
+    if list_nodes:
+        report.node_diffs = _node_diffs(alignment)
 
 
 def _node_diffs(alignment: Any) -> list[tuple[str, str, str, str]]:

@@ -59,7 +59,9 @@ def compare(a: ModelDescription, b: ModelDescription, ctx: Context) -> list[Find
     shape_diffs = [
         (x, y)
         for x, y in zip(la, lb, strict=True)
-        if not _same_shape(x.shape, y.shape) or not _same_shape(x.bias_shape, y.bias_shape)
+        if not _same_shape(x.shape, y.shape)
+        or (x.bias is None) != (y.bias is None)
+        or not _same_shape(x.bias_shape, y.bias_shape)
     ]
     if shape_diffs:
         pairs = ", ".join(f"layer {x.index}: {x.shape} vs {y.shape}" for x, y in shape_diffs)
@@ -122,9 +124,10 @@ def compare(a: ModelDescription, b: ModelDescription, ctx: Context) -> list[Find
 
 
 def _same_shape(a: list | None, b: list | None) -> bool:
-    """Equal shapes; an unknown dimension (None, e.g. from a Keras config) matches any."""
+    """Equal shapes; an unknown shape or dimension (None: a traced function graph, a Keras
+    config) matches any."""
     if a is None or b is None:
-        return a is None and b is None
+        return True
     return len(a) == len(b) and all(
         x is None or y is None or x == y for x, y in zip(a, b, strict=True)
     )

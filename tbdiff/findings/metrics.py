@@ -72,7 +72,7 @@ def _definition_finding(x: Metric, y: Metric) -> Finding:
         )
     f = Finding(
         id="metrics.definition_mismatch",
-        severity="critical",
+        severity="warning",
         title=f"'{name}' is computed differently: {x.computes} in A, {y.computes} in B",
         detail=detail,
         a={
@@ -120,12 +120,16 @@ def _coupling(a: ModelDescription, b: ModelDescription) -> Finding | None:
         return None
     side = "A" if fa.coupled else "B"
     mine = fa if side == "A" else fb
-    how = (
-        "Keras' train function fetches [loss, metrics] together with the optimizer's update ops "
-        "in a single session.run, so the metric ops are wired into the training step"
-        if mine.coupling == "keras_train_function"
-        else "a node of the graph depends on both the optimizer update and the metric ops, so "
-        "they run together"
+    how = {
+        "keras_train_function": "Keras' train function fetches [loss, metrics] together with "
+        "the optimizer's update ops in a single session.run, so the metric ops are wired into "
+        "the training step",
+        "train_step": "the metrics are updated inside the same traced training step "
+        "(tf.function) as the optimizer update",
+    }.get(
+        mine.coupling or "",
+        "a node of the graph depends on both the optimizer update and the metric ops, so they "
+        "run together",
     )
     other_txt = (
         "the other graph computes its metrics separately from the update"

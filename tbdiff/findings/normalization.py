@@ -143,10 +143,11 @@ def _epsilon(pairs: list[tuple[Normalization, Normalization]]) -> Finding | None
         return None
     x, y = bad[0]
     ea, eb = x.epsilon or 0.0, y.epsilon or 0.0
-    big = max(ea, eb) >= 1e-2
+    ratio = max(ea, eb) / max(min(ea, eb), 1e-12)
+    big = max(ea, eb) >= 1e-2 or ratio >= 10
     return Finding(
         id="normalization.mismatch",
-        severity="warning" if big else "benign",
+        severity="critical" if big else "benign",
         title=f"Normalisation epsilon differs: {fmt_num(ea)} vs {fmt_num(eb)} in {len(bad)} "
         "layer(s)",
         detail=(
@@ -162,7 +163,7 @@ def _epsilon(pairs: list[tuple[Normalization, Normalization]]) -> Finding | None
         b={y.layer: _facts(y) for _, y in bad},
         nodes_a=[n for x, _ in bad for n in x.nodes[:1]],
         nodes_b=[n for _, y in bad for n in y.nodes[:1]],
-        score=0.2 if big else 0.05,
+        score=0.35 if big else 0.05,
     )
 
 

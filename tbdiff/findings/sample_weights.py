@@ -43,6 +43,9 @@ def _side(f: SampleWeights) -> dict[str, Any]:
 def _explain(f: SampleWeights) -> str:
     if f.weighting == "none":
         return "no per-sample weighting of the loss"
+    if f.weighting == "data":
+        names = ", ".join(p.node for p in f.placeholders)
+        return f"each example's loss is multiplied by a weight that comes with the batch ({names})"
     if f.weighting == "constant":
         vals = sorted({v for c in f.constants for v in c.default})
         return (
@@ -67,6 +70,23 @@ def _evidence(f: SampleWeights) -> list[str]:
     return [p.node for p in (f.placeholders or f.constants)]
 
 
+def _data_weighted(fa: SampleWeights, fb: SampleWeights, side: str, how: str) -> Finding:
+    return Finding(
+        id="sample_weights.present",
+        severity="warning",
+        title=f"{side} weights each example's loss with sample weights passed with its data",
+        detail=f"{how} {side}'s training step receives per-example weights with every batch "
+        "(fit(x, y, sample_weight=w) or a dataset of (x, y, w)): examples count differently in "
+        "the loss, which changes the gradients and what the model learns, while the other run "
+        "weights all examples equally. The logs do not hold the weights themselves.",
+        a=_side(fa),
+        b=_side(fb),
+        nodes_a=_evidence(fa),
+        nodes_b=_evidence(fb),
+        score=0.4,
+    )
+
+
 def compare(a: ModelDescription, b: ModelDescription, ctx: Context) -> list[Finding]:
     fa, fb = a.sample_weights, b.sample_weights
     if fa is None or fb is None:
@@ -81,6 +101,10 @@ def compare(a: ModelDescription, b: ModelDescription, ctx: Context) -> list[Find
     if wa == wb and na == nb and ca == cb:
         return []
     how = f"A: {_explain(fa)}. B: {_explain(fb)}."
+    da = wa == "data" and fa.passed != "uniform"
+    db = wb == "data" and fb.passed != "uniform"
+    if da != db:
+        return [_data_weighted(fa, fb, "A" if da else "B", how)]
     if na or nb:
         side = "A" if na else "B"
         key = (fa if na else fb).passed_key

@@ -388,6 +388,19 @@ class ModelDescription:
     origins: list[str] = field(default_factory=list)  # front-ends that contributed, in order
 
     @property
+    def is_empty(self) -> bool:
+        """No source said anything about the model."""
+        return not (
+            self.layers
+            or self.dropout
+            or self.optimizers
+            or self.losses
+            or self.metrics
+            or self.normalization
+            or self.training.values
+        )
+
+    @property
     def weight_layers(self) -> list[Layer]:
         return [x for x in self.layers if x.has_weights]
 

@@ -14,6 +14,11 @@ import re
 #: ops that own a variable (TF1 ref variables, resource variables)
 VARIABLE_OPS = frozenset({"VariableV2", "Variable", "VariableV1", "VarHandleOp"})
 PLACEHOLDERS = frozenset({"Placeholder", "PlaceholderWithDefault", "PlaceholderV2"})
+#: arguments of a function body as a traced graph holds them (`tf.summary.trace_export`); an
+#: argument of dtype resource is a captured variable
+ARG_OPS = frozenset({"_Arg", "_DeviceArg"})
+#: inputs whose value is fed at run time (a non-resource argument of a traced function too)
+FED_INPUTS = PLACEHOLDERS | ARG_OPS
 #: ops that write a variable without using its value in the forward pass
 ASSIGN_OPS = frozenset(
     {

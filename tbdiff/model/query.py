@@ -235,7 +235,7 @@ def value(
     if depth <= 0 or n not in g:
         return None
     o = op(g, n)
-    if fed is not None and n in fed and o in O.PLACEHOLDERS:
+    if fed is not None and n in fed and o in O.FED_INPUTS:
         return float(fed[n])
     if o == "Const":
         v = g.nodes[n].get("value")
@@ -301,7 +301,7 @@ def placeholders_in(g: nx.MultiDiGraph, n: str, *, depth: int = 24) -> list[str]
         seen.add(cur)
         cur = resolve(g, cur)
         o = op(g, cur)
-        if o in O.PLACEHOLDERS:
+        if o in O.FED_INPUTS and g.nodes[cur].get("dtype") != "resource":
             found.add(cur)
         elif o in ARITHMETIC:
             stack.extend((u, d - 1) for u in data_inputs(g, cur))
@@ -339,10 +339,13 @@ def initial_value_node(g: nx.MultiDiGraph, var: str) -> str | None:
 
 
 def is_variable(g: nx.MultiDiGraph, n: str) -> bool:
-    """Variable ops, and resource placeholders (variables captured by a TF2 function graph)."""
+    """Variable ops, and resource placeholders / arguments (variables captured by a TF2
+    function graph)."""
     d = g.nodes[n]
     o = d.get("op")
-    return o in O.VARIABLE_OPS or (o == "Placeholder" and d.get("dtype") == "resource")
+    if o in O.VARIABLE_OPS:
+        return True
+    return (o == "Placeholder" or o in O.ARG_OPS) and d.get("dtype") == "resource"
 
 
 def variables(g: nx.MultiDiGraph) -> list[str]:
@@ -431,10 +434,87 @@ def is_trained_on(g: nx.MultiDiGraph, n: str) -> bool:
     diff = differentiated(g)
     if not diff or n in diff:
         return True
-    return any(O.is_gradient_node(c) for c in consumers(g, n))
+    if any(O.is_gradient_node(c) for c in consumers(g, n)):
+        return True
+    # a gradient reads the op's inputs (d square(x) = 2x): tape gradients of ops at the top of a
+    # function are named after the function's scope, not after the op
+    return any(
+        O.is_gradient_node(c) for u in data_inputs(g, n) for c in consumers(g, resolve(g, u))
+    )
+
+
+def _trace_unit(g: nx.MultiDiGraph, n: str) -> str:
+    """The `graph_N` sub-graph of a traced run a node belongs to ("" elsewhere)."""
+    if g.graph.get("source") == "run_metadata" and _TRACE_UNIT.match(n):
+        return n.split("/", 1)[0]
+    return ""
+
+
+def _units(g: nx.MultiDiGraph, n: str) -> list[str]:
+    """The functions a node runs in: its inlined function body and every body that calls it
+    (innermost first), then its trace sub-graph (or "" for the top level)."""
+    out = []
+    cur: str | None = n
+    for _ in range(32):
+        if cur is None or cur not in g:
+            break
+        fn = g.nodes[cur].get("function")
+        if fn:
+            out.append(str(fn))
+        cur = g.nodes[cur].get("call_site")
+    out.append(_trace_unit(g, n))
+    return out
+
+
+def main_unit(g: nx.MultiDiGraph) -> nx.MultiDiGraph:
+    """The part of `g` that is the run's model: a traced run (`trace_export`) holds every
+    function it ran (variable creation, summaries, the train step, sometimes a retrace of it)
+    as `graph_N` sub-graphs; its model is the last train step traced (or the largest function
+    when none trains). Other graphs are returned whole. Memoised."""
+
+    def make() -> nx.MultiDiGraph:
+        if g.graph.get("source") != "run_metadata":
+            return g
+        units: dict[str, list[str]] = {}
+        for n in g.nodes:
+            units.setdefault(_trace_unit(g, n), []).append(n)
+        if len(units) <= 1:
+            return g
+        train = [u for u in units if any("gradient_tape/" in n for n in units[u])]
+
+        def number(u: str) -> int:
+            tail = u.rpartition("_")[2]
+            return int(tail) if tail.isdigit() else -1
+
+        best = max(train, key=number) if train else max(units, key=lambda u: len(units[u]))
+        return g.subgraph(units[best]).copy()
+
+    return cached(g, "main_unit", make)
+
+
+def in_train_function(g: nx.MultiDiGraph, n: str) -> bool:
+    """True when `n` is part of a traced TF2 function that also computes tape gradients (a
+    train step): whatever it does happens while training only."""
+
+    def make() -> frozenset[str]:
+        return frozenset(u for m in g.nodes if "gradient_tape/" in m for u in _units(g, m)[:1])
+
+    train = cached(g, "train_units", make)
+    return any(u in train for u in _units(g, n))
 
 
 # ---------------------------------------------------------------------------- names
+
+_TRACE_UNIT = re.compile(r"^graph_\d+/")
+
+
+def local_name(g: nx.MultiDiGraph, n: str) -> str:
+    """`n` without the `graph_N/` wrapper a traced run (`trace_export`) puts around each
+    function it ran."""
+    if g.graph.get("source") == "run_metadata":
+        return _TRACE_UNIT.sub("", n, count=1)
+    return n
+
 
 _WRAPPER_PARTS = frozenset({"cond", "then", "else", "call", "body"})
 

@@ -37,8 +37,8 @@ def handles(g: nx.MultiDiGraph) -> bool:
 
 
 def layers(g: nx.MultiDiGraph) -> list[Layer]:
-    """Every layer of `g` (stale ones included): what alignment pairs."""
-    return find_layers(g)
+    """Every layer of `g`'s model (stale ones included): what alignment pairs."""
+    return find_layers(Q.main_unit(g))
 
 
 def _feeds_logits_loss(g: nx.MultiDiGraph, n: str | None) -> bool:
@@ -66,9 +66,9 @@ def _with_model_facts(g: nx.MultiDiGraph, layer: Layer) -> Layer:
 
 
 def describe(inputs: RunInputs) -> ModelDescription | None:
-    g = inputs.graph
-    if g is None or not handles(g):
+    if inputs.graph is None or not handles(inputs.graph):
         return None
+    g = Q.main_unit(inputs.graph)
     all_layers = [_with_model_facts(g, x) for x in find_layers(g)]
     losses: list[Loss] = LS.losses(g)
     live, stale, losses = TR.trained_model(g, all_layers, losses)
@@ -82,15 +82,15 @@ def describe(inputs: RunInputs) -> ModelDescription | None:
         layers=live,
         stale_layers=stale,
         dropout=sites,
-        normalization=NZ.normalizations(g, live),
+        normalization=NZ.normalizations(g),
         optimizers=OPT.optimizers(g, inputs, live),
         losses=losses,
         trained=Q.has_backward(g),
         penalties=penalties,
         decay=decay,
         metrics=found_metrics,
-        wiring=M.wiring(g, found_metrics, sites),
-        sample_weights=SW.sample_weights(g),
+        wiring=M.wiring(g, found_metrics, sites, live),
+        sample_weights=SW.sample_weights(g, losses[0] if losses else None),
         learning_phase_nodes=D.learning_phase_nodes(g),
         has_ops=True,
         origins=[NAME],

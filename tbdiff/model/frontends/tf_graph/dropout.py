@@ -50,7 +50,7 @@ def _site_nodes(g: nx.MultiDiGraph) -> list[SiteNodes]:
             continue
         if O.is_gradient_node(n):
             continue
-        layer = Q.layer_name(n, strip=("dropout",))
+        layer = Q.layer_name(Q.local_name(g, n), strip=("dropout",)) or "dropout"
         if o in O.THRESHOLD_OPS:
             x, thr = Q.input_at(g, n, 0), Q.input_at(g, n, 1)
             rnd = Q.random_source(g, x)
@@ -98,7 +98,7 @@ def _gate(g: nx.MultiDiGraph, node: str) -> tuple[str | None, str | None]:
                     if Q.op(g, src) in O.PLACEHOLDERS:
                         return src, "cond"
     fn = g.nodes[node].get("function") or ""
-    if "train_function" in fn or "train_step" in fn:
+    if "train_function" in fn or "train_step" in fn or Q.in_train_function(g, node):
         return None, "train_function"
     return None, None
 
@@ -132,7 +132,11 @@ def _site(g: nx.MultiDiGraph, inputs: RunInputs, s: SiteNodes) -> DropoutSite:
     drop = to_drop(None if unresolved else Q.evaluate(g, s.expr, fed_values))
     default = to_drop(Q.evaluate(g, s.expr))  # nothing fed: PlaceholderWithDefault defaults
     gate, gate_how = _gate(g, s.node)
-    framework = "keras" if gate is not None or gate_how == "train_function" else "tf"
+    # Keras layers draw their masks from seeded stateless random ops; tf.nn.dropout in a
+    # tf.function (or TF1) uses the stateful RandomUniform
+    stateless = Q.op(g, s.random).startswith("Stateless")
+    keras = gate is not None or (gate_how == "train_function" and stateless)
+    framework = "keras" if keras else "tf"
     return DropoutSite(
         layer=s.layer,
         node=s.node,

@@ -103,7 +103,7 @@ def _scope_of(g: nx.MultiDiGraph, var: str, op: str) -> str:
     function graphs capture variables as placeholders named after the call argument)."""
     if Q.op(g, var) in O.VARIABLE_OPS and "/" in var:
         return var.rpartition("/")[0]
-    return Q.layer_name(op) or var
+    return Q.layer_name(Q.local_name(g, op)) or Q.local_name(g, op)
 
 
 def _weight_layer(g: nx.MultiDiGraph, var: str, lop: str, kind: str) -> Layer:
@@ -121,7 +121,7 @@ def _weight_layer(g: nx.MultiDiGraph, var: str, lop: str, kind: str) -> Layer:
             continue
         other = [x for x in Q.data_inputs(g, c) if x != lop]
         bvar = Q.var_source(g, other[0]) if other else None
-        if bvar and len(Q.var_shape(g, bvar) or []) == 1:
+        if bvar and len(Q.var_shape(g, bvar) or [0]) == 1:
             layer.bias, layer.bias_shape, layer.bias_op = bvar, Q.var_shape(g, bvar), c
             layer.variables.append(bvar)
             out = c
@@ -158,7 +158,7 @@ def _find_layers(g: nx.MultiDiGraph) -> list[Layer]:
         cons = _consumers(ix, i)
         shape = Q.var_shape(g, var)
         linear = [c for c in cons if ix.op[c] in O.LINEAR_OPS]
-        if shape and len(shape) >= 2 and linear:
+        if linear and (shape is None or len(shape) >= 2):
             lop = min(linear, key=lambda c: (depth[c], ix.names[c]))
             layer = _weight_layer(g, var, ix.names[lop], O.LINEAR_OPS[ix.op[lop]])
             layer.position = depth[lop]

@@ -97,9 +97,15 @@ def _reduction(g: nx.MultiDiGraph, n: str) -> tuple[str, list[str]]:
     return "mean", order[:1]
 
 
+def _feeds_the_model(g: nx.MultiDiGraph, n: str, depth: int = 12) -> bool:
+    """True when `n` flows back into a layer (batch-norm statistics, an optimizer's square of the
+    gradient ...): a loss only flows into reductions, summaries and the backward pass."""
+    return any(Q.op(g, c) in O.LINEAR_OPS for c in Q.walk_forward(g, n, depth, lambda o: True))
+
+
 def losses(g: nx.MultiDiGraph) -> list[Loss]:
     """Losses the graph trains on, main loss first (guesses in an inference graph)."""
-    cands = _candidates(g)
+    cands = [c for c in _candidates(g) if not _feeds_the_model(g, c.op or "")]
     trained = [c for c in cands if Q.is_trained_on(g, c.op or "")]
     if not trained and not Q.has_backward(g):
         trained = cands

@@ -14,7 +14,8 @@ import networkx as nx
 
 from tbdiff.model import ops as O
 from tbdiff.model import query as Q
-from tbdiff.model.description import DropoutSite, Metric, MetricWiring
+from tbdiff.model.description import DropoutSite, Layer, Metric, MetricWiring
+from tbdiff.model.index import ancestors, graph_index
 from tbdiff.model.numbers import scalar
 
 _COMPARES = frozenset({"Greater", "GreaterEqual", "Less", "LessEqual"})
@@ -41,6 +42,17 @@ def _computes(g: nx.MultiDiGraph, equal: str) -> tuple[str | None, float | None]
     return ("exact_match", None) if len(seen) == 2 else (None, None)
 
 
+_CALL_WRAPPERS = frozenset({"StatefulPartitionedCall", "PartitionedCall", ""})
+
+
+def _metric_name(g: nx.MultiDiGraph, n: str) -> str:
+    """The scope of a hand-written accuracy ("Accuracy" for `Accuracy/Equal`), or "accuracy"
+    when the Equal sits at the top of a function (Keras 3 metrics have no scope)."""
+    local = Q.local_name(g, n)
+    name = Q.layer_name(local) if "/" in local else ""
+    return "accuracy" if name.rsplit("/", 1)[-1] in _CALL_WRAPPERS else name
+
+
 def metrics(g: nx.MultiDiGraph) -> list[Metric]:
     """Keras' `metrics/<name>/...` scopes and argmax-equality accuracies written by hand."""
     groups: dict[str, Metric] = {}
@@ -56,7 +68,7 @@ def metrics(g: nx.MultiDiGraph) -> list[Metric]:
         elif d.get("op") == "Equal":
             ins = [Q.resolve(g, u) for u in Q.data_inputs(g, n)]
             if ins and all(Q.op(g, u) == "ArgMax" for u in ins):
-                name = Q.layer_name(n) or n
+                name = _metric_name(g, n)
                 m = groups.setdefault(name, Metric(name, "categorical_accuracy", kind="graph"))
                 m.nodes.append(n)
     out = []
@@ -67,8 +79,10 @@ def metrics(g: nx.MultiDiGraph) -> list[Metric]:
     return out
 
 
-def _update_ops(g: nx.MultiDiGraph) -> list[str]:
-    out = []
+def _update_ops(g: nx.MultiDiGraph, weights: set[str]) -> list[str]:
+    """Optimizer updates: fused kernels, Keras' TF1 assignments under `training*`, and plain
+    updates of the model's weights (Keras 3 / Keras >= 2.11 optimizers)."""
+    out = sorted({u for var in weights for u in Q.update_targets(g).get(var, [])})
     for n, d in g.nodes(data=True):
         o = str(d.get("op", ""))
         if O.is_gradient_node(n):
@@ -96,14 +110,30 @@ def _structural_coupling(
     return sorted(hits)
 
 
+def _measured_after_dropout(
+    g: nx.MultiDiGraph, found: list[Metric], sites: list[DropoutSite]
+) -> bool | None:
+    """In a traced train step (dropout always on while it runs): does the metric read a forward
+    pass through a dropout site? None outside train functions (TF1 graphs switch dropout)."""
+    if not all(s.switch.kind == "keras_functions" for s in sites):
+        return None
+    ix = graph_index(g)
+    starts = [ix.idx[n] for m in found for n in m.nodes if n in ix.idx]
+    up = ancestors(ix, starts)
+    return any(ix.idx.get(s.node, -1) in up for s in sites)
+
+
 def _train_mode(
-    found: list[Metric], sites: list[DropoutSite], coupled: bool
+    g: nx.MultiDiGraph, found: list[Metric], sites: list[DropoutSite], coupled: bool
 ) -> tuple[str | None, str | None]:
     """Whether training metrics are measured with dropout on, as far as the graph tells."""
     if not found:
         return None, None
     if not sites:
         return "no_dropout", "graph"
+    after = _measured_after_dropout(g, found, sites)
+    if after is not None:
+        return ("dropout_active" if after else "dropout_off"), "graph"
     keras_metrics = any(m.kind == "keras" for m in found)
     gated = [s.switch.kind in ("learning_phase", "keras_functions") for s in sites]
     if keras_metrics and all(gated):
@@ -118,15 +148,21 @@ def _train_mode(
     return "unknown", None
 
 
-def wiring(g: nx.MultiDiGraph, found: list[Metric], sites: list[DropoutSite]) -> MetricWiring:
+def wiring(
+    g: nx.MultiDiGraph, found: list[Metric], sites: list[DropoutSite], layers: list[Layer]
+) -> MetricWiring:
     """How the metrics run: with the optimizer update or separately, with dropout on or off."""
-    updates = _update_ops(g)
+    weights = {v for x in layers if x.has_weights for v in (x.kernel, x.bias) if v}
+    updates = _update_ops(g, weights)
     metric_nodes = {n for m in found for n in m.nodes}
     coupling, coupling_nodes = None, []
     if metric_nodes and updates:
         hits = _structural_coupling(g, metric_nodes, set(updates))
+        train_metric = next((n for n in metric_nodes if Q.in_train_function(g, n)), None)
         if hits:
             coupling, coupling_nodes = "graph", hits[:5]
+        elif train_metric and any(Q.in_train_function(g, u) for u in updates):
+            coupling, coupling_nodes = "train_step", [train_metric]
         elif any(m.kind == "keras" for m in found) and any(
             u.split("/", 1)[0].startswith("training") for u in updates
         ):
@@ -141,7 +177,7 @@ def wiring(g: nx.MultiDiGraph, found: list[Metric], sites: list[DropoutSite]) ->
                 ),
                 key=Q.natural_key,
             )[-1:]
-    mode, source = _train_mode(found, sites, coupling is not None)
+    mode, source = _train_mode(g, found, sites, coupling is not None)
     return MetricWiring(
         coupled=coupling is not None,
         coupling=coupling,

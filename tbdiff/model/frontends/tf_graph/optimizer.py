@@ -139,28 +139,58 @@ def _from_hyper_vars(g: nx.MultiDiGraph) -> list[Optimizer]:
     return out
 
 
+def _plain_hparams(g: nx.MultiDiGraph, scope: str, typ: str) -> dict[str, Any]:
+    """Constants a plain-ops update step bakes in: Adam's beta powers (`Pow(beta, step)`) and
+    the epsilon added to `sqrt(v)`; the learning rate stays in a captured variable."""
+    bases, eps = [], []
+    for n in g.nodes:
+        if not n.startswith(scope + "/") or O.is_gradient_node(n):
+            continue
+        o = Q.op(g, n)
+        if o == "Pow" and typ in ("adam", "adamw", "adamax", "nadam"):
+            b = scalar(Q.value(g, Q.input_at(g, n, 0) or n))
+            if b is not None and 0.0 < b < 1.0:
+                bases.append(b)
+        elif o in ("Add", "AddV2"):
+            ins = [Q.resolve(g, x) for x in Q.data_inputs(g, n)]
+            if any(Q.op(g, x) == "Sqrt" for x in ins):
+                eps += [c for x in ins if (c := scalar(Q.value(g, x))) is not None and c < 0.1]
+    out: dict[str, Any] = {}
+    if len(set(bases)) == 2:
+        out["beta1"], out["beta2"] = (rnd(x) for x in sorted(set(bases)))
+    if len(set(eps)) == 1:
+        out["epsilon"] = rnd(eps[0])
+    return out
+
+
 def _from_update_scopes(g: nx.MultiDiGraph, layers: list[Layer]) -> list[Optimizer]:
     """TF2 function graph: hyper variables are captured, only the update ops' scopes remain."""
     weights = {v for layer in layers if layer.has_weights for v in (layer.kernel, layer.bias) if v}
     votes: Counter = Counter()
     ops: dict[str, list[str]] = {}
+    scopes: dict[str, str] = {}
     for var, updates in Q.update_targets(g).items():
         if var not in weights:
             continue
         for upd in updates:
-            for comp in reversed(g.nodes[upd].get("scope") or ()):
-                typ = N.optimizer_type(re.sub(r"_\d+$", "", comp))
+            parts = list(g.nodes[upd].get("scope") or ())
+            for i in range(len(parts) - 1, -1, -1):
+                typ = N.optimizer_type(re.sub(r"_\d+$", "", parts[i]))
                 if typ is not None:
                     votes[typ] += 1
                     ops.setdefault(typ, []).append(upd)
+                    scopes.setdefault(typ, "/".join(parts[: i + 1]))
                     break
     if not votes:
         return []
     typ = votes.most_common(1)[0][0]
+    hp = _plain_hparams(g, scopes[typ], typ)
     return [
         Optimizer(
             type=typ,
+            hparams=hp,
             implementation="keras_plain_ops",
+            sources={k: Source("graph", scopes[typ]) for k in hp},
             update_ops=sorted(ops[typ])[:8],
             n_variables=len(ops[typ]),
             value_kinds=["captured"],

@@ -12,7 +12,11 @@ import numpy as np
 
 from tbdiff.model import ops as O
 from tbdiff.model import query as Q
-from tbdiff.model.description import SampleWeightInput, SampleWeights
+from tbdiff.model.description import Loss, SampleWeightInput, SampleWeights
+
+#: ops that hand a traced train step its batch (x, y, sample weights ...)
+_DATA_OPS = frozenset({"IteratorGetNext", "IteratorGetNextSync", "OptionalGetValue"})
+_PLUMBING = O.RESHAPES | O.PASS_THROUGH | {"BroadcastTo"}
 
 
 def _feeds_loss(g: nx.MultiDiGraph, n: str) -> bool:
@@ -40,7 +44,36 @@ def _constant_weights(g: nx.MultiDiGraph) -> list[SampleWeightInput]:
     return found
 
 
-def sample_weights(g: nx.MultiDiGraph) -> SampleWeights:
+def _source(g: nx.MultiDiGraph, n: str) -> str:
+    for _ in range(8):
+        if Q.op(g, n) not in _PLUMBING:
+            return n
+        src = Q.input_at(g, n, 0)
+        if src is None:
+            return n
+        n = src
+    return n
+
+
+def _data_weights(g: nx.MultiDiGraph, loss: Loss | None) -> list[SampleWeightInput]:
+    """Per-example loss values multiplied by a tensor of the input batch (Keras 3 and TF2
+    train steps: `fit(x, y, sample_weight=w)` hands w to the step with x and y)."""
+    if loss is None or loss.op is None or loss.op not in g:
+        return []
+    found = []
+    for c in Q.walk_forward(g, loss.op, 4, _PLUMBING.__contains__):
+        if Q.op(g, c) != "Mul":
+            continue
+        for u in Q.data_inputs(g, c):
+            src = _source(g, u)
+            fed = Q.op(g, src) in O.FED_INPUTS and g.nodes[src].get("dtype") != "resource"
+            if Q.op(g, src) in _DATA_OPS or fed:
+                found.append(SampleWeightInput(src, Q.op(g, src), None, None, None))
+        break
+    return found
+
+
+def sample_weights(g: nx.MultiDiGraph, loss: Loss | None = None) -> SampleWeights:
     found = []
     for n, d in g.nodes(data=True):
         last = n.rsplit("/", 1)[-1]
@@ -59,5 +92,9 @@ def sample_weights(g: nx.MultiDiGraph) -> SampleWeights:
             )
         )
     constants = _constant_weights(g)
+    if not found and not constants:
+        data = _data_weights(g, loss)
+        if data:
+            return SampleWeights(weighting="data", placeholders=data)
     weighting = "placeholder" if found else ("constant" if constants else "none")
     return SampleWeights(weighting=weighting, placeholders=found, constants=constants)
