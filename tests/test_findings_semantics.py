@@ -20,7 +20,8 @@ try:  # alignment is optional for these detectors; use it when it exists
 except ImportError:  # pragma: no cover - only while align.py is being written
     align = None
 
-SEED_FEED = "PlaceholderWithDefault"  # tf.compat.v1.placeholder_with_default(1.0)'s default name
+SEED_FEED = "PlaceholderWithDefault"
+N_IN, N_OUT = 784, 10  # tf.compat.v1.placeholder_with_default(1.0)'s default name
 
 
 @pytest.fixture(scope="session")
@@ -249,6 +250,52 @@ def test_inspect_lines_are_json(pairs: Path) -> None:
         lines = inspect_lines(d)
         assert lines["dropout"].endswith("[graph]") and lines["layers"].startswith("5 trainable")
         json.dumps(lines)
+
+
+# --------------------------------------------------------------------------------------------
+# diagnosis defects the model-semantics layer must get right (issue 10, item 3)
+# --------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("twin", ["tf_keep_ph_twin", "tf_keep_ph_renamed"])
+def test_same_fed_placeholder_on_both_sides_is_one_note(pairs: Path, twin: str) -> None:
+    found = run(pairs, "tf_keep_ph", twin)
+    f = one(found, "dropout.runtime_fed")
+    assert f.severity == "info" and "--feed" in f.detail
+    assert f.a["placeholders"] == [SEED_FEED] and f.b["placeholders"]
+    assert [x.id for x in found if x.severity != "info"] == []
+    # one side fed by the user: the other side's unknown value is a warning again
+    fed_a = run(pairs, "tf_keep_ph", twin, RunInputs(feeds={SEED_FEED: 0.7}))
+    assert one(fed_a, "dropout.runtime_fed").severity == "warning"
+
+
+def test_sigmoid_cross_entropy_is_no_dropout_and_reduces_by_mean(pairs: Path) -> None:
+    d = describe(RunInputs(graph(pairs, "tf_keep_const07_sigmoid")))
+    assert len(d.dropout) == 4  # logistic_loss's `logits >= 0` is not a fifth dropout site
+    assert (d.loss.label, d.loss.reduction) == ("sigmoid_cross_entropy", "mean")
+    found = run(pairs, "tf_keep_const07", "tf_keep_const07_sigmoid")
+    f = one(found, "loss.mismatch")
+    assert f.severity == "critical" and (f.a["loss"], f.b["loss"]) == (
+        "softmax_cross_entropy",
+        "sigmoid_cross_entropy",
+    )
+    assert criticals_except(found, "loss.mismatch") == []
+    assert not by_id(found, "dropout.count_mismatch") and not by_id(
+        found, "learning_phase.mechanism"
+    )
+
+
+def test_layers_of_an_earlier_model_are_stale_not_a_depth_difference(pairs: Path) -> None:
+    d = describe(RunInputs(graph(pairs, "keras_d03_stale")))
+    assert [x.shape for x in d.stale_layers] == [[N_IN, 32], [32, N_OUT]]
+    assert len(d.weight_layers) == 5 and len(d.dropout) == 4
+    assert d.loss.label == "softmax_cross_entropy"  # the trained model's loss, not the mse
+    found = run(pairs, "keras_d03", "keras_d03_stale")
+    f = one(found, "graph.stale_layers")
+    assert f.severity == "info" and len(f.b["stale_layers"]) == 2 and not f.a["stale_layers"]
+    assert not by_id(found, "layer.count_mismatch") and not by_id(found, "loss.mismatch")
+    assert [x.id for x in found if x.severity in ("critical", "warning")] == []
+    assert "not connected to the trained loss" in inspect_lines(d)["stale layers"]
 
 
 # --------------------------------------------------------------------------------------------

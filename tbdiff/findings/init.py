@@ -20,15 +20,14 @@ LABEL = "init"
 
 def inspect(d: ModelDescription) -> str | None:
     labels = []
-    known = False
+    sources: set[str] = set()
     for layer in d.weight_layers:
         k, b = layer.kernel_init, layer.bias_init
-        known = known or "unknown" not in (k and k.family, b and b.family)
+        sources |= {i.source.label for i in (k, b) if i is not None and i.known}
         labels.append(f"{layer.name}: kernel {k.label if k else '?'}, bias {b.label if b else '?'}")
-    if not labels or not known:  # graphs without initial values say nothing useful here
+    if not labels or not sources:  # graphs without initial values say nothing useful here
         return None
-    src = sorted({x.source.label for x in d.weight_layers})
-    tag = f" [{', '.join(src)}]"
+    tag = f" [{', '.join(sorted(sources))}]"
     if len(labels) > 2:  # identical families on every layer are the common case: keep it short
         return f"{labels[0]}; ... ({len(labels)} layers){tag}"
     return "; ".join(labels) + tag

@@ -25,7 +25,9 @@ def inspect(d: ModelDescription) -> str | None:
         return None
     parts = [f"{x.name} {x.kind} {x.shape} {x.activation or 'linear'}" for x in layers]
     sources = sorted({x.source.label for x in layers})
-    return f"{len(layers)} trainable: " + "; ".join(parts) + f" [{', '.join(sources)}]"
+    filled = sorted({f"{k} from {s.label}" for x in layers for k, s in x.filled.items()})
+    tag = ", ".join(sources + filled)
+    return f"{len(layers)} trainable: " + "; ".join(parts) + f" [{tag}]"
 
 
 def _desc(layer: Layer) -> str:

@@ -72,6 +72,11 @@ class Init:
     label: str = ""
     rule: str | None = None
     nodes: list[str] = field(default_factory=list)
+    source: Source = field(default_factory=lambda: GRAPH)
+
+    @property
+    def known(self) -> bool:
+        return self.family != "unknown"
 
     @property
     def text(self) -> str:
@@ -115,6 +120,9 @@ class Layer:
     activation_op: str | None = None
     nodes: list[str] = field(default_factory=list)
     source: Source = GRAPH
+    #: facts filled in from another source than the layer's own (e.g. "shape" from a Keras
+    #: config when a traced graph holds no shapes)
+    filled: dict[str, Source] = field(default_factory=dict)
 
     @property
     def family(self) -> str:

@@ -14,6 +14,7 @@ import dataclasses
 from typing import TypeVar
 
 from tbdiff.model.description import (
+    Layer,
     MetricWiring,
     ModelDescription,
     Optimizer,
@@ -103,6 +104,28 @@ def _metrics(parts: list[ModelDescription]):  # noqa: ANN202 - list[Metric]
     return main
 
 
+def _enrich(layers: list[Layer], parts: list[ModelDescription]) -> list[Layer]:
+    """Copies of the structure's layers with facts it lacks (initialisers a traced graph does
+    not hold, shapes it does not record) taken from another source that lists the same weight
+    layers in the same order; each filled fact remembers its source."""
+    mine = [x for x in layers if x.has_weights]
+    out = [dataclasses.replace(x, filled=dict(x.filled)) for x in layers]
+    by_id = {id(x): y for x, y in zip(layers, out, strict=True)}
+    for p in parts:
+        theirs = p.weight_layers
+        if not theirs or len(theirs) != len(mine) or theirs[0] is mine[0]:
+            continue
+        for x, y in zip(mine, theirs, strict=True):
+            new = by_id[id(x)]
+            if new.shape is None and y.shape is not None:
+                new.shape, new.filled["shape"] = y.shape, y.source
+            for role in ("kernel_init", "bias_init"):
+                have, other = getattr(new, role), getattr(y, role)
+                if (have is None or not have.known) and other is not None and other.known:
+                    setattr(new, role, other)
+    return out
+
+
 def merge(parts: list[ModelDescription]) -> ModelDescription:
     """One description from the parts of one run (see the module docstring)."""
     parts = [p for p in parts if p is not None]
@@ -116,7 +139,7 @@ def merge(parts: list[ModelDescription]) -> ModelDescription:
         [] if structure is not None else _first([p.dropout for p in parts])
     )
     return ModelDescription(
-        layers=list(structure.layers) if structure else [],
+        layers=_enrich(structure.layers, parts) if structure else [],
         stale_layers=list(structure.stale_layers) if structure else [],
         dropout=dropout,
         normalization=_first([p.normalization for p in parts]),

@@ -113,13 +113,16 @@ def describe_init(obj: Any, where: str) -> Init:
     if key in _RULES:
         rule = _RULES[key]
         fam = "uniform" if rule.endswith("uniform") else "truncated_normal"
-        return Init(fam, {}, rule, rule=rule, nodes=[where])
+        return Init(fam, {}, rule, rule=rule, nodes=[where], source=Source("keras_config", where))
     if key in _INITS:
         fam, keys = _INITS[key]
         params = {ours: float(cfg[k]) for k, ours in keys.items() if number(cfg.get(k)) is not None}
         args = ", ".join(f"{rnd(v, 4)}" for v in params.values())
-        return Init(fam, params, f"{fam}({args})" if args else fam, nodes=[where])
-    return Init("unknown", {}, f"unknown({name})", nodes=[where])
+        label = f"{fam}({args})" if args else fam
+        return Init(fam, params, label, nodes=[where], source=Source("keras_config", where))
+    return Init(
+        "unknown", {}, f"unknown({name})", nodes=[where], source=Source("keras_config", where)
+    )
 
 
 def _activation(value: Any) -> str:
