@@ -183,7 +183,7 @@ def _compare_models(
             report.findings = compare(model_a, model_b, None)
         elif not scalars:
             missing = a if a.graph is None else b
-            why = next((w for w in missing.warnings if "no graph found" not in w), "")
+            why = next((str(w) for w in missing.warnings if "no graph found" not in str(w)), "")
             raise TbdiffError(
                 f"{missing.ref.path}: no graph found to compare" + (f" ({why})" if why else "")
             )

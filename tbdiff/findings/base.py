@@ -72,7 +72,3 @@ class Context:
 def rank(findings: list[Finding]) -> list[Finding]:
     """Most likely cause first: severity, then score (desc), then id for a stable order."""
     return sorted(findings, key=lambda f: (SEVERITY_RANK[f.severity], -f.score, f.id))
-
-
-def side_of(present_a: bool) -> str:
-    return "A" if present_a else "B"

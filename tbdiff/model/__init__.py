@@ -13,10 +13,11 @@ passes), `inputs` (what a run recorded), `merge`, `frontends/` (one module per s
 
 from __future__ import annotations
 
+import dataclasses
 from typing import TYPE_CHECKING
 
 from tbdiff.model.description import Layer, ModelDescription, Source
-from tbdiff.model.frontends import FRONTENDS, GRAPH_FRONTENDS
+from tbdiff.model.frontends import FRONTENDS, graph_owner
 from tbdiff.model.inputs import RunInputs
 from tbdiff.model.merge import merge
 
@@ -25,18 +26,19 @@ if TYPE_CHECKING:
 
 
 def describe(inputs: RunInputs) -> ModelDescription:
-    """The run's model description, merged from every front-end that has something to say."""
-    parts = [fe.describe(inputs) for fe in FRONTENDS]
+    """The run's model description, merged from every front-end that has something to say;
+    the run's graph is read by the one front-end that owns it."""
+    owner = graph_owner(inputs.graph) if inputs.graph is not None else None
+    without_graph = dataclasses.replace(inputs, graph=None)
+    parts = [fe.describe(inputs if fe is owner else without_graph) for fe in FRONTENDS]
     found = [p for p in parts if p is not None]
     return merge(found) if found else ModelDescription()
 
 
 def find_layers(g: nx.MultiDiGraph) -> list[Layer]:
     """Every layer of `g` in data-path order, from the front-end that reads this graph."""
-    for fe in GRAPH_FRONTENDS:
-        if fe.handles(g):
-            return fe.layers(g)
-    return []
+    owner = graph_owner(g)
+    return owner.layers(g) if owner is not None else []
 
 
 __all__ = ["Layer", "ModelDescription", "RunInputs", "Source", "describe", "find_layers"]

@@ -390,7 +390,6 @@ class ModelDescription:
     wiring: MetricWiring | None = None
     sample_weights: SampleWeights | None = None
     training: Training = field(default_factory=Training)
-    learning_phase_nodes: list[str] = field(default_factory=list)
     has_ops: bool = False  # an op graph was read (absence of a fact in it means something)
     config_only: bool = False  # only a layer config describes the model (no ops)
     origins: list[str] = field(default_factory=list)  # front-ends that contributed, in order

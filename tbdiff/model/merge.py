@@ -152,7 +152,6 @@ def merge(parts: list[ModelDescription]) -> ModelDescription:
         wiring=_wiring(parts),
         sample_weights=_sample_weights(parts),
         training=_training(parts),
-        learning_phase_nodes=sorted({n for p in parts for n in p.learning_phase_nodes}),
         has_ops=any(p.has_ops for p in parts),
         config_only=not any(p.has_ops for p in parts) and any(p.config_only for p in parts),
         origins=[o for p in parts for o in p.origins],

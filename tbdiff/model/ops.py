@@ -207,14 +207,6 @@ def apply_kernel(op: str) -> tuple[str, dict[int, str]] | None:
     return APPLY_KERNELS.get(base)
 
 
-#: the maths of an optimizer written with plain ops (Keras 3, Keras >= 2.11 optimizers): ops
-#: that only one family's update step uses, e.g. Adam's bias correction (Pow) and sqrt of v
-PLAIN_UPDATE_SIGNATURES = {
-    "adam": frozenset({"Pow", "Sqrt"}),
-    "rmsprop": frozenset({"Sqrt"}),
-    "sgd": frozenset(),
-}
-
 # ------------------------------------------------------------------------------ penalties
 
 #: op -> (penalty kind, factor that turns its value into coef * sum(w**2))

@@ -91,7 +91,6 @@ def describe(inputs: RunInputs) -> ModelDescription | None:
         metrics=found_metrics,
         wiring=M.wiring(g, found_metrics, sites, live),
         sample_weights=SW.sample_weights(g, losses[0] if losses else None),
-        learning_phase_nodes=D.learning_phase_nodes(g),
         has_ops=True,
         origins=[NAME],
     )

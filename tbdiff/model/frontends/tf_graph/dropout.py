@@ -196,11 +196,3 @@ def _switch(
 def sites(g: nx.MultiDiGraph, inputs: RunInputs) -> list[DropoutSite]:
     """Every dropout site of `g` with its values, in data-path order."""
     return [_site(g, inputs, s) for s in site_nodes(g)]
-
-
-def learning_phase_nodes(g: nx.MultiDiGraph) -> list[str]:
-    return sorted(
-        n
-        for n, d in g.nodes(data=True)
-        if n.rsplit("/", 1)[-1] == "keras_learning_phase" and d.get("op") in O.PLACEHOLDERS
-    )
