@@ -586,9 +586,9 @@ def align(
     `layers_a/b` are the layers to pair (a run's model description: the trained model); by
     default every layer the front-end reading each graph finds (`model.find_layers`).
     """
-    la = find_layers(ga) if layers_a is None else layers_a
-    lb = find_layers(gb) if layers_b is None else layers_b
     with _gc_paused():
+        la = find_layers(ga) if layers_a is None else layers_a
+        lb = find_layers(gb) if layers_b is None else layers_b
         return _align(ga, gb, la, lb)
 
 

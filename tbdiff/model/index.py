@@ -9,6 +9,7 @@ Complexity: O(V + E) time and memory.
 
 from __future__ import annotations
 
+import gc
 from collections import deque
 
 import networkx as nx
@@ -93,9 +94,21 @@ class GraphIndex:
         return depth
 
 
+def _build(g: nx.MultiDiGraph) -> GraphIndex:
+    """The cyclic GC rescans the live graphs every few thousand allocations; building millions
+    of small tuples with it paused is about a third faster (nothing here forms cycles)."""
+    was = gc.isenabled()
+    gc.disable()
+    try:
+        return GraphIndex(g)
+    finally:
+        if was:
+            gc.enable()
+
+
 def graph_index(g: nx.MultiDiGraph) -> GraphIndex:
     """The (memoised) index of `g`."""
-    return cached(g, "index", lambda: GraphIndex(g))
+    return cached(g, "index", lambda: _build(g))
 
 
 def ancestors(ix: GraphIndex, starts: list[int]) -> set[int]:

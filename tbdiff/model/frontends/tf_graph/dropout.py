@@ -22,6 +22,7 @@ import networkx as nx
 from tbdiff.model import ops as O
 from tbdiff.model import query as Q
 from tbdiff.model.description import DropoutSite, Switch
+from tbdiff.model.index import graph_index
 from tbdiff.model.inputs import RunInputs
 from tbdiff.model.numbers import r4
 
@@ -66,7 +67,9 @@ def _site_nodes(g: nx.MultiDiGraph) -> list[SiteNodes]:
         keep = [u for u, s in rnd_srcs if s is None]
         if len(rnd) == 1 and len(keep) == 1:
             found[n] = SiteNodes(n, rnd[0][1], keep[0], True, layer)
-    order = Q.order_along_path(g, list(found))
+    ix = graph_index(g)
+    depth = ix.depth()
+    order = sorted(found, key=lambda n: (depth[ix.idx[n]], Q.natural_key(n)))
     return [found[n] for n in order]
 
 
