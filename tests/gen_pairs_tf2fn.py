@@ -199,10 +199,14 @@ def main(outdir: str, only: list[str] | None = None) -> None:
     for name, write in runs().items():
         if only and name not in only:
             continue
-        t0 = time.perf_counter()
+        t0, c0 = time.perf_counter(), time.process_time()
         try:
             final = write(out / name)
-            report[name] = {"seconds": round(time.perf_counter() - t0, 2), "final": final}
+            report[name] = {
+                "seconds": round(time.perf_counter() - t0, 2),
+                "cpu": round(time.process_time() - c0, 2),
+                "final": final,
+            }
         except Exception:
             report[name] = {"error": traceback.format_exc(limit=6)[-3000:]}
     (out / "runs.json").write_text(json.dumps(report, indent=1))
