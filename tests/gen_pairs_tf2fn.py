@@ -50,6 +50,15 @@ def data(seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
 X, Y = data()
 
 
+def trace_on() -> None:
+    """tf.summary.trace_on(graph=True) that starts empty. TF 2.21 keeps collecting graphs after
+    trace_export/trace_off, so a second trace in one process would also hold every graph run
+    in between; an export without a default writer drops what was collected."""
+    tf.summary.trace_on(graph=True, profiler=False)
+    tf.summary.trace_export(name="discard", step=0)
+    tf.summary.trace_on(graph=True, profiler=False)
+
+
 # ------------------------------------------------------------------------------------------
 # tf_keras: callback logs with the train function graph
 # ------------------------------------------------------------------------------------------
@@ -133,7 +142,7 @@ def fn_run(
 
     writer = tf.summary.create_file_writer(str(out))
     x, y = tf.constant(X), tf.constant(Y)
-    tf.summary.trace_on(graph=True, profiler=False)
+    trace_on()
     try:
         value = train_step(x, y)
     finally:
