@@ -302,14 +302,14 @@ def runs() -> dict[str, Callable[[Path], dict]]:
         "renamed": _cb(lambda: compiled(mlp(names=("fc1", "drop1", "logits")))),
         # the metric definition pair: trained long enough for the curves to separate
         "acc_string": _cb(
-            lambda: compiled(mlp(), adam(0.01), metrics=("accuracy",), eager=False),
-            epochs=15,
-            batch=32,
+            lambda: compiled(mlp(), adam(0.02), metrics=("accuracy",), eager=False),
+            epochs=5,
+            batch=16,
         ),
         "acc_class": _cb(
-            lambda: compiled(mlp(), adam(0.01), metrics=(keras.metrics.Accuracy(),), eager=False),
-            epochs=15,
-            batch=32,
+            lambda: compiled(mlp(), adam(0.02), metrics=(keras.metrics.Accuracy(),), eager=False),
+            epochs=5,
+            batch=16,
         ),
         "full": _cb(
             lambda: compiled(
@@ -329,6 +329,8 @@ def runs() -> dict[str, Callable[[Path], dict]]:
         "t_no_apply": _tr(lambda: graph_compiled(mlp(cls=NoApply))),
         "t_aux_head": _tr(lambda: graph_compiled(mlp(aux=True))),
         "t_renamed": _tr(lambda: graph_compiled(mlp(names=("fc1", "drop1", "logits")))),
+        "t_bn": _tr(lambda: graph_compiled(mlp(bn=bn))),
+        "t_bn_m09": _tr(lambda: graph_compiled(mlp(bn={**bn, "momentum": 0.9}))),
         "t_full": _tr(
             lambda: graph_compiled(
                 mlp(init="he_normal", l2=1e-4, bn={"momentum": 0.9, "epsilon": 1e-3}, rate=0.25),

@@ -109,15 +109,17 @@ def fn_run(
     opt: str = "adam",
     loss: str = "xent",
     scopes: tuple[str, str] = ("hidden", "logits"),
+    units: int = 16,
+    act=tf.nn.relu,
     steps: int = 4,
 ) -> dict:
     tf.random.set_seed(0)
     init = tf.keras.initializers.GlorotUniform(seed=0)
     with tf.name_scope(scopes[0]):
-        w1 = tf.Variable(init((N_IN, 16)), name="kernel")
-        b1 = tf.Variable(tf.zeros([16]), name="bias")
+        w1 = tf.Variable(init((N_IN, units)), name="kernel")
+        b1 = tf.Variable(tf.zeros([units]), name="bias")
     with tf.name_scope(scopes[1]):
-        w2 = tf.Variable(init((16, N_CLASSES)), name="kernel")
+        w2 = tf.Variable(init((units, N_CLASSES)), name="kernel")
         b2 = tf.Variable(tf.zeros([N_CLASSES]), name="bias")
     variables = [w1, b1, w2, b2]
     optimizer = {
@@ -128,7 +130,7 @@ def fn_run(
     @tf.function
     def train_step(x, y):
         with tf.GradientTape() as tape:
-            h = tf.nn.relu(tf.matmul(x, w1) + b1)
+            h = act(tf.matmul(x, w1) + b1)
             h = tf.nn.dropout(h, rate=rate)
             logits = tf.matmul(h, w2) + b2
             if loss == "xent":
@@ -196,6 +198,8 @@ def runs() -> dict[str, Callable[[Path], dict]]:
         "fn_sgd": lambda o: fn_run(o, opt="sgd"),
         "fn_mse": lambda o: fn_run(o, loss="mse"),
         "fn_renamed": lambda o: fn_run(o, scopes=("layer_a", "layer_b")),
+        "fn_wide": lambda o: fn_run(o, units=32),
+        "fn_tanh": lambda o: fn_run(o, act=tf.nn.tanh),
         "hp_adam": lambda o: hp_run(o, "adam"),
         "hp_rmsprop": lambda o: hp_run(o, "rmsprop"),
     }
