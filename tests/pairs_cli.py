@@ -26,6 +26,7 @@ TEST_MODULE_GEN = {
     "test_pairs_keras3": "keras3",
     "test_pairs_tf2fn": "tf2fn",
 }
+LABELS = {"normalization": ("normalization", "normalisation")}  # either spelling is fine
 NUMBER = re.compile(r"[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?")
 
 
@@ -201,7 +202,7 @@ def check_inspect(check: M.Inspect, res: CliRun) -> None:
     model = model_of(res.doc())
     problems = []
     for label, fact in check.facts.items():
-        line = model.get(label)
+        line = next((model[k] for k in LABELS.get(label, (label,)) if k in model), None)
         if not isinstance(line, str):
             problems.append(f"{label}: not shown")
             continue
