@@ -9,9 +9,9 @@ Two kinds of runs, each a log directory OUTDIR/<run>:
   tag "keras", plugin graph_keras_model, `compile_config` included: optimizer, loss, metrics) and
   the epoch scalars. Keras 3.15's callback writes no op graph (its train_function is a plain
   Python function), so these runs hold config + scalars only.
-- traced runs ("t_" and "s_"): a fit() of one step (or a custom `tf.function` step) between
+- traced runs ("t_" and "s_"): one `train_on_batch` (or a custom `tf.function` step) between
   `tf.summary.trace_on(graph=True)` and `tf.summary.trace_export`, so OUTDIR/<run>/ holds the
-  function graph (with its function library) and nothing else: the model must be read from ops.
+  graphs of that train step and nothing else: the model must be read from ops.
 Writes OUTDIR/runs.json (run -> {"seconds", "final"} or {"error"}) and OUTDIR/DONE. A run that
 fails is recorded with its error and the others still run, so the tests name what broke.
 """
@@ -165,8 +165,8 @@ def targets(model) -> object:
 # ------------------------------------------------------------------------------------------
 
 
-def callback_run(out: Path, model, *, epochs: int = 1, batch: int = 128):
-    """fit() with the TensorBoard callback (2 steps unless told)."""
+def callback_run(out: Path, model, *, epochs: int = 1, batch: int = N):
+    """fit() with the TensorBoard callback (one step unless told)."""
     hist = model.fit(
         X,
         targets(model),
@@ -189,24 +189,19 @@ def trace_on() -> None:
 
 
 def traced_run(out: Path, model, *, sample_weight=None):
-    """The function graph (with its library) of one Keras 3 train step, via trace_export.
-
-    A first fit() step builds everything (optimizer slots, metrics, the train function) outside
-    the trace window; then one more call of the model's train function on a prepared iterator
-    is traced, so the log holds that step's graphs and not fit()'s eager bookkeeping."""
+    """The function graph (with its library) of one Keras 3 train step, via trace_export:
+    the first `train_on_batch` (it builds the optimizer and metric variables before it traces
+    the step function, so the trace holds the step, not their creation)."""
     y = targets(model)
-    hist = model.fit(X, y, batch_size=N, epochs=1, verbose=0, sample_weight=sample_weight)
-    batch = (X, y) if sample_weight is None else (X, y, sample_weight)
-    iterator = iter(tf.data.Dataset.from_tensor_slices(batch).batch(N))
     writer = tf.summary.create_file_writer(str(out))
     trace_on()
     try:
-        model.train_function(iterator)
+        logs = model.train_on_batch(X, y, sample_weight=sample_weight, return_dict=True)
     finally:
         with writer.as_default():
             tf.summary.trace_export(name="train_step", step=0)
         writer.close()
-    return {k: float(v[-1]) for k, v in hist.history.items()}
+    return {k: float(v) for k, v in logs.items()}
 
 
 def step_run(out: Path, *, rate_arg: bool):

@@ -121,7 +121,9 @@ _W_TF1_GRAPH = "tf.compat.v1 graph mode, GraphDef via tf.compat.v1.summary.FileW
 _W_TF1_KERAS = "tf_keras graph mode (tf.compat.v1), GraphDef via tf.compat.v1.summary.FileWriter"
 _W_TF1_FIT = "tf_keras graph mode fit(), TensorBoard callback (v1) + GraphDef via FileWriter"
 _W_K3 = "Keras 3 fit(), keras.callbacks.TensorBoard (model config + compile_config, epoch scalars)"
-_W_K3_TRACE = "Keras 3 fit() traced with tf.summary.trace_on/trace_export (function graph)"
+_W_K3_TRACE = (
+    "Keras 3 train_on_batch() traced with tf.summary.trace_on/trace_export (function graph)"
+)
 _W_K3_STEP = "Keras 3 layers + custom tf.function step, tf.summary.trace_export"
 _W_K2_FN = "tf_keras 2.21 fit(), TensorBoard callback + tf.summary.graph(train function)"
 _W_TF_STEP = "custom tf.function training step (tf.Variable, GradientTape), tf.summary.trace_export"
@@ -245,7 +247,7 @@ K3_PAIRS = [
       "dropout.runtime_fed", WARN),
     # --- sample weights, metrics -----------------------------------------------------------
     P("k3t_sample_weights", "keras3", _W_K3_TRACE, "t_base", "t_sample_weight",
-      "fit(x, y) vs fit(x, y, sample_weight=w) (class 0 weighted 3x)",
+      "train_on_batch(x, y) vs train_on_batch(x, y, sample_weight=w) (class 0 weighted 3x)",
       "sample_weights.present", WARN),
     P("k3t_metrics_coupling", "keras3", _W_K3_TRACE, "t_base", "t_nometrics",
       "compile(metrics=['accuracy']) vs no metrics: metric updates in A's train step only",
@@ -387,7 +389,7 @@ INSPECT = [
                 "regularization": F(("l2", 1e-4), KC),
             }),
     Inspect("keras3", "t_full",
-            "Keras 3 fit() traced (function graph only), the model of 'full' with "
+            "Keras 3 train_on_batch() traced (function graph only), the model of 'full' with "
             "SGD(0.05, momentum=0.9)", {
                 "layers": F(("dense", 16, 3), G),
                 "dropout": F(("25%",), G),

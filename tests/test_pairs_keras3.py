@@ -14,7 +14,7 @@ import pytest
 GEN = "keras3"
 PAIRS = [p for p in M.PAIRS if p.gen == GEN]
 CHECKS = [c for c in M.INSPECT if c.gen == GEN]
-SANITY = ("base", "t_base", "aux_head")
+SANITY = ("full", "t_full")
 
 
 @pytest.fixture(scope="session")
@@ -43,13 +43,13 @@ def test_callback_logs_hold_config_and_scalars_only(k3_out: Path, k3_cli: dict) 
     """What Keras 3.15's TensorBoard callback writes: the model config (with compile_config)
     and epoch scalars in <run>/train, no op graph; a traced run holds a function graph only."""
     C.require_runs(k3_out, *SANITY)
-    doc = k3_cli[("inspect", "base")].doc()
+    doc = k3_cli[("inspect", "full")].doc()
     (run,) = doc["runs"]
     assert run["name"] == "train"
     assert [g["kind"] for g in run["graphs"]] == ["keras_model"]
     assert {"epoch_loss", "epoch_accuracy"} <= {s["tag"] for s in run["scalars"]}
     assert run["counts"].get("histograms", 0) == 0
-    traced = k3_cli[("inspect", "t_base")].doc()["runs"][0]
+    traced = k3_cli[("inspect", "t_full")].doc()["runs"][0]
     kinds = [g["kind"] for g in traced["graphs"]]
     assert kinds == ["run_metadata"] and traced["scalars"] == []
 

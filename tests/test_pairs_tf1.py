@@ -13,7 +13,7 @@ import pytest
 GEN = "tf1"
 PAIRS = [p for p in M.PAIRS if p.gen == GEN]
 CHECKS = [c for c in M.INSPECT if c.gen == GEN]
-SANITY = ("fit_acc_string", "tf_keep_ph")
+SANITY = ("fit_acc_string", "tf_bn")
 
 
 @pytest.fixture(scope="session")
@@ -42,7 +42,7 @@ def test_fixture_logs_are_what_the_writers_write(tf1_out: Path, tf1_cli: dict) -
     """A FileWriter run holds one graph_def; a tf_keras graph-mode fit() run holds the epoch
     scalars of its TensorBoard callback and the complete graph (train function included)."""
     C.require_runs(tf1_out, *SANITY)
-    (fw,) = tf1_cli[("inspect", "tf_keep_ph")].doc()["runs"]
+    (fw,) = tf1_cli[("inspect", "tf_bn")].doc()["runs"]
     assert [g["kind"] for g in fw["graphs"]] == ["graph_def"] and fw["scalars"] == []
     (fit,) = tf1_cli[("inspect", "fit_acc_string")].doc()["runs"]
     assert {g["kind"] for g in fit["graphs"]} == {"graph_def", "meta_graph_def"}

@@ -15,7 +15,7 @@ import pytest
 GEN = "tf2fn"
 PAIRS = [p for p in M.PAIRS if p.gen == GEN]
 CHECKS = [c for c in M.INSPECT if c.gen == GEN]
-SANITY = ("k2_base", "fn_base", "hp_adam")
+SANITY = ("k2_full", "fn_base", "hp_adam")
 
 
 @pytest.fixture(scope="session")
@@ -44,9 +44,9 @@ def test_fixture_logs_are_what_the_writers_write(fn_out: Path, fn_cli: dict) -> 
     """tf_keras' callback (write_steps_per_second=True) writes the Keras config AND the train
     function graph; trace_export writes a run_metadata graph; hparams-only runs hold no graph."""
     C.require_runs(fn_out, *SANITY)
-    (k2,) = fn_cli[("inspect", "k2_base")].doc()["runs"]
+    (k2,) = fn_cli[("inspect", "k2_full")].doc()["runs"]
     assert sorted(g["kind"] for g in k2["graphs"]) == ["graph_def", "keras_model"]
-    assert k2["hparams"] == {"learning_rate": 0.001}
+    assert k2["hparams"] == {"learning_rate": 0.003}
     (fn,) = fn_cli[("inspect", "fn_base")].doc()["runs"]
     assert [g["kind"] for g in fn["graphs"]] == ["run_metadata"]
     (hp,) = fn_cli[("inspect", "hp_adam")].doc()["runs"]
