@@ -17,7 +17,10 @@ Three generators write the runs, each in ONE subprocess per pytest session (test
                                       2.2-2.15's callback wrote), custom `tf.function` training steps
                                       via `tf.summary.trace_export`, hparams-only runs
 
-A run is a log directory OUTDIR/<run>; a pair compares two runs with
+By hand: `.venv/bin/python tests/gen_pairs_<gen>.py OUTDIR [RUN ...]` (all runs, or only those
+named; each script sets TF_USE_LEGACY_KERAS itself, gen_pairs_keras3.py refuses it), then read
+OUTDIR/runs.json (per run: seconds, cpu, final metrics, or the error). A run is a log directory
+OUTDIR/<run>; a pair compares two runs with
 `python -m tbdiff compare OUTDIR/<a> OUTDIR/<b> --json [args]`.
 
 Expectation of a pair:
