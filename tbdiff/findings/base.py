@@ -9,11 +9,13 @@ the detector switches on its finding ids.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from tbdiff.align import Alignment
+    from tbdiff.model.description import Source
 
 SEVERITIES = ("critical", "warning", "benign", "info")
 SEVERITY_RANK = {s: i for i, s in enumerate(SEVERITIES)}
@@ -67,6 +69,16 @@ class Context:
     """Everything a detector's `compare` may look at besides the two descriptions."""
 
     alignment: Alignment | None = None
+
+
+def provenance(sources_a: Iterable[Source], sources_b: Iterable[Source]) -> str:
+    """ " Facts from: A Keras config; B graph." when a fact did not come from an op graph (a
+    detector appends it to its detail so the finding says where each side's facts came from)."""
+    la = sorted({s.label for s in sources_a})
+    lb = sorted({s.label for s in sources_b})
+    if set(la) | set(lb) <= {"graph"}:
+        return ""
+    return f" Facts from: A {', '.join(la) or '-'}; B {', '.join(lb) or '-'}."
 
 
 def rank(findings: list[Finding]) -> list[Finding]:

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from tbdiff.findings.base import Context, Finding
+from tbdiff.findings.base import Context, Finding, provenance
 from tbdiff.model.description import DropoutSite, ModelDescription
 from tbdiff.model.numbers import fmt_prob, r4
 
@@ -286,6 +286,7 @@ def _count_mismatch(
         f"Dropout layers in data-path order -- A: {listing(sa)}; B: {listing(sb)}.{unpaired} Each dropout "
         "layer regularises the layer after it; a missing or extra one changes how strongly the "
         "network is regularised and what it learns, which shows up as a train/test accuracy gap."
+        + provenance((s.source for s in sa), (s.source for s in sb))
     )
     return Finding(
         id="dropout.count_mismatch",

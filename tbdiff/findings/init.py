@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import math
 
-from tbdiff.findings.base import Context, Finding
+from tbdiff.findings.base import Context, Finding, provenance
 from tbdiff.model.description import Init, Layer, ModelDescription
 
 NAME = "init"
@@ -90,6 +90,10 @@ def compare(a: ModelDescription, b: ModelDescription, ctx: Context) -> list[Find
             nb += (_init(y, r) or Init("unknown")).nodes[-1:]
     if not fa:
         return []
+    src = provenance(
+        (i.source for x in la for i in (x.kernel_init, x.bias_init) if i is not None),
+        (i.source for y in lb for i in (y.kernel_init, y.bias_init) if i is not None),
+    )
     first_a, first_b = next(iter(fa.values())), next(iter(fb.values()))
     summary = "; ".join(f"{r} {first_a[r]} vs {first_b[r]}" for r in first_a)
     return [
@@ -101,7 +105,7 @@ def compare(a: ModelDescription, b: ModelDescription, ctx: Context) -> list[Find
             detail=(
                 "Training starts from differently distributed weights; this changes early "
                 "training and can change the final accuracy (e.g. N(0,1) biases vs zeros, a "
-                "fixed uniform range vs Glorot scaled by the layer's fan-in/out)."
+                f"fixed uniform range vs Glorot scaled by the layer's fan-in/out).{src}"
             ),
             a=fa,
             b=fb,

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from tbdiff.findings.base import Context, Finding
+from tbdiff.findings.base import Context, Finding, provenance
 from tbdiff.model.description import Layer, ModelDescription
 
 NAME = "layers"
@@ -39,6 +39,7 @@ def compare(a: ModelDescription, b: ModelDescription, ctx: Context) -> list[Find
     found: list[Finding] = []
     if not la or not lb:
         return found  # no layers recognised on one side (e.g. no graph ops): not comparable
+    src = provenance((x.source for x in la), (y.source for y in lb))
     if len(la) != len(lb):
         found.append(
             Finding(
@@ -48,7 +49,7 @@ def compare(a: ModelDescription, b: ModelDescription, ctx: Context) -> list[Find
                 detail=(
                     "The two models do not have the same depth, so they have different capacity "
                     "and optimisation behaviour; layers per side (in data-path order): "
-                    f"A {[_desc(x) for x in la]}, B {[_desc(x) for x in lb]}."
+                    f"A {[_desc(x) for x in la]}, B {[_desc(x) for x in lb]}.{src}"
                 ),
                 a={"count": len(la), "shapes": [x.shape for x in la]},
                 b={"count": len(lb), "shapes": [x.shape for x in lb]},
@@ -74,7 +75,7 @@ def compare(a: ModelDescription, b: ModelDescription, ctx: Context) -> list[Find
                 title=f"Different weight shapes in {len(shape_diffs)} layer(s): {pairs}",
                 detail=(
                     "Layers at the same depth have different widths (units) or kernel shapes, "
-                    "so the models have different capacity."
+                    f"so the models have different capacity.{src}"
                 ),
                 a={x.name or str(x.index): _shape_facts(x) for x, _ in shape_diffs},
                 b={y.name or str(y.index): _shape_facts(y) for _, y in shape_diffs},
@@ -95,7 +96,7 @@ def compare(a: ModelDescription, b: ModelDescription, ctx: Context) -> list[Find
                 title=f"Different activation functions: {pairs}",
                 detail=(
                     "The non-linearity applied after these layers differs, which changes what "
-                    "the network computes and how gradients flow."
+                    f"the network computes and how gradients flow.{src}"
                 ),
                 a={x.name or str(x.index): x.trained_activation for x, _ in real},
                 b={y.name or str(y.index): y.trained_activation for _, y in real},

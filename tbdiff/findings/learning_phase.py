@@ -14,7 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from tbdiff.findings.base import Context, Finding
+from tbdiff.findings.base import Context, Finding, provenance
 from tbdiff.model.description import DropoutSite, ModelDescription, Switch
 
 NAME = "learning_phase"
@@ -130,8 +130,10 @@ def compare(a: ModelDescription, b: ModelDescription, ctx: Context) -> list[Find
         return []
     nodes_a = [sw.node for sw, _ in fa.switches if sw.node] + fa.always_on_nodes
     nodes_b = [sw.node for sw, _ in fb.switches if sw.node] + fb.always_on_nodes
-    a, b = _side(fa, on_a), _side(fb, on_b)
-    how = f"A: {_how(fa)}. B: {_how(fb)}."
+    side_a, side_b = _side(fa, on_a), _side(fb, on_b)
+    how = f"A: {_how(fa)}. B: {_how(fb)}." + provenance(
+        (s.source for s in a.dropout), (s.source for s in b.dropout)
+    )
     if on_a is False and on_b is False:
         return [
             Finding(
@@ -142,8 +144,8 @@ def compare(a: ModelDescription, b: ModelDescription, ctx: Context) -> list[Find
                 "so the different wiring (Keras' learning-phase placeholder connected to every "
                 "dropout layer vs a hand-made placeholder) does not change what is learned or "
                 "measured.",
-                a=a,
-                b=b,
+                a=side_a,
+                b=side_b,
                 nodes_a=nodes_a,
                 nodes_b=nodes_b,
                 score=0.1,
@@ -171,8 +173,8 @@ def compare(a: ModelDescription, b: ModelDescription, ctx: Context) -> list[Find
                 severity="warning",
                 title=f"{side} has no train/eval switch: its dropout is also on at evaluation",
                 detail=detail,
-                a=a,
-                b=b,
+                a=side_a,
+                b=side_b,
                 nodes_a=nodes_a,
                 nodes_b=nodes_b,
                 score=0.3,
@@ -188,8 +190,8 @@ def compare(a: ModelDescription, b: ModelDescription, ctx: Context) -> list[Find
             "sess.run must feed it; the graph cannot tell whether evaluation fed 'no dropout' "
             "(keep_prob=1.0 / rate=0.0). If it fed the training value, test accuracy was measured "
             "with dropout on.",
-            a=a,
-            b=b,
+            a=side_a,
+            b=side_b,
             nodes_a=nodes_a,
             nodes_b=nodes_b,
             score=0.2,

@@ -12,7 +12,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from tbdiff.findings.base import Context, Finding
+from tbdiff.findings.base import Context, Finding, provenance
 from tbdiff.model.description import ModelDescription, Normalization
 from tbdiff.model.numbers import fmt_num
 
@@ -51,6 +51,7 @@ def _presence(a: list[Normalization], b: list[Normalization], kind: str) -> Find
             f"{side} has no {kind} layer. Normalisation changes how activations are scaled "
             "during training (and, for batch norm, which statistics are used at evaluation), so "
             "the two models train and predict differently."
+            + provenance((n.source for n in a), (n.source for n in b))
         ),
         a={"count": len(a), "layers": [n.layer for n in a]},
         b={"count": len(b), "layers": [n.layer for n in b]},

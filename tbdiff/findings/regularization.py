@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import math
 
-from tbdiff.findings.base import Context, Finding
+from tbdiff.findings.base import Context, Finding, provenance
 from tbdiff.model.description import Decay, ModelDescription, Penalty
 from tbdiff.model.numbers import fmt_num, rnd
 
@@ -73,6 +73,7 @@ def _finding(
             "A weight penalty pulls weights towards zero; a different strength changes the "
             "solution reached (coefficients normalised to coef * sum(w**2) for L2, "
             "coef * sum(|w|) for L1; keys are 'layer role kind')."
+            + provenance((t.source for t in ia), (t.source for t in ib))
         ),
         a=_fmt(da),
         b=_fmt(db),

@@ -24,6 +24,7 @@ from tbdiff.model.frontends.tf_graph import normalization as NZ
 from tbdiff.model.frontends.tf_graph import optimizer as OPT
 from tbdiff.model.frontends.tf_graph import regularization as R
 from tbdiff.model.frontends.tf_graph import sample_weights as SW
+from tbdiff.model.frontends.tf_graph import shapes as S
 from tbdiff.model.frontends.tf_graph import training as TR
 from tbdiff.model.frontends.tf_graph.layers import find_layers
 from tbdiff.model.inputs import RunInputs
@@ -50,8 +51,7 @@ def _feeds_logits_loss(g: nx.MultiDiGraph, n: str | None) -> bool:
 
 
 def _with_model_facts(g: nx.MultiDiGraph, layer: Layer) -> Layer:
-    """A copy of a (memoised) layer with its initialisers and trained activation."""
-    layer = dataclasses.replace(layer)
+    """A (copied) layer with its initialisers and trained activation."""
     if not layer.has_weights:
         return layer
     if layer.kernel:
@@ -69,7 +69,9 @@ def describe(inputs: RunInputs) -> ModelDescription | None:
     if inputs.graph is None or not handles(inputs.graph):
         return None
     g = Q.main_unit(inputs.graph)
-    all_layers = [_with_model_facts(g, x) for x in find_layers(g)]
+    all_layers = [dataclasses.replace(x) for x in find_layers(g)]
+    S.fill_kernel_shapes(g, all_layers)  # traced functions record no shapes
+    all_layers = [_with_model_facts(g, x) for x in all_layers]
     losses: list[Loss] = LS.losses(g)
     live, stale, losses = TR.trained_model(g, all_layers, losses)
     for k, layer in enumerate(x for x in live if x.has_weights):
