@@ -8,9 +8,10 @@ emulated offline, every host name unresolvable, a dead proxy), driven through th
 protocol over a pipe (--remote-debugging-pipe: no websocket client, no extra package). Asserts:
 no console errors or uncaught exceptions, no request other than the page itself, every chart
 drawn (both series as SVG paths with points), hover shows both runs' values, smoothing and the
-log toggle redraw, the node search filters. Takes screenshots at 1280 and 800 px wide into
---out (default bench_out/html_check). `--eval` evaluates expressions in the loaded page and
-reports their values (the smoothing test uses it). Prints a summary (JSON with --json);
+log toggle redraw, the keyboard reads values, the node search filters. Takes screenshots at
+1280 and 800 px wide, and at 1280 px in the dark colour scheme, into --out (default
+bench_out/html_check). `--eval` evaluates expressions in the loaded page and reports their
+values (the smoothing test uses it). Prints a summary (JSON with --json);
 exit 0 when every check passed, 1 when one failed, 2 when Chromium is missing.
 """
 
@@ -45,7 +46,8 @@ CHROMIUM_FLAGS = [
     "--allow-file-access-from-files",
     "--remote-debugging-pipe",
 ]
-WIDTHS = {"desktop": 1280, "narrow": 800}
+# view name -> (width in px, colour scheme)
+VIEWS = {"desktop": (1280, "light"), "narrow": (800, "light"), "dark": (1280, "dark")}
 
 
 def find_chromium() -> str | None:
@@ -183,6 +185,13 @@ CONTROLS_PROBE = r"""
     out.logChanged = svg.querySelector('path.series.a').getAttribute('d') !== before;
     box.click();
     out.logRestored = svg.querySelector('path.series.a').getAttribute('d') === before;
+    const tip = svg.closest('figure').querySelector('.tip');
+    svg.focus();
+    out.keyFocus = tip.hidden ? '' : tip.innerText.split('\n')[0];
+    svg.dispatchEvent(new KeyboardEvent('keydown', {key: 'ArrowLeft', bubbles: true}));
+    out.keyLeft = tip.hidden ? '' : tip.innerText.split('\n')[0];
+    svg.blur();
+    out.keyBlurHides = tip.hidden;
   }
   const search = document.getElementById('node-search');
   if (search) {
@@ -210,7 +219,7 @@ def evaluate(b: Browser, session: str, expr: str):
     return res["result"].get("value")
 
 
-def open_page(b: Browser, url: str, width: int) -> tuple[str, float]:
+def open_page(b: Browser, url: str, width: int, scheme: str) -> tuple[str, float]:
     """A fresh tab at `width` px, offline, loading `url`; returns (session, load seconds)."""
     target = b.send("Target.createTarget", {"url": "about:blank"})["targetId"]
     session = b.send("Target.attachToTarget", {"targetId": target, "flatten": True})["sessionId"]
@@ -224,6 +233,11 @@ def open_page(b: Browser, url: str, width: int) -> tuple[str, float]:
     b.send(
         "Emulation.setDeviceMetricsOverride",
         {"width": width, "height": 900, "deviceScaleFactor": 1, "mobile": False},
+        session,
+    )
+    b.send(
+        "Emulation.setEmulatedMedia",
+        {"features": [{"name": "prefers-color-scheme", "value": scheme}]},
         session,
     )
     t0 = time.monotonic()
@@ -335,6 +349,10 @@ def check_controls(ctl: dict, failures: list[str]) -> None:
             failures.append("smoothing back to 0 left smoothed paths")
         if not ctl["logChanged"] or not ctl["logRestored"]:
             failures.append("the log-scale toggle did not redraw the chart")
+        if not (ctl["keyFocus"] and ctl["keyLeft"] and ctl["keyFocus"] != ctl["keyLeft"]):
+            failures.append(f"keyboard: focus {ctl['keyFocus']!r}, ArrowLeft {ctl['keyLeft']!r}")
+        if not ctl["keyBlurHides"]:
+            failures.append("keyboard: leaving the chart did not hide the values")
     if "nodeRows" in ctl and not (0 < ctl["nodeShown"] < ctl["nodeRows"]):
         failures.append(f"node search showed {ctl['nodeShown']} of {ctl['nodeRows']} rows")
 
@@ -347,11 +365,16 @@ def run_checks(html: Path, out_dir: Path, chromium: str, evals: list[str]) -> di
     with tempfile.TemporaryDirectory(prefix="tbdiff-chromium-") as profile:
         b = Browser(chromium, profile)
         try:
-            for name, width in WIDTHS.items():
+            for name, (width, scheme) in VIEWS.items():
                 b.events.clear()
-                session, load_s = open_page(b, url, width)
+                session, load_s = open_page(b, url, width, scheme)
                 page = json.loads(evaluate(b, session, PAGE_PROBE))
-                result[name] = {"width": width, "load_seconds": round(load_s, 3), **page}
+                result[name] = {
+                    "width": width,
+                    "scheme": scheme,
+                    "load_seconds": round(load_s, 3),
+                    **page,
+                }
                 if page["scrollWidth"] > page["clientWidth"] + 1:
                     failures.append(
                         f"{name}: page scrolls sideways ({page['scrollWidth']} > {page['clientWidth']} px)"
@@ -419,7 +442,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.json:
         print(json.dumps(result, indent=1))
     else:
-        for name in WIDTHS:
+        for name in VIEWS:
             r = result[name]
             print(
                 f"{name} {r['width']}px: loaded in {r['load_seconds']} s, "

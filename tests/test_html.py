@@ -385,6 +385,8 @@ def test_browser_controls_redraw(browser_check) -> None:
     assert ctl["smoothPaths"] == 2 and ctl["smoothingOutput"] == "0.60"
     assert ctl["logChanged"] and ctl["logRestored"]
     assert 0 < ctl["nodeShown"] < ctl["nodeRows"] == 575
+    # keyboard: focusing a chart shows the last step, the left arrow the one before
+    assert (ctl["keyFocus"], ctl["keyLeft"], ctl["keyBlurHides"]) == ("step 29", "step 28", True)
 
 
 def test_browser_smoothing_matches_hand_computed_values(browser_check) -> None:

@@ -127,29 +127,39 @@
     }, "apart from step " + s);
   }
 
+  /* Raw curves of both runs first, then the smoothed ones on top (as TensorBoard does: the
+     raw line fades when smoothing is on), then the points when there are few. */
   function drawSeries(svg, chart, sc) {
     var c = chart.data;
     var w = state.smoothing;
+    var sides = ["a", "b"];
     chart.smoothed = {
       a: w > 0 ? lib.smooth(c.a, w) : c.a,
       b: w > 0 ? lib.smooth(c.b, w) : c.b,
     };
-    ["a", "b"].forEach(function (side) {
-      var cls = "series " + side + (w > 0 ? " raw" : "");
-      node(svg, "path", { class: cls, "data-side": side, d: pathData(c.steps, c[side], sc, chart.log) });
-      if (w > 0) {
+    sides.forEach(function (side) {
+      node(svg, "path", {
+        class: "series " + side + (w > 0 ? " raw" : ""),
+        "data-side": side,
+        d: pathData(c.steps, c[side], sc, chart.log),
+      });
+    });
+    if (w > 0) {
+      sides.forEach(function (side) {
         node(svg, "path", {
-          class: "series smooth " + side, "data-side": side,
+          class: "series smooth " + side,
+          "data-side": side,
           d: pathData(c.steps, chart.smoothed[side], sc, chart.log),
         });
-      }
-      if (c.steps.length <= 60) {
-        var vals = chart.smoothed[side];
-        var g = node(svg, "g", { class: "dots " + side });
-        for (var i = 0; i < c.steps.length; i++) {
-          if (!usable(vals[i], chart.log)) continue;
-          node(g, "circle", { cx: sc.x(c.steps[i]).toFixed(1), cy: sc.y(vals[i]).toFixed(1), r: 2.2 });
-        }
+      });
+    }
+    if (c.steps.length > 60) return;
+    sides.forEach(function (side) {
+      var vals = chart.smoothed[side];
+      var g = node(svg, "g", { class: "dots " + side });
+      for (var i = 0; i < c.steps.length; i++) {
+        if (!usable(vals[i], chart.log)) continue;
+        node(g, "circle", { cx: sc.x(c.steps[i]).toFixed(1), cy: sc.y(vals[i]).toFixed(1), r: 2.2 });
       }
     });
   }
