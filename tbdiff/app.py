@@ -109,10 +109,12 @@ def emit_report(report, args: argparse.Namespace) -> None:
         render_report(report, console)
     if exporting:
         title = f"tbdiff: {report.a.label} vs {report.b.label}"
+        from tbdiff.html import export_svg, render_html
+
         if getattr(args, "html", None):
-            _write_export(args.html, lambda: console.export_html(clear=False))
+            _write_export(args.html, lambda: render_html(report))
         if getattr(args, "svg", None):
-            _write_export(args.svg, lambda: console.export_svg(title=title, clear=False))
+            _write_export(args.svg, lambda: export_svg(console, title))
 
 
 def _write_export(target: str, produce) -> None:
