@@ -70,12 +70,14 @@ def test_symlink_loop_and_profile_empty(fx: Path, tmp_path: Path) -> None:
     shutil.copytree(fx / "tf1", root / "run")
     (root / "run" / "loop").symlink_to(root, target_is_directory=True)
     (root / "plugins").mkdir()
-    (root / "plugins" / "events.out.tfevents.1.host.profile-empty").write_bytes(b"")
+    empty_marker = root / "plugins" / "events.out.tfevents.1.host.profile-empty"
+    empty_marker.write_bytes(b"")
     runs = events.find_runs(root)
     assert [r.name for r in runs] == ["plugins", "run"]
     data = events.read_logdir(root)
-    assert data[0].events == 0 and not data[0].warnings  # an empty file is a valid, empty log
-    assert len(data[1].scalars["loss"]) == 25
+    assert data[0].events == 0 and not data[0].readable
+    assert [(w.kind, w.path) for w in data[0].warnings] == [("io.empty", str(empty_marker))]
+    assert len(data[1].scalars["loss"]) == 25 and data[1].readable and not data[1].warnings
 
 
 # ---------------------------------------------------------------- content
@@ -235,7 +237,9 @@ def test_truncated_final_record(fx: Path, tmp_path: Path) -> None:
     rd = events.read_run(events.Run("t", tmp_path, [f]))
     (fi,) = rd.file_info
     assert fi.truncated_at == last_off and fi.records == len(recs) - 1
-    assert any("truncated" in w and str(last_off) in w for w in rd.warnings)
+    (w,) = rd.warnings
+    assert (w.kind, w.path, w.offset) == ("record.truncated", str(f), last_off)
+    assert str(w).startswith(f"{f}: truncated record at offset {last_off} ")
     f.write_bytes(data[: last_off + 5])  # cut inside the header
     assert events.read_run(events.Run("t", tmp_path, [f])).file_info[0].truncated_at == last_off
 
@@ -249,7 +253,9 @@ def test_bit_flip_in_payload_skips_one_record(fx: Path, tmp_path: Path) -> None:
     rd = events.read_run(events.Run("t", tmp_path, [f]))
     assert rd.file_info[0].corrupt_at == [off]
     assert rd.file_info[0].records == len(recs) - 1
-    assert any("payload CRC" in w and str(off) in w for w in rd.warnings)
+    (w,) = rd.warnings
+    assert (w.kind, w.path, w.offset) == ("record.corrupt", str(f), off)
+    assert "payload CRC" in w.message
 
 
 def test_bit_flip_in_length_resyncs(fx: Path, tmp_path: Path) -> None:
@@ -261,7 +267,9 @@ def test_bit_flip_in_length_resyncs(fx: Path, tmp_path: Path) -> None:
     rd = events.read_run(events.Run("t", tmp_path, [f]))
     assert rd.file_info[0].corrupt_at == [off]
     assert rd.file_info[0].records == len(recs) - 1  # everything after the damaged record
-    assert any("resumed at offset" in w and str(recs[9][0]) in w for w in rd.warnings)
+    (w,) = rd.warnings
+    assert (w.kind, w.offset) == ("record.corrupt", off)
+    assert f"resumed at offset {recs[9][0]}" in w.message
 
 
 def test_empty_and_non_event_files(fx: Path, tmp_path: Path) -> None:
@@ -269,7 +277,7 @@ def test_empty_and_non_event_files(fx: Path, tmp_path: Path) -> None:
     empty.parent.mkdir()
     empty.write_bytes(b"")
     rd = events.read_logdir(empty.parent)[0]
-    assert rd.events == 0 and rd.warnings == []
+    assert rd.events == 0 and [w.kind for w in rd.warnings] == ["io.empty"]
     junk = tmp_path / "junk" / "events.out.tfevents.1.host"
     junk.parent.mkdir()
     junk.write_bytes(os.urandom(5000))
@@ -282,8 +290,8 @@ def test_empty_and_non_event_files(fx: Path, tmp_path: Path) -> None:
     shutil.copy(_one_file(fx, "tf1"), junk.parent / "events.out.tfevents.3.host")
     (rd,) = events.read_logdir(junk.parent)  # mixed: warnings name the bad files
     assert len(rd.scalars["loss"]) == 25
-    assert sum("not a TFRecord event file" in w for w in rd.warnings) == 2
-    assert any(str(junk) in w for w in rd.warnings)
+    kinds = [(w.kind, w.path) for w in rd.warnings]
+    assert kinds == [("io.not_event_file", str(junk)), ("io.not_event_file", str(text))]
 
 
 def test_reading_never_writes_into_logdir(fx: Path) -> None:
@@ -300,7 +308,7 @@ def test_unreadable_file_is_a_warning(fx: Path, tmp_path: Path) -> None:  # prag
     bad.write_bytes(b"x")
     bad.chmod(0)
     (rd,) = events.read_logdir(tmp_path)
-    assert any("cannot read" in w for w in rd.warnings)
+    assert [w.kind for w in rd.warnings] == ["io.unreadable"]
 
 
 def _naive_offsets(data: bytes) -> list[int]:

@@ -52,10 +52,18 @@ tbdiff's peak RSS is ~260 MB vs ~44 MB for 30,000 events: the growth is the per-
 from __future__ import annotations
 
 from tbdiff.events.discovery import EVENT_FILE_MARKER, find_runs, is_event_file_name
-from tbdiff.events.framing import iter_records
+from tbdiff.events.framing import iter_records, sniff_file
 from tbdiff.events.graphs import merge_graph_defs
-from tbdiff.events.inventory import INSPECT_SCHEMA, inventory
-from tbdiff.events.model import FileInfo, GraphSource, Run, RunData, ScalarSeries
+from tbdiff.events.inventory import INSPECT_SCHEMA, inventory, warning_groups
+from tbdiff.events.model import (
+    FileInfo,
+    GraphSource,
+    HParamSource,
+    Run,
+    RunData,
+    ScalarSeries,
+    nothing_readable,
+)
 from tbdiff.events.reader import read_logdir, read_run
 
 __all__ = [
@@ -73,4 +81,8 @@ __all__ = [
     "is_event_file_name",
     "inventory",
     "merge_graph_defs",
+    "nothing_readable",
+    "sniff_file",
+    "warning_groups",
+    "HParamSource",
 ]

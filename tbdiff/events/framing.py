@@ -20,6 +20,7 @@ import crc32c
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
+from tbdiff.diagnostics import LogWarning
 from tbdiff.events.crc import crc_rows, gather, masked, u32_at
 from tbdiff.events.model import FileInfo
 
@@ -28,17 +29,18 @@ _MAX_WARNINGS_PER_FILE = 20
 
 
 class Reporter:
-    """Collects one-line warnings for one file, capped so a shredded file stays readable."""
+    """Collects the warnings of one file, capped so a shredded file stays readable."""
 
-    def __init__(self, path: Path, sink: list[str], info: FileInfo):
+    def __init__(self, path: Path, sink: list[LogWarning], info: FileInfo):
         self.path, self.sink, self.info, self.n = path, sink, info, 0
 
-    def warn(self, msg: str) -> None:
+    def warn(self, kind: str, message: str, offset: int | None = None) -> None:
         self.n += 1
         if self.n <= _MAX_WARNINGS_PER_FILE:
-            self.sink.append(f"{self.path}: {msg}")
+            self.sink.append(LogWarning(kind, message, str(self.path), offset))
         elif self.n == _MAX_WARNINGS_PER_FILE + 1:
-            self.sink.append(f"{self.path}: further warnings for this file suppressed")
+            what = "further warnings for this file suppressed"
+            self.sink.append(LogWarning("record.suppressed", what, str(self.path)))
 
 
 def _header_ok(buf: bytes, pos: int) -> bool:
@@ -188,20 +190,117 @@ def _length_groups(
     return keep, groups
 
 
+_MAX_FIRST_RECORD = 1 << 24  # a first record longer than this is not a plausible event header
+
+
+def classify_start(head: bytes, size: int) -> str:
+    """What a file is, judged from its first bytes (at least 12 of them when it has them).
+
+    "empty" (0 bytes), "event" (the first record header's CRC verifies), "cut" (fewer than 12
+    bytes, but they start like a record length: an event file cut inside its first header),
+    "not_event" (too short, or a length no writer would put first), "damaged" (12 bytes or
+    more whose header does not verify: either not an event file or a damaged one; only a scan
+    for a later valid header can tell).
+    """
+    if size == 0:
+        return "empty"
+    if len(head) < 12:
+        if len(head) >= 8 and struct.unpack_from("<Q", head)[0] < _MAX_FIRST_RECORD:
+            return "cut"
+        return "not_event"
+    return "event" if _header_ok(head, 0) else "damaged"
+
+
+def sniff_file(path: str | Path) -> str:
+    """`classify_start` of a file on disk; "unreadable" when it cannot be opened or read."""
+    try:
+        with open(path, "rb") as f:
+            head = f.read(12)
+            size = os.fstat(f.fileno()).st_size
+    except OSError:
+        return "unreadable"
+    kind = classify_start(head, size)
+    if kind == "damaged":
+        with open(path, "rb") as f:
+            kind = "event" if _resync(f, 1, size) is not None else "not_event"
+    return kind
+
+
+def _start(f, size: int, info: FileInfo, rep: Reporter) -> int | None:
+    """Where reading starts (0, or after a damaged first header); None when nothing to read.
+
+    The first header is always checked, even without --crc verification: it is what tells an
+    event file from anything else named like one.
+    """
+    head = f.read(12)
+    kind = classify_start(head, size)
+    if kind == "event":
+        return 0
+    if kind == "empty":
+        info.empty = True
+        rep.warn("io.empty", "empty event file (0 bytes)")
+    elif kind == "cut":
+        info.truncated_at = 0
+        rep.warn(
+            "record.truncated",
+            f"truncated record at offset 0 (only {size} bytes: cut inside the first record header)",
+            0,
+        )
+    elif kind == "not_event":
+        info.not_event_file = True
+        rep.warn("io.not_event_file", f"not a TensorBoard event file ({size} bytes)")
+    else:
+        return _after_bad_header(f, 0, size, info, rep)
+    return None
+
+
+def _after_bad_header(f, bad_abs: int, size: int, info: FileInfo, rep: Reporter) -> int | None:
+    """Resume after a header whose CRC failed: the next verifying header, or None."""
+    nxt = _resync(f, bad_abs + 1, size)
+    if nxt is None and bad_abs == 0 and info.records == 0:
+        info.not_event_file = True
+        rep.warn("io.not_event_file", "not a TensorBoard event file (no valid record header)")
+        return None
+    info.corrupt_at.append(bad_abs)
+    if nxt is None:
+        rep.warn(
+            "record.corrupt",
+            f"corrupt record header at offset {bad_abs}; no valid record after it",
+            bad_abs,
+        )
+        return None
+    rep.warn(
+        "record.corrupt",
+        f"corrupt record header at offset {bad_abs}; resumed at offset {nxt} "
+        f"({nxt - bad_abs} bytes skipped)",
+        bad_abs,
+    )
+    return nxt
+
+
+def _truncated(info: FileInfo, rep: Reporter, offset: int, detail: str) -> None:
+    info.truncated_at = offset
+    rep.warn(
+        "record.truncated",
+        f"truncated record at offset {offset} ({detail}; file still being written?)",
+        offset,
+    )
+
+
 def chunks(path: Path, info: FileInfo, rep: Reporter, verify_crc: bool) -> Iterator[Chunk]:
     """Validated records of one file, a chunk at a time. Handles truncation and corruption."""
     try:
         f = open(path, "rb")  # noqa: SIM115 - closed in finally
     except OSError as exc:
-        info.unreadable = True
-        rep.warn(f"cannot read ({exc.strerror or exc})")
+        info.unreadable, info.error = True, str(exc.strerror or exc)
+        rep.warn("io.unreadable", f"cannot read ({info.error})")
         return
     try:
         size = os.fstat(f.fileno()).st_size
         info.size = size
-        base = 0
+        base = _start(f, size, info, rep)
         want = _CHUNK
-        while base < size:
+        while base is not None and base < size:
             f.seek(base)
             buf = f.read(min(want, size - base))
             want = _CHUNK
@@ -229,26 +328,13 @@ def chunks(path: Path, info: FileInfo, rep: Reporter, verify_crc: bool) -> Itera
                     for off in o[~keep].tolist():
                         info.corrupt_at.append(base + off)
                         rep.warn(
-                            f"corrupt record at offset {base + off} (payload CRC mismatch), skipped"
+                            "record.corrupt",
+                            f"corrupt record at offset {base + off} (payload CRC mismatch), skipped",
+                            base + off,
                         )
                 yield Chunk(buf, arr, base, o + 12, lengths, keep, groups)
             if bad_header is not None:
-                bad_abs = base + bad_header
-                info.corrupt_at.append(bad_abs)
-                nxt = _resync(f, bad_abs + 1, size)
-                if nxt is None:
-                    if bad_abs == 0 and info.records == 0:
-                        info.not_event_file = True
-                        rep.warn("not a TFRecord event file (no valid record header)")
-                    else:
-                        rep.warn(
-                            f"corrupt record header at offset {bad_abs}; no valid record after it"
-                        )
-                    return
-                rep.warn(
-                    f"corrupt record header at offset {bad_abs}; resumed at offset {nxt} ({nxt - bad_abs} bytes skipped)"
-                )
-                base = nxt
+                base = _after_bad_header(f, base + bad_header, size, info, rep)
                 continue
             # the walk stopped at a record that does not fit in buf
             if stop >= len(buf):
@@ -256,33 +342,27 @@ def chunks(path: Path, info: FileInfo, rep: Reporter, verify_crc: bool) -> Itera
                 continue
             if stop + 12 > len(buf):
                 if at_eof:
-                    info.truncated_at = base + stop
-                    rep.warn(
-                        f"truncated record at offset {base + stop} ({len(buf) - stop} bytes of header left; file still being written?)"
-                    )
+                    _truncated(info, rep, base + stop, f"{len(buf) - stop} bytes of header left")
                     return
                 base += stop
                 continue
             n = struct.unpack_from("<Q", buf, stop)[0]
             need = 16 + n
             if base + stop + need > size:
-                info.truncated_at = base + stop
-                rep.warn(
-                    f"truncated record at offset {base + stop} (length {n}, only {size - base - stop - 12} "
-                    "bytes left; file still being written?)"
-                )
+                left = size - base - stop - 12
+                _truncated(info, rep, base + stop, f"length {n}, only {left} bytes left")
                 return
             base += stop
             want = max(_CHUNK, need)
     except OSError as exc:
-        info.unreadable = True
-        rep.warn(f"read error ({exc.strerror or exc})")
+        info.unreadable, info.error = True, str(exc.strerror or exc)
+        rep.warn("io.unreadable", f"read error ({info.error})")
     finally:
         f.close()
 
 
 def iter_records(
-    file: str | Path, *, verify_crc: bool = True, warnings: list[str] | None = None
+    file: str | Path, *, verify_crc: bool = True, warnings: list[LogWarning] | None = None
 ) -> Iterator[tuple[int, bytes]]:
     """Yield (record offset, payload) of every valid record; problems go to `warnings`."""
     path = Path(file)

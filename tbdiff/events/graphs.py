@@ -14,7 +14,7 @@ from tensorboard.compat.proto import config_pb2, graph_pb2, meta_graph_pb2
 from tbdiff.events.model import GraphSource
 from tbdiff.events.values import DECODE_ERRORS
 
-Warn = Callable[[str], None]
+Warn = Callable[[str, str, int | None], None]  # (kind, message, offset)
 
 
 def graph_def(
@@ -24,7 +24,7 @@ def graph_def(
     try:
         g = graph_pb2.GraphDef.FromString(raw)
     except DECODE_ERRORS:
-        warn(f"undecodable {kind} at offset {offset}")
+        warn("graph.load", f"undecodable {kind} at offset {offset}", offset)
         return None
     fn_nodes = sum(len(fn.node_def) for fn in g.library.function)
     return GraphSource(
@@ -37,7 +37,7 @@ def meta_graph_def(file: str, offset: int, step: int, raw: bytes, warn: Warn) ->
     try:
         mg = meta_graph_pb2.MetaGraphDef.FromString(raw)
     except DECODE_ERRORS:
-        warn(f"undecodable meta_graph_def at offset {offset}")
+        warn("graph.load", f"undecodable meta_graph_def at offset {offset}", offset)
         return None
     if not mg.HasField("graph_def"):
         return None
@@ -53,7 +53,7 @@ def run_metadata(
     try:
         rm = config_pb2.RunMetadata.FromString(raw)
     except DECODE_ERRORS:
-        warn(f"undecodable run metadata {tag!r} at offset {offset}")
+        warn("graph.load", f"undecodable run metadata {tag!r} at offset {offset}", offset)
         return None
     # TensorBoard's graphs plugin shows the functions' pre-optimization graphs; TF1 traces
     # (add_run_metadata with FULL_TRACE) only carry partition graphs.

@@ -7,7 +7,7 @@ from collections.abc import Callable
 from tbdiff.events.model import RunData
 from tbdiff.events.values import DECODE_ERRORS
 
-Warn = Callable[[str], None]
+Warn = Callable[[str, str, int | None], None]  # (kind, message, offset)
 
 
 def plugin_record(content: bytes, offset: int, data: RunData, warn: Warn) -> None:
@@ -17,7 +17,7 @@ def plugin_record(content: bytes, offset: int, data: RunData, warn: Warn) -> Non
     try:
         pd = plugin_data_pb2.HParamsPluginData.FromString(content)
     except DECODE_ERRORS:
-        warn(f"undecodable hparams record at offset {offset}")
+        warn("hparams", f"undecodable hparams record at offset {offset}", offset)
         return
     which = pd.WhichOneof("data")
     if which == "session_start_info":

@@ -20,6 +20,7 @@ from pathlib import Path
 import numpy as np
 from tensorboard.compat.proto import event_pb2
 
+from tbdiff.diagnostics import LogWarning
 from tbdiff.errors import TbdiffError
 from tbdiff.events import graphs as graph_records
 from tbdiff.events import hparams
@@ -122,7 +123,11 @@ class RunReader:
             ev = event_pb2.Event.FromString(payload)
         except DECODE_ERRORS:
             info.events["undecodable"] += 1
-            self.rep.warn(f"record at offset {offset} is not an Event protobuf, skipped")
+            self.rep.warn(
+                "event.undecodable",
+                f"record at offset {offset} is not an Event protobuf, skipped",
+                offset,
+            )
             return
         what = ev.WhichOneof("what") or "empty"
         info.events[what] += 1
@@ -215,7 +220,11 @@ def _on_scalar_tensor(r: RunReader, ev, v, offset: int, seq: int) -> None:
         return
     x = tensor_scalar(v.tensor)
     if x is None:
-        r.rep.warn(f"scalar {v.tag!r} at offset {offset} is not a rank-0 number, skipped")
+        r.rep.warn(
+            "value.skipped",
+            f"scalar {v.tag!r} at offset {offset} is not a rank-0 number, skipped",
+            offset,
+        )
     else:
         r.scalar(v.tag, ev.step, ev.wall_time, x, "tensor", seq)
 
@@ -269,7 +278,7 @@ def read_run(
 
 def read_logdir(path: str | Path, **kw) -> list[RunData]:
     """All runs under `path`. TbdiffError when no file holds a single readable record."""
-    walk_warnings: list[str] = []
+    walk_warnings: list[LogWarning] = []
     runs = [read_run(r, **kw) for r in find_runs(path, walk_warnings)]
     if runs and walk_warnings:
         runs[0].warnings[:0] = walk_warnings
