@@ -52,7 +52,19 @@ def _f32(values) -> np.ndarray:
 
 def test_find_runs_sorted_with_spaces_and_nested(fx: Path) -> None:
     names = [r.name for r in events.find_runs(fx)]
-    assert names == ["hparams", "keras/train", "keras/validation", "mixed dir", "tf1", "tf2"]
+    assert names == [
+        "hparams",
+        "hparams_keras",
+        "hparams_torch",
+        "hparams_torch/trial",
+        "keras/train",
+        "keras/validation",
+        "lightning/version_0",
+        "lightning/version_1",
+        "mixed dir",
+        "tf1",
+        "tf2",
+    ]
     single = events.find_runs(_one_file(fx, "tf1"))
     assert len(single) == 1 and single[0].files == [_one_file(fx, "tf1")]
 
@@ -151,6 +163,78 @@ def test_hparams(fx: Path, written: dict) -> None:
     assert sorted(rd.experiment["hparams"]) == sorted(exp)
     assert rd.experiment["metrics"] == written["hparams"]["metrics"]
     assert rd.counts["hparams"] >= 2 and "accuracy" in rd.scalars
+
+
+def _numbers_as_floats(hparams: dict) -> dict:
+    return {k: (float(v) if type(v) is int else v) for k, v in hparams.items()}
+
+
+def test_hparams_of_every_writer_shape_equal_tensorboard(fx: Path, written: dict) -> None:
+    """Each writer's hparams record (with a null tensor: TensorBoard's hp API and KerasCallback;
+    metadata alone: PyTorch/tensorboardX add_hparams, Lightning) reads exactly as TensorBoard's
+    own hparams plugin parses it, and as the writer was given it."""
+    runs = {r.name: r for r in events.read_logdir(fx)}
+    tb = gen_event_fixtures.tensorboard_hparams([r.path for r in runs.values()])
+    expected = {
+        "hparams": written["hparams"]["hparams"],
+        "hparams_keras": written["hparams_keras"]["hparams"],
+        written["hparams_torch"]["run"]: written["hparams_torch"]["hparams"],
+        written["lightning"]["run"]: written["lightning"]["flat"],
+    }
+    for name, rd in runs.items():
+        from_events = {
+            k: v for k, v in rd.hparams.items() if rd.hparam_sources[k].source == "event"
+        }
+        assert from_events == tb.get(str(rd.path), {}), name
+        assert from_events == _numbers_as_floats(expected.get(name, {})), name
+        assert not rd.warnings, name
+    for name in expected:
+        src = next(iter(runs[name].hparam_sources.values()))
+        assert src.path in map(str, runs[name].files) and src.offset is not None
+
+
+def test_lightning_hparams_yaml(fx: Path, written: dict) -> None:
+    """hparams.yaml beside the event file: flattened with "/", kept out of the way of the event
+    file's values, provenance said, a pickled object shown by its tag and never built."""
+    lw = written["lightning"]
+    logged = _run(fx, lw["run"])
+    assert set(logged.hparams) == set(lw["flat"])  # yaml adds nothing the event file has
+    assert {s.source for s in logged.hparam_sources.values()} == {"event"}
+    only_yaml = _run(fx, lw["yaml_only_run"])
+    assert only_yaml.events == 1 and not only_yaml.file_info[0].readable
+    assert only_yaml.readable  # its hparams are something to compare
+    want = _numbers_as_floats(lw["flat"]) | {"loss": lw["loss_tag"]}
+    assert only_yaml.hparams == want
+    yaml_path = str(fx / lw["yaml_only_run"] / "hparams.yaml")
+    assert {(s.source, s.path) for s in only_yaml.hparam_sources.values()} == {
+        ("hparams.yaml", yaml_path)
+    }
+
+
+def test_hparams_yaml_problems_are_warnings(fx: Path, tmp_path: Path) -> None:
+    run = tmp_path / "version_0"
+    shutil.copytree(fx / "lightning" / "version_1", run)
+    (run / "hparams.yaml").write_text("lr: [0.1\n")
+    (rd,) = events.read_logdir(run)
+    (w,) = rd.warnings
+    assert (w.kind, w.path) == ("hparams", str(run / "hparams.yaml"))
+    assert "not valid YAML" in w.message and rd.hparams == {}
+    (run / "hparams.yaml").write_text("- 1\n- 2\n")
+    (rd,) = events.read_logdir(run)
+    assert [w.kind for w in rd.warnings] == ["hparams"] and rd.hparams == {}
+
+
+def test_second_hparams_record_keeps_the_first_like_tensorboard(fx: Path, tmp_path: Path) -> None:
+    """Two sessions appended in one run: TensorBoard keeps a tag's first metadata; so do we."""
+    first = _one_file(fx, "hparams")
+    (tmp_path / "run").mkdir()
+    shutil.copy(first, tmp_path / "run" / "events.out.tfevents.1.a")
+    shutil.copy(_one_file(fx, "hparams_keras"), tmp_path / "run" / "events.out.tfevents.2.b")
+    (rd,) = events.read_logdir(tmp_path / "run")
+    tb = gen_event_fixtures.tensorboard_hparams([tmp_path / "run"])
+    assert rd.hparams == tb[str(tmp_path / "run")] == _run(fx, "hparams").hparams
+    (w,) = rd.warnings
+    assert w.kind == "hparams" and w.path.endswith("events.out.tfevents.2.b")
 
 
 def test_scalars_equal_tensorboard_loader(fx: Path) -> None:

@@ -117,3 +117,45 @@ def test_whole_folder_reads_without_crash() -> None:
     assert best is not None and best.kind == "keras_model"  # the op graph there has 0 nodes
     victor = next(r for r in runs if r.name.endswith("2019-05-19 20_43_01"))
     assert victor.best_graph().node_count == 1366
+
+
+def test_hparams_in_inspect_json_equal_tensorboard_plugin() -> None:
+    """Acceptance (issue 9, item 1): the hparams of every hparams-bearing real file appear in
+    `tbdiff inspect --json` exactly as TensorBoard's own hparams plugin parses them, plus what
+    Lightning's hparams.yaml holds (flattened, marked as coming from it)."""
+    import json
+    import subprocess
+    import sys
+
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    import gen_event_fixtures
+
+    proc = subprocess.run(
+        [sys.executable, "-m", "tbdiff", "inspect", str(ROOT), "--json", "--no-model"],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    runs = json.loads(proc.stdout)["runs"]
+    tb = gen_event_fixtures.tensorboard_hparams([r["path"] for r in runs])
+    bearing = [r for r in ROWS if "hparams" in r["what_it_contains"]]
+    assert bearing and all(str(Path(ROOT / r["local_path"]).parent) in tb for r in bearing)
+    yamls = sorted(ROOT.rglob("hparams.yaml"))
+    assert yamls
+    for run in runs:
+        srcs = run["hparam_sources"]
+        from_events = {k: v for k, v in run["hparams"].items() if srcs[k]["source"] == "event"}
+        assert from_events == tb.get(run["path"], {}), run["name"]
+        yaml_file = Path(run["path"]) / "hparams.yaml"
+        if yaml_file in yamls:
+            top = set(re.findall(r"^([A-Za-z_][\w.-]*):", yaml_file.read_text(), re.M))
+            assert top and top <= set(run["hparams"]), run["name"]
+            for key in top - set(from_events):
+                assert srcs[key] == {
+                    "source": "hparams.yaml",
+                    "path": str(yaml_file),
+                    "offset": None,
+                }
+        else:
+            assert all(s["source"] == "event" for s in srcs.values())

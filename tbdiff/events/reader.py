@@ -52,6 +52,7 @@ class RunReader:
         self.series: dict[str, Series] = {}
         self.run_plugin: dict[str, str] = {}  # tag -> plugin, from earlier files of the run
         self.seq = 0  # record sequence number across the run (file order)
+        self.hparams = hparams.Collector(self.data)
 
     # ---- per file ------------------------------------------------------------------------
     def read_file(self, path: Path) -> FileInfo:
@@ -153,8 +154,6 @@ class RunReader:
             if self.want_scalars:
                 self.scalar(v.tag, ev.step, ev.wall_time, v.simple_value, "simple_value", seq)
             return
-        if kind != "tensor":
-            return
         handler = _VALUE_HANDLERS.get(plugin)
         if handler is not None:
             handler(self, ev, v, offset, seq)
@@ -216,7 +215,7 @@ def _on_tagged_run_metadata(r: RunReader, ev, offset: int) -> None:
 
 
 def _on_scalar_tensor(r: RunReader, ev, v, offset: int, seq: int) -> None:
-    if not r.want_scalars:
+    if not r.want_scalars or not v.HasField("tensor"):
         return
     x = tensor_scalar(v.tensor)
     if x is None:
@@ -230,12 +229,12 @@ def _on_scalar_tensor(r: RunReader, ev, v, offset: int, seq: int) -> None:
 
 
 def _on_keras_model(r: RunReader, ev, v, offset: int, seq: int) -> None:
-    if r.want_graphs:
+    if r.want_graphs and v.HasField("tensor"):
         r.add_graph(graph_records.keras_model(str(r.info.path), offset, ev.step, v.tag, v.tensor))
 
 
 def _on_run_metadata_tensor(r: RunReader, ev, v, offset: int, seq: int) -> None:
-    if r.want_graphs:
+    if r.want_graphs and v.HasField("tensor"):
         raw = v.tensor.string_val[0] if v.tensor.string_val else b""
         r.add_graph(
             graph_records.run_metadata(str(r.info.path), offset, ev.step, v.tag, raw, r.rep.warn)
@@ -243,9 +242,10 @@ def _on_run_metadata_tensor(r: RunReader, ev, v, offset: int, seq: int) -> None:
 
 
 def _on_hparams(r: RunReader, ev, v, offset: int, seq: int) -> None:
-    own = v.HasField("metadata") and v.metadata.plugin_data.plugin_name == HPARAMS_PLUGIN
-    content = v.metadata.plugin_data.content if own else b""
-    hparams.plugin_record(content, offset, r.data, r.rep.warn)
+    """Metadata alone, with or without a tensor: every writer's shape (see hparams.py)."""
+    if v.HasField("metadata") and v.metadata.plugin_data.plugin_name == HPARAMS_PLUGIN:
+        content = v.metadata.plugin_data.content
+        r.hparams.record(v.tag, content, str(r.info.path), offset, r.rep.warn)
 
 
 _EVENT_HANDLERS: dict[str, Callable[[RunReader, object, int], None]] = {
@@ -273,6 +273,12 @@ def read_run(
     reader = RunReader(run, verify_crc, scalars, graphs)
     for path in run.files:
         reader.data.file_info.append(reader.read_file(path))
+    yaml_path = str(run.path / hparams.LIGHTNING_YAML)
+
+    def warn(kind: str, message: str, offset: int | None) -> None:
+        reader.data.warnings.append(LogWarning(kind, message, yaml_path, offset))
+
+    hparams.read_lightning_yaml(run.path, reader.data, warn)
     return reader.finish()
 
 
