@@ -8,6 +8,12 @@ time, ratio to tbdiff and peak RSS.
 
     python scripts/bench_events.py                 # 3,000,000 events per file, all tools
     python scripts/bench_events.py --events 300000 --skip-slow
+    python scripts/bench_events.py --tools tbdiff --baseline main --repeat 3   # before/after
+
+`--baseline REF` also runs the tbdiff of git revision REF (exported with `git archive` to a
+temporary folder) as tool "tbdiff@REF", interleaved with the current tree's runs, so a change
+is measured side by side in one run on the same (possibly busy) machine. `--repeat N` runs
+each tool N times and keeps the fastest.
 
 The files are built with a hand-rolled serializer (fast) whose output is checked byte for byte
 against protobuf's own SerializeToString on a sample of records, and every CRC is computed with
@@ -20,6 +26,7 @@ import argparse
 import json
 import os
 import random
+import shutil
 import struct
 import subprocess
 import sys
@@ -204,9 +211,9 @@ done(int(len(r.scalars) + len(r.tensors)), t0, reader=reader)  # TF2 scalars com
 }
 
 
-def run_tool(name: str, path: Path) -> dict:
-    code, _slow, note = TOOLS[name]
-    env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3", PYTHONPATH=str(REPO))
+def run_tool(name: str, path: Path, source: Path = REPO) -> dict:
+    code, _slow, note = TOOLS[name.split("@")[0]]
+    env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3", PYTHONPATH=str(source))
     t0 = time.perf_counter()
     proc = subprocess.run(
         [sys.executable, "-c", _PRELUDE + code, str(path)],
@@ -226,6 +233,19 @@ def run_tool(name: str, path: Path) -> dict:
     return res
 
 
+def export_revision(ref: str, out: Path) -> Path:
+    """The `tbdiff/` package of git revision `ref`, exported under `out` (no checkout)."""
+    dest = out / f"rev-{ref.replace('/', '_')}"
+    if dest.exists():
+        shutil.rmtree(dest)
+    dest.mkdir(parents=True)
+    archive = subprocess.run(
+        ["git", "-C", str(REPO), "archive", ref, "tbdiff"], capture_output=True, check=True
+    ).stdout
+    subprocess.run(["tar", "-x", "-C", str(dest)], input=archive, check=True)
+    return dest
+
+
 # ------------------------------------------------------------------------------ main
 
 
@@ -242,7 +262,14 @@ def main(argv: list[str] | None = None) -> int:
         "--tools", nargs="+", choices=list(TOOLS), default=None, help="run only these tools"
     )
     ap.add_argument("--json", type=Path, default=None, help="also write the results as JSON here")
+    ap.add_argument(
+        "--baseline", default=None, help="also time the tbdiff of this git revision (tbdiff@REF)"
+    )
+    ap.add_argument("--repeat", type=int, default=1, help="runs per tool; the fastest is kept")
     args = ap.parse_args(argv)
+    sources = {"": REPO}
+    if args.baseline:
+        sources[args.baseline] = export_revision(args.baseline, args.out)
 
     names = [n for n, (_c, slow, _n) in TOOLS.items() if not (slow and args.skip_slow)]
     if args.tools:
@@ -258,12 +285,24 @@ def main(argv: list[str] | None = None) -> int:
                 f"  {path.stat().st_size / 1e6:.1f} MB in {time.perf_counter() - t0:.1f} s",
                 flush=True,
             )
-        for name in names:
-            print(f"[{kind}] {name} ...", end=" ", flush=True)
-            r = run_tool(name, path)
-            r["file"] = kind
-            results.append(r)
-            print(f"{r['seconds']:.2f} s" if "seconds" in r else f"ERROR {r['error']}", flush=True)
+        best: dict[str, dict] = {}
+        for _ in range(args.repeat):
+            for name in names:
+                for ref, source in sources.items():
+                    if ref and not name.startswith("tbdiff"):
+                        continue
+                    label = f"{name}@{ref}" if ref else name
+                    print(f"[{kind}] {label} ...", end=" ", flush=True)
+                    r = run_tool(label, path, source)
+                    r["file"], r["tool"] = kind, label
+                    prev = best.get(label)
+                    if prev is None or r.get("seconds", 1e9) < prev.get("seconds", 1e9):
+                        best[label] = r
+                    print(
+                        f"{r['seconds']:.2f} s" if "seconds" in r else f"ERROR {r['error']}",
+                        flush=True,
+                    )
+        results.extend(best.values())
 
     print()
     print(

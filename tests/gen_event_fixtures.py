@@ -13,6 +13,7 @@ check the reader against the writer's inputs rather than against hard-coded numb
   hparams_torch/trial  tensorboardX add_hparams (PyTorch's record shape: metadata, no tensor)
   lightning/version_0  Lightning TensorBoardLogger's calls + hparams.yaml
   lightning/version_1  only the event file header + hparams.yaml (with a pickled object)
+  restart_tf1/, restart_tf2/, overlap/  steps that go back: restarts from a checkpoint
   mixed dir/     TensorBoard's EventFileWriter: edge cases (negative steps, NaN, multi-value
                  events, float64/int64 tensor scalars, metadata-less tensors, zero-length record)
 Also: python tests/gen_event_fixtures.py --tb-scalars FILE... prints TensorBoard's own view of
@@ -252,6 +253,55 @@ class WeightedLoss:
         self.weight = weight
 
 
+def write_restarts(out: Path, written: dict) -> None:
+    """Runs whose steps go back, as restarts from a checkpoint leave them.
+
+    restart_tf1: TF1 FileWriter, Supervisor style: SessionLog START, steps 0..19, then (same
+                 file) START at step 10 and steps 10..24 ("lr" only in the first session).
+    restart_tf2: one tf.summary writer; steps 0..19, then 10..24 (a loop that reloaded a
+                 checkpoint in-process; no SessionLog).
+    overlap:     two tf.summary writers, one file each: steps 0..19, then 10..24.
+    """
+    import tensorflow as tf
+
+    first = [round(1.0 / (1 + i), 6) for i in range(20)]
+    second = [round(2.0 + i / 100.0, 6) for i in range(10, 25)]
+    with tf.Graph().as_default():
+        logdir = out / "restart_tf1"
+        writer = tf.compat.v1.summary.FileWriter(str(logdir))
+        start = tf.compat.v1.SessionLog(status=tf.compat.v1.SessionLog.START)
+
+        def scalar(tag: str, value: float):
+            return tf.compat.v1.Summary(
+                value=[tf.compat.v1.Summary.Value(tag=tag, simple_value=value)]
+            )
+
+        writer.add_session_log(start, global_step=0)
+        for step, v in enumerate(first):
+            writer.add_summary(scalar("loss", v), global_step=step)
+            writer.add_summary(scalar("lr", 0.1), global_step=step)
+        writer.add_session_log(start, global_step=10)
+        for step, v in zip(range(10, 25), second, strict=True):
+            writer.add_summary(scalar("loss", v), global_step=step)
+        writer.close()
+
+    def tf2_session(w, steps, values) -> None:
+        with w.as_default():
+            for step, v in zip(steps, values, strict=True):
+                tf.summary.scalar("loss", v, step=step)
+        w.flush()
+
+    w = tf.summary.create_file_writer(str(out / "restart_tf2"))
+    tf2_session(w, range(20), first)
+    tf2_session(w, range(10, 25), second)
+    w.close()
+    for steps, values in ((range(20), first), (range(10, 25), second)):
+        w = tf.summary.create_file_writer(str(out / "overlap"))
+        tf2_session(w, steps, values)
+        w.close()
+    written["restarts"] = {"first": first, "second": second, "restart_step": 10}
+
+
 def _scalar_tensor(value, dtype: int):
     from tensorboard.compat.proto import tensor_pb2
 
@@ -381,6 +431,49 @@ def tensorboard_hparams(run_dirs: list) -> dict:
     return json.loads(proc.stdout)
 
 
+def tb_run_scalars(run_dirs: list[str]) -> dict:
+    """Each run's scalars as TensorBoard's plugin EventAccumulator keeps them (all of them:
+    size guidance 0), in its order, after its own orphan purging; TF-free."""
+    import types
+
+    sys.modules["tensorboard.compat.notf"] = types.ModuleType("tensorboard.compat.notf")
+    from tensorboard.backend.event_processing import plugin_event_accumulator as pea
+    from tensorboard.compat.proto import summary_pb2
+    from tensorboard.util import tensor_util
+
+    result: dict = {}
+    for run_dir in run_dirs:
+        acc = pea.EventAccumulator(run_dir, size_guidance={pea.TENSORS: 0})
+        acc.Reload()
+        tags = {}
+        for tag in acc.Tags()[pea.TENSORS]:
+            meta = acc.summary_metadata.get(tag)  # none when no value of the tag had any
+            if meta is None or meta.data_class != summary_pb2.DATA_CLASS_SCALAR:
+                continue
+            tags[tag] = [
+                [int(e.step), repr(float(tensor_util.make_ndarray(e.tensor_proto).item()))]
+                for e in acc.Tensors(tag)
+            ]
+        result[run_dir] = tags
+    assert "tensorflow" not in sys.modules
+    return result
+
+
+def tensorboard_run_scalars(run_dirs: list) -> dict:
+    """`tb_run_scalars` in a subprocess."""
+    import subprocess
+
+    proc = subprocess.run(
+        [sys.executable, __file__, "--tb-run-scalars", *map(str, run_dirs)],
+        capture_output=True,
+        text=True,
+        env=_env(),
+        timeout=600,
+        check=True,
+    )
+    return json.loads(proc.stdout)
+
+
 def _env() -> dict:
     return dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2", TF_USE_LEGACY_KERAS="1")
 
@@ -418,6 +511,7 @@ def main(outdir: str) -> int:
     write_hparams_keras(out, written)
     write_hparams_torch_shape(out, written)
     write_lightning_shape(out, written)
+    write_restarts(out, written)
     write_mixed(out, written)
     (out / "written.json").write_text(json.dumps(written, indent=1))
     return 0
@@ -426,6 +520,9 @@ def main(outdir: str) -> int:
 if __name__ == "__main__":
     if sys.argv[1] == "--tb-scalars":
         print(json.dumps(tb_scalars(sys.argv[2:])))
+        raise SystemExit(0)
+    if sys.argv[1] == "--tb-run-scalars":
+        print(json.dumps(tb_run_scalars(sys.argv[2:])))
         raise SystemExit(0)
     if sys.argv[1] == "--tb-hparams":
         print(json.dumps(tb_hparams(sys.argv[2:])))

@@ -16,13 +16,19 @@ from tbdiff.errors import TbdiffError
 
 @dataclass
 class ScalarSeries:
-    """One scalar tag of one run, sorted by step (stable: duplicate steps keep file order)."""
+    """One scalar tag of one run, in file order with orphaned values purged (series.py).
+
+    Steps never go back: where a restart made them go back, the earlier values at the
+    re-written steps were dropped (`dropped` counts them; a warning says which). Repeated
+    steps that do not go back are all kept, in file order.
+    """
 
     tag: str
-    steps: np.ndarray  # int64
+    steps: np.ndarray  # int64, non-decreasing
     values: np.ndarray  # float64, NaN/inf kept
     wall_times: np.ndarray  # float64
     encoding: str  # "simple_value" | "tensor" | "mixed"
+    dropped: int = 0  # values purged as orphaned by a restart or by a later file
 
     def __len__(self) -> int:
         return int(self.steps.shape[0])

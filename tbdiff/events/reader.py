@@ -28,7 +28,7 @@ from tbdiff.events.discovery import find_runs
 from tbdiff.events.fastpath import Template, fast_scalars
 from tbdiff.events.framing import Chunk, Reporter, chunks
 from tbdiff.events.model import FileInfo, GraphSource, Run, RunData
-from tbdiff.events.series import Series
+from tbdiff.events.series import Purge, Series, purge_warnings
 from tbdiff.events.values import (
     DECODE_ERRORS,
     HPARAMS_PLUGIN,
@@ -53,11 +53,14 @@ class RunReader:
         self.run_plugin: dict[str, str] = {}  # tag -> plugin, from earlier files of the run
         self.seq = 0  # record sequence number across the run (file order)
         self.hparams = hparams.Collector(self.data)
+        self.file_starts: list[tuple[int, str]] = []  # (first seq, path) of each file
+        self.session_starts: list[tuple[int, int]] = []  # (seq, step) of SessionLog.START
 
     # ---- per file ------------------------------------------------------------------------
     def read_file(self, path: Path) -> FileInfo:
         info = FileInfo(path)
         rep = Reporter(path, self.data.warnings, info)
+        self.file_starts.append((self.seq, str(path)))
         self.plugin: dict[str, str] = {}  # first-occurrence plugin per tag, this file
         self.templates: dict[tuple[int, bytes], Template] = {}
         self.info, self.rep = info, rep
@@ -139,7 +142,7 @@ class RunReader:
             return
         handler = _EVENT_HANDLERS.get(what)
         if handler is not None:
-            handler(self, ev, offset)
+            handler(self, ev, offset, seq)
 
     def _value(self, ev, v, offset: int, seq: int) -> None:
         kind = v.WhichOneof("value")
@@ -174,7 +177,12 @@ class RunReader:
 
     def finish(self) -> RunData:
         data = self.data
-        data.scalars = {tag: self.series[tag].finish(tag) for tag in sorted(self.series)}
+        restarts = self.session_starts[1:]  # the first START of a run is its start
+        purges: list[Purge] = []
+        for tag in sorted(self.series):
+            data.scalars[tag], dropped = self.series[tag].finish(tag, restarts)
+            purges.extend(dropped)
+        data.warnings.extend(purge_warnings(purges, self.file_starts))
         for fi in data.file_info:
             data.counts.update(fi.events)
             data.counts.update(fi.values)
@@ -186,7 +194,7 @@ class RunReader:
 # --------------------------------------------------------------------------------------------
 
 
-def _on_graph_def(r: RunReader, ev, offset: int) -> None:
+def _on_graph_def(r: RunReader, ev, offset: int, seq: int) -> None:
     if r.want_graphs:
         file = str(r.info.path)
         r.add_graph(
@@ -196,7 +204,7 @@ def _on_graph_def(r: RunReader, ev, offset: int) -> None:
         )
 
 
-def _on_meta_graph_def(r: RunReader, ev, offset: int) -> None:
+def _on_meta_graph_def(r: RunReader, ev, offset: int, seq: int) -> None:
     if r.want_graphs:
         r.add_graph(
             graph_records.meta_graph_def(
@@ -205,7 +213,7 @@ def _on_meta_graph_def(r: RunReader, ev, offset: int) -> None:
         )
 
 
-def _on_tagged_run_metadata(r: RunReader, ev, offset: int) -> None:
+def _on_tagged_run_metadata(r: RunReader, ev, offset: int, seq: int) -> None:
     if r.want_graphs:
         trm = ev.tagged_run_metadata
         file = str(r.info.path)
@@ -248,7 +256,14 @@ def _on_hparams(r: RunReader, ev, v, offset: int, seq: int) -> None:
         r.hparams.record(v.tag, content, str(r.info.path), offset, r.rep.warn)
 
 
-_EVENT_HANDLERS: dict[str, Callable[[RunReader, object, int], None]] = {
+def _on_session_log(r: RunReader, ev, offset: int, seq: int) -> None:
+    """SessionLog.START marks a (re)start: TensorBoard purges orphaned steps on it."""
+    if ev.session_log.status == event_pb2.SessionLog.START:
+        r.session_starts.append((seq, ev.step))
+
+
+_EVENT_HANDLERS: dict[str, Callable[[RunReader, object, int, int], None]] = {
+    "session_log": _on_session_log,
     "graph_def": _on_graph_def,
     "meta_graph_def": _on_meta_graph_def,
     "tagged_run_metadata": _on_tagged_run_metadata,
