@@ -447,14 +447,36 @@ def test_reading_never_writes_into_logdir(fx: Path) -> None:
     assert before == after
 
 
-@pytest.mark.skipif(os.geteuid() == 0, reason="root can read files without permission")
-def test_unreadable_file_is_a_warning(fx: Path, tmp_path: Path) -> None:  # pragma: no cover
+_SETPRIV = shutil.which("setpriv")
+
+
+@pytest.mark.skipif(
+    os.geteuid() == 0 and _SETPRIV is None, reason="root without setpriv reads any file"
+)
+def test_unreadable_file_is_a_warning(fx: Path, tmp_path: Path) -> None:
+    """A file the user may not read: a warning with the OS reason, the rest still read.
+
+    As root, the read runs in a subprocess without the file-permission capabilities."""
+    import subprocess
+
     shutil.copy(_one_file(fx, "tf1"), tmp_path / "events.out.tfevents.1.a")
     bad = tmp_path / "events.out.tfevents.2.b"
     bad.write_bytes(b"x")
     bad.chmod(0)
-    (rd,) = events.read_logdir(tmp_path)
-    assert [w.kind for w in rd.warnings] == ["io.unreadable"]
+    code = (
+        "import json, sys; from tbdiff import events\n"
+        "(rd,) = events.read_logdir(sys.argv[1])\n"
+        "print(json.dumps([[w.kind, w.path, w.message] for w in rd.warnings]"
+        " + [[sorted(rd.scalars), events.nothing_readable([rd])]]))"
+    )
+    cmd = [sys.executable, "-c", code, str(tmp_path)]
+    if os.geteuid() == 0:
+        cmd = [_SETPRIV, "--bounding-set=-dac_override,-dac_read_search", *cmd]
+    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    *warns, (tags, why) = json.loads(proc.stdout)
+    assert warns == [["io.unreadable", str(bad), "cannot read (Permission denied)"]]
+    assert tags == ["loss"] and why is None
 
 
 def _naive_offsets(data: bytes) -> list[int]:
@@ -501,3 +523,129 @@ def test_random_damage_never_raises(fx: Path, tmp_path: Path) -> None:
             rd = events.read_run(events.Run("x", tmp_path, [f]), verify_crc=verify)
             events.inventory(tmp_path, [rd])
         f.unlink()
+
+
+# ---------------------------------------------------------------- what a file is (issue 9, 3-5)
+
+
+def _cases(fx: Path, root: Path) -> dict[str, Path]:
+    """One run folder per kind of bad input, each holding one file named like an event file."""
+    real = _one_file(fx, "tf1").read_bytes()
+    contents = {
+        "zero": b"",
+        "text3": b"abc",
+        "text10": b"hello wor\n",
+        "csv": b"step,loss\n1,0.5\n" * 20,
+        "cut10": real[:10],
+        "cut100": real[:100],
+    }
+    out = {}
+    for name, data in contents.items():
+        f = root / name / "events.out.tfevents.1.host"
+        f.parent.mkdir(parents=True)
+        f.write_bytes(data)
+        out[name] = f
+    return out
+
+
+def test_files_told_apart_by_content(fx: Path, tmp_path: Path) -> None:
+    cases = _cases(fx, tmp_path)
+    for verify in (True, False):  # the first header is checked even with --no-crc
+        got = {}
+        for name, f in cases.items():
+            rd = events.read_run(events.Run(name, f.parent, [f]), verify_crc=verify)
+            (fi,) = rd.file_info
+            got[name] = (fi.status, [(w.kind, w.path, w.offset) for w in rd.warnings])
+            assert not rd.readable and fi.problem, name
+            assert all("truncated" not in w.message for w in rd.warnings if name[:4] == "text")
+        p = str
+        assert got == {
+            "zero": ("empty", [("io.empty", p(cases["zero"]), None)]),
+            "text3": ("not_event_file", [("io.not_event_file", p(cases["text3"]), None)]),
+            "text10": ("not_event_file", [("io.not_event_file", p(cases["text10"]), None)]),
+            "csv": ("not_event_file", [("io.not_event_file", p(cases["csv"]), None)]),
+            "cut10": ("no_content", [("record.truncated", p(cases["cut10"]), 0)]),
+            "cut100": ("no_content", [("record.truncated", p(cases["cut100"]), 78)]),
+        }, verify
+    assert [events.sniff_file(f) for f in cases.values()] == [
+        "empty",
+        "not_event",
+        "not_event",
+        "not_event",
+        "cut",
+        "event",
+    ]
+    assert events.sniff_file(_one_file(fx, "tf2")) == "event"
+
+
+def test_non_event_file_given_directly_is_an_error(fx: Path, tmp_path: Path) -> None:
+    projector = tmp_path / "run" / "projector_config.pbtxt"
+    projector.parent.mkdir()
+    projector.write_bytes(b"")
+    with pytest.raises(TbdiffError, match="projector_config.pbtxt: an empty file"):
+        events.find_runs(projector)
+    with pytest.raises(TbdiffError, match="no TensorBoard event files"):
+        events.find_runs(projector.parent)  # never taken as an event file in a folder
+    shutil.copy(_one_file(fx, "tf1"), tmp_path / "run" / "renamed.bin")  # content decides
+    (run,) = events.find_runs(tmp_path / "run" / "renamed.bin")
+    assert run.files == [tmp_path / "run" / "renamed.bin"]
+
+
+def test_nothing_readable_says_why(fx: Path, tmp_path: Path) -> None:
+    cases = _cases(fx, tmp_path)
+
+    def why(*names: str) -> str | None:
+        runs = [events.read_run(events.Run(n, cases[n].parent, [cases[n]])) for n in names]
+        return events.nothing_readable(runs)
+
+    assert why("zero") == f"{cases['zero']}: empty (0 bytes)"
+    assert why("text3") == f"{cases['text3']}: not a TensorBoard event file"
+    assert why("cut10") == f"{cases['cut10']}: cut inside its first record (10 bytes)"
+    assert why("cut100") == (
+        f"{cases['cut100']}: holds only file_version record(s), no summaries or graphs, "
+        "cut at offset 78"
+    )
+    assert why("text3", "text10", "zero") == (
+        f"2 files: not a TensorBoard event file (first: {cases['text3']}); "
+        f"{cases['zero']}: empty (0 bytes)"
+    )
+    good = events.read_logdir(fx / "tf1")
+    assert events.nothing_readable(good) is None and good[0].readable
+    assert good[0].file_info[0].problem is None and good[0].file_info[0].status == "ok"
+    assert why("zero", "cut100") is not None
+    assert events.nothing_readable([*good, *events.read_logdir(cases["zero"].parent)]) is None
+
+
+def test_inventory_groups_repeated_problems(fx: Path, tmp_path: Path) -> None:
+    """Thousands of empty event files: one grouped count for the renderer, not 5,000 lines."""
+    run = tmp_path / "many"
+    run.mkdir()
+    for i in range(300):
+        (run / f"events.out.tfevents.{i}.host").write_bytes(b"")
+    src = _one_file(fx, "tf1")
+    data = src.read_bytes()
+    cut = run / "events.out.tfevents.999.real"
+    cut.write_bytes(data[: len(data) - 7])
+    runs = events.read_logdir(run)
+    inv = events.inventory(run, runs)
+    (r,) = inv["runs"]
+    assert r["file_status"] == {"damaged": 1, "empty": 300}
+    groups = {(g["kind"], g["message"]): g for g in inv["warning_groups"]}
+    empty = groups[("io.empty", "empty event file (0 bytes)")]
+    assert empty["count"] == 300 and len(empty["paths"]) == 5
+    (trunc,) = [w for w in inv["warning_records"] if w["kind"] == "record.truncated"]
+    assert trunc["path"] == str(cut) and trunc["offset"] == list(events.iter_records(src))[-1][0]
+    assert len(inv["warnings"]) == len(inv["warning_records"]) == 301
+    assert inv["nothing_readable"] is None
+    json.dumps(inv)  # JSON-ready
+
+
+def test_inventory_labels_graph_node_counts() -> None:
+    """`nodes` counts top-level nodes; function bodies are counted apart, never inlined."""
+    keras = Path(__file__).resolve().parents[1] / "sample_logs" / "keras"
+    (rd,) = events.read_logdir(keras)
+    (g,) = events.inventory(keras, [rd])["runs"][0]["graphs"]
+    src = rd.graphs[0]
+    assert g["nodes_inlined"] is False and g["functions"] > 0
+    assert (g["nodes"], g["function_nodes"]) == (src.node_count, src.function_node_count)
+    assert len(src.graph_def().node) == g["nodes"] and g["function_nodes"] > 0
