@@ -13,7 +13,8 @@ time, ratio to tbdiff and peak RSS.
 `--baseline REF` also runs the tbdiff of git revision REF (exported with `git archive` to a
 temporary folder) as tool "tbdiff@REF", interleaved with the current tree's runs, so a change
 is measured side by side in one run on the same (possibly busy) machine. `--repeat N` runs
-each tool N times and keeps the fastest.
+each tool N times and keeps the fastest. Besides wall seconds the table gives CPU seconds of the
+read (user + sys of the reading process), steadier than wall time when the machine is shared.
 
 The files are built with a hand-rolled serializer (fast) whose output is checked byte for byte
 against protobuf's own SerializeToString on a sample of records, and every CRC is computed with
@@ -128,9 +129,14 @@ def generate(path: Path, kind: str, n: int) -> None:
 _PRELUDE = r"""
 import json, resource, sys, time
 path = sys.argv[1]
+_cpu0 = [0.0]
+def start():
+    _cpu0[0] = time.process_time()
+    return time.perf_counter()
 def done(n, t0, **extra):
     rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
-    print(json.dumps(dict(n=n, seconds=time.perf_counter() - t0, rss_mb=rss, **extra)))
+    cpu = time.process_time() - _cpu0[0]
+    print(json.dumps(dict(n=n, seconds=time.perf_counter() - t0, cpu=cpu, rss_mb=rss, **extra)))
 """
 
 TOOLS: dict[str, tuple[str, bool, str]] = {
@@ -139,7 +145,7 @@ TOOLS: dict[str, tuple[str, bool, str]] = {
         r"""
 from pathlib import Path
 from tbdiff import events
-t0 = time.perf_counter()
+t0 = start()
 rd = events.read_run(events.Run("b", Path(path).parent, [Path(path)]))
 done(sum(len(s) for s in rd.scalars.values()), t0, reader="tbdiff (CRC verified)")
 """,
@@ -150,7 +156,7 @@ done(sum(len(s) for s in rd.scalars.values()), t0, reader="tbdiff (CRC verified)
         r"""
 from pathlib import Path
 from tbdiff import events
-t0 = time.perf_counter()
+t0 = start()
 rd = events.read_run(events.Run("b", Path(path).parent, [Path(path)]), verify_crc=False)
 done(sum(len(s) for s in rd.scalars.values()), t0, reader="tbdiff (no CRC)")
 """,
@@ -162,7 +168,7 @@ done(sum(len(s) for s in rd.scalars.values()), t0, reader="tbdiff (no CRC)")
 from tensorboard.compat import tf
 from tensorboard.backend.event_processing.event_file_loader import LegacyEventFileLoader
 reader = "tensorflow" if tf.__version__ != "stub" else "stub"
-t0 = time.perf_counter()
+t0 = start()
 n = sum(1 for ev in LegacyEventFileLoader(path).Load() if ev.HasField("summary"))
 done(n, t0, reader=reader)
 """,
@@ -174,7 +180,7 @@ done(n, t0, reader=reader)
 from tensorboard.compat import tf
 from tensorboard.backend.event_processing.event_file_loader import EventFileLoader
 reader = "tensorflow" if tf.__version__ != "stub" else "stub"
-t0 = time.perf_counter()
+t0 = start()
 n = sum(1 for ev in EventFileLoader(path).Load() if ev.HasField("summary"))
 done(n, t0, reader=reader)
 """,
@@ -186,7 +192,7 @@ done(n, t0, reader=reader)
 from tensorboard.compat import tf
 from tensorboard.backend.event_processing import event_accumulator as ea
 reader = "tensorflow" if tf.__version__ != "stub" else "stub"
-t0 = time.perf_counter()
+t0 = start()
 acc = ea.EventAccumulator(path, size_guidance={ea.SCALARS: 0, ea.TENSORS: 0})
 acc.Reload()
 tags = acc.Tags()
@@ -201,7 +207,7 @@ done(n, t0, reader=reader)
 from tensorboard.compat import tf
 reader = "tensorflow" if tf.__version__ != "stub" else "stub"
 from tbparse import SummaryReader
-t0 = time.perf_counter()
+t0 = start()
 r = SummaryReader(path, pivot=False)
 done(int(len(r.scalars) + len(r.tensors)), t0, reader=reader)  # TF2 scalars come as tensors
 """,
@@ -298,6 +304,10 @@ def main(argv: list[str] | None = None) -> int:
                     prev = best.get(label)
                     if prev is None or r.get("seconds", 1e9) < prev.get("seconds", 1e9):
                         best[label] = r
+                        if prev is not None and "cpu" in prev:  # fastest of each measure
+                            r["cpu"] = min(r.get("cpu", 1e9), prev["cpu"])
+                    elif "cpu" in r:
+                        prev["cpu"] = min(prev.get("cpu", 1e9), r["cpu"])
                     print(
                         f"{r['seconds']:.2f} s" if "seconds" in r else f"ERROR {r['error']}",
                         flush=True,
@@ -308,19 +318,23 @@ def main(argv: list[str] | None = None) -> int:
     print(
         f"Scalar extraction, {args.events:,} events per file (wall seconds of the read, in-process)"
     )
-    head = f"{'file':4} {'tool':22} {'seconds':>8} {'x tbdiff':>8} {'peak RSS':>9} {'values':>10}  reader / note"
+    head = f"{'file':4} {'tool':22} {'seconds':>8} {'x tbdiff':>8} {'cpu s':>7} {'x tbdiff':>8} {'peak RSS':>9} {'values':>10}  reader / note"
     print(head)
     print("-" * len(head))
     for kind in ("tf1", "tf2"):
         rows = [r for r in results if r["file"] == kind]
-        base = next((r["seconds"] for r in rows if r["tool"] == "tbdiff" and "seconds" in r), None)
+        ref = next((r for r in rows if r["tool"] == "tbdiff" and "seconds" in r), None)
+        base = ref["seconds"] if ref else None
+        base_cpu = ref.get("cpu") if ref else None
         for r in rows:
             if "seconds" not in r:
                 print(f"{kind:4} {r['tool']:22} ERROR {r['error']}")
                 continue
-            ratio = f"{r['seconds'] / base:.1f}x" if base else "-"
+            ratio = f"{r['seconds'] / base:.2f}x" if base else "-"
+            cpu = r.get("cpu", float("nan"))
+            cpu_ratio = f"{cpu / base_cpu:.2f}x" if base_cpu else "-"
             print(
-                f"{kind:4} {r['tool']:22} {r['seconds']:8.2f} {ratio:>8} {r['rss_mb']:7.0f}MB {r['n']:>10,}"
+                f"{kind:4} {r['tool']:22} {r['seconds']:8.2f} {ratio:>8} {cpu:7.2f} {cpu_ratio:>8} {r['rss_mb']:7.0f}MB {r['n']:>10,}"
                 f"  {r.get('reader', '')}; {r['note']}"
             )
     bad = [r for r in results if "n" in r and r["n"] != args.events]
