@@ -67,7 +67,15 @@ def test_json_inventory_without_tensorflow(fx: Path) -> None:
     special = next(s for s in runs["mixed dir"]["scalars"] if s["tag"] == "special")
     assert special["last_value"] == pytest.approx(1e38, rel=1e-6)
     assert runs["tf2"]["counts"]["histograms"] == 2 and runs["tf2"]["counts"]["text"] == 1
-    assert inv["warnings"] == []
+    # the only warnings: the orphaned steps of the restart fixtures (and of "mixed dir")
+    kinds = {(w["kind"], Path(w["path"]).parent.name) for w in inv["warning_records"]}
+    assert kinds == {
+        ("scalars.restart", "mixed dir"),
+        ("scalars.restart", "restart_tf1"),
+        ("scalars.restart", "restart_tf2"),
+        ("scalars.overlap", "overlap"),
+    }
+    assert inv["warnings"] == [f"{w['path']}: {w['message']}" for w in inv["warning_records"]]
 
 
 def test_table_fits_80_columns_without_color(fx: Path) -> None:
