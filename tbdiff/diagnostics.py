@@ -19,6 +19,7 @@ KINDS = (
     "record.corrupt",  # a CRC or length check failed; reading resumed after it
     "record.suppressed",  # further warnings for this file were suppressed
     "event.undecodable",  # a record whose payload is not an Event
+    "value.skipped",  # a summary value that could not be used (e.g. a scalar that is not rank 0)
     "scalars.restart",  # steps went back (a restart): orphaned values were purged
     "scalars.overlap",  # several files wrote the same steps of a tag
     "graph.load",  # a graph record could not be decoded or inlined fully

@@ -137,7 +137,7 @@ def build_report(
         if a.graph is None or b.graph is None:
             if not scalars:
                 missing = a if a.graph is None else b
-                why = next((w for w in missing.warnings if "no graph found" not in w), "")
+                why = next((str(w) for w in missing.warnings if "no graph found" not in str(w)), "")
                 raise TbdiffError(
                     f"{missing.ref.path}: no graph found to compare" + (f" ({why})" if why else "")
                 )

@@ -96,7 +96,7 @@ class Report:
                 {"status": s, "a": a, "b": b, "detail": d} for s, a, b, d in self.node_diffs
             ]
         out.update(self.extra)
-        out["warnings"] = list(self.warnings)
+        out["warnings"] = [str(w) for w in self.warnings]  # LogWarning records or strings
         return out
 
     def to_json(self, indent: int | None = 2) -> str:
