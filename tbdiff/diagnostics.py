@@ -24,6 +24,7 @@ KINDS = (
     "graph.load",  # a graph record could not be decoded or inlined fully
     "graph.missing",  # a side has no graph to compare
     "run.selection",  # how a run was chosen among several
+    "input.same_path",  # A and B name the same run
     "hparams",  # hyper-parameters that could not be read
     "other",
 )
