@@ -453,7 +453,7 @@ def test_forced_pairs_win_and_unknown_tags_error(keras_vs_tf) -> None:
 # Real logs written by other people
 # ---------------------------------------------------------------------------------------------
 
-needs_reallogs = pytest.mark.skipif(not REALLOGS.is_dir(), reason="real logs not available")
+needs_reallogs = pytest.mark.shared("reallogs")
 
 
 @needs_reallogs
