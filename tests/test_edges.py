@@ -141,6 +141,12 @@ def test_a_side_with_nothing_readable_is_exit_2(cli, tmp_path: Path, case: str, 
     one_line_error(cli("compare", str(KERAS_DIR), str(run)), f"B: {run}: ", why)
 
 
+def test_graphs_of_a_run_without_graph_is_exit_2(cli, tmp_path: Path) -> None:
+    scalars_only = write_run(tmp_path / "run", {"lr": 0.1}, [1.0, 0.5])  # like PyTorch logs
+    proc = cli("graphs", str(scalars_only), str(KERAS_DIR))
+    one_line_error(proc, f"A: {scalars_only}: no graph to compare in run '.'", "file_version 1")
+
+
 def test_nothing_compared_is_exit_2(cli, graph_fx: Path, tmp_path: Path, event_fx: Path) -> None:
     scalars_only = write_run(tmp_path / "run", {"lr": 0.1}, [1.0, 0.5])
     proc = cli("compare", str(graph_fx / "tf1.pb"), str(scalars_only))
