@@ -72,7 +72,7 @@ def load_side(
     side = Side(letter, source, RunRef(path=path_text, run=".", label=_label(source.path)))
     try:
         if source.is_graph:
-            _load_graph_file(side, need_graph)
+            _load_graph_file(side, need_graph, run)
         else:
             _load_logs(side, run, kind, need_graph=need_graph, need_scalars=need_scalars)
     except TbdiffError as exc:
@@ -85,11 +85,15 @@ def load_side(
     return side
 
 
-def _load_graph_file(side: Side, need_graph: bool) -> None:
+def _load_graph_file(side: Side, need_graph: bool, run: str | None) -> None:
     from tbdiff import graph as graph_mod  # graph.py pulls numpy decoding only when needed
 
     if not need_graph:
         raise TbdiffError(f"{side.source.text}: a graph file holds no scalars")
+    if run is not None:
+        raise TbdiffError(
+            f"--run-{side.letter.lower()} {run}: {side.source.text} is a graph file, not a log directory"
+        )
     side.graph, _info = graph_mod.graph_from_path(side.source.path)
 
 

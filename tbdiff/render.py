@@ -189,7 +189,9 @@ def _file_rows(files: list[dict]) -> list[tuple[str, Text]]:
     for i, f in enumerate(files):
         if collapse and f.get("size") == 0:
             if i == empty[0]:
-                first, last = (files[j]["path"].rsplit("/", 1)[-1] for j in (empty[0], empty[-1]))
+                first, last = (
+                    str(files[j].get("path", "?")).rsplit("/", 1)[-1] for j in (empty[0], empty[-1])
+                )
                 rows.append(
                     (f"{len(empty):,} files", Text(f"empty (0 bytes): {first} ... {last}", "dim"))
                 )

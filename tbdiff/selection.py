@@ -75,7 +75,7 @@ def group_runs(runs: Sequence[R]) -> list[RunGroup[R]]:
 
 
 def _names(items: Sequence[str]) -> str:
-    shown = ", ".join(items[:_LISTED])
+    shown = ", ".join("(the path itself)" if n == "." else n for n in items[:_LISTED])
     return shown + (f" ... and {len(items) - _LISTED} more" if len(items) > _LISTED else "")
 
 

@@ -83,6 +83,17 @@ def test_run_flag_picks_one_run_and_sibling_hparams_never_mix(cli) -> None:
     assert [f["id"] for f in direct["findings"]] == [f["id"] for f in doc["findings"]]
 
 
+def test_run_flag_that_names_no_run_is_exit_2(cli, graph_fx: Path) -> None:
+    proc = cli("compare", "sample_logs", str(KERAS_DIR), "--run-a", "nope")
+    one_line_error(
+        proc, "A: --run-a nope: no run named 'nope' in sample_logs; runs: keras, tensorflow"
+    )
+    proc = cli("compare", str(KERAS_DIR), str(TF_DIR), "--run-b", "keras")
+    one_line_error(proc, "B: --run-b keras: no run named 'keras'", "runs: (the path itself)")
+    proc = cli("graphs", str(graph_fx / "tf1.pb"), str(KERAS_DIR), "--run-a", "train")
+    one_line_error(proc, "A: --run-a train:", "is a graph file, not a log directory")
+
+
 def test_graph_loading_uses_the_same_selector() -> None:
     from tbdiff.errors import TbdiffError
     from tbdiff.graph import graph_from_path
