@@ -123,10 +123,10 @@ def _load_logs(side: Side, run: str | None, kind: str, *, need_graph: bool, need
 
 
 _PROBLEMS = {  # key: (said of one file, said of several)
-    "unreadable": ("is unreadable", "unreadable"),
+    "unreadable": ("cannot be read", "that cannot be read"),
     "empty": ("is empty (0 bytes)", "empty (0 bytes)"),
     "foreign": ("is not a TensorBoard event file", "not event files"),
-    "cut": ("is cut short inside its first record", "cut short inside their first record"),
+    "cut": ("is cut inside its first record", "cut inside their first record"),
     "damaged": ("has no valid record", "without a valid record"),
 }
 
@@ -150,7 +150,7 @@ def _file_problems(runs: list[RunData]) -> str:
         key = _file_problem(fi)
         found[key] = found.get(key, 0) + 1
     if len(infos) == 1:
-        return f"its event file {_PROBLEMS[next(iter(found))][0]}"
+        return f"its event file {_PROBLEMS[next(iter(found))][0]}"  # "is empty", "cannot be read"
     return f"its {len(infos)} event files are " + ", ".join(
         f"{n} {_PROBLEMS[k][1]}" for k, n in found.items()
     )

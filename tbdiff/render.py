@@ -152,8 +152,8 @@ def _graph_note(graphs: list[dict]) -> Text | None:
     best = next((g for g in graphs if g.get("best")), None)
     if best is None or best.get("kind") == "keras_model":
         return None
-    inlined = best.get("nodes_inlined")
-    if inlined is None or inlined == best.get("nodes"):
+    inlined = best.get("inlined_nodes")
+    if not isinstance(inlined, int) or isinstance(inlined, bool) or inlined == best.get("nodes"):
         return None
     fns = best.get("functions") or 0
     return Text(

@@ -130,13 +130,15 @@ def test_train_and_validation_parts_are_one_run(cli, event_fx: Path) -> None:
 @pytest.mark.parametrize(
     ("case", "why"),
     [
-        ("empty", "its event file is empty (0 bytes)"),
-        ("cut10", "its event file is cut short inside its first record"),
-        ("cut100", ""),
-        ("text", ""),
+        ("empty", ["nothing readable", "empty (0 bytes)"]),
+        ("cut10", ["nothing readable", "cut inside its first record"]),
+        ("cut100", []),  # a header record only: nothing to compare either
+        ("text", ["nothing readable"]),
     ],
 )
-def test_a_side_with_nothing_readable_is_exit_2(cli, tmp_path: Path, case: str, why: str) -> None:
+def test_a_side_with_nothing_readable_is_exit_2(
+    cli, tmp_path: Path, case: str, why: list[str]
+) -> None:
     data = KERAS_FILE.read_bytes()
     content = {
         "empty": b"",
@@ -148,8 +150,8 @@ def test_a_side_with_nothing_readable_is_exit_2(cli, tmp_path: Path, case: str, 
     run.mkdir()
     (run / "events.out.tfevents.1700000000.host").write_bytes(content)
     for command in ("compare", "graphs", "scalars"):
-        one_line_error(cli(command, str(run), str(KERAS_DIR)), f"A: {run}: ", why)
-    one_line_error(cli("compare", str(KERAS_DIR), str(run)), f"B: {run}: ", why)
+        one_line_error(cli(command, str(run), str(KERAS_DIR)), f"A: {run}: ", *why)
+    one_line_error(cli("compare", str(KERAS_DIR), str(run)), f"B: {run}: ", *why)
 
 
 def test_graphs_of_a_run_without_graph_is_exit_2(cli, tmp_path: Path) -> None:
@@ -205,7 +207,7 @@ def test_unreadable_paths_are_one_line_exit_2(tmp_path: Path) -> None:
             one_line_error(
                 run(command, str(shut), str(KERAS_DIR)),
                 f"A: {shut}: nothing readable",
-                "unreadable",
+                "cannot be read",
             )
         one_line_error(run("inspect", str(locked)), f"{locked}: permission denied")
         single = shut / KERAS_FILE.name
@@ -477,7 +479,7 @@ def test_node_counts_say_whether_functions_are_inlined(cli) -> None:
     doc = json.loads(cli("compare", str(TF_DIR), str(KERAS_DIR), "--json").stdout)
     inv = json.loads(cli("inspect", str(KERAS_DIR), "--json").stdout)
     (best,) = [g for g in inv["runs"][0]["graphs"] if g["best"]]
-    assert best["nodes_inlined"] == doc["b"]["nodes"] > best["nodes"]
+    assert best["inlined_nodes"] == doc["b"]["nodes"] > best["nodes"]
     text = cli("inspect", str(KERAS_DIR), "--no-color", "--width", "80").stdout
     flat = " ".join(text.split())
     assert f"{best['nodes']} nodes as recorded, {doc['b']['nodes']} with its" in flat

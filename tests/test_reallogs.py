@@ -41,7 +41,8 @@ def _read(path: Path) -> events.RunData:
 ROWS = _manifest()
 
 
-@pytest.mark.parametrize("row", ROWS, ids=[r["local_path"] for r in ROWS])
+# without ../shared: one placeholder row, so the `shared` mark skips (and counts) the test
+@pytest.mark.parametrize("row", ROWS or [None], ids=[r["local_path"] for r in ROWS] or ["none"])
 def test_file_matches_manifest(row: dict) -> None:
     what = row["what_it_contains"]
     path = ROOT / row["local_path"]
