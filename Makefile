@@ -18,12 +18,12 @@ PIPOPTS = -q --no-compile --disable-pip-version-check
 
 $(BASE): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv --without-pip $(VENV)
-	$(PY) -m pip --version >/dev/null 2>&1 || $(PYTHON) -m pip --python $(PY) --version >/dev/null 2>&1 || $(PY) -m ensurepip -q
+	$(PY) -m pip --version >/dev/null 2>&1 || $(PYTHON) -m pip --python $(PY) --version >/dev/null 2>&1 || $(PY) -m ensurepip >/dev/null
 	$(PIP) install $(PIPOPTS) -e .
 	touch $(BASE)
 
 $(STAMP): $(BASE)
-	$(PY) -m pip --version >/dev/null 2>&1 || $(PY) -m ensurepip -q
+	$(PY) -m pip --version >/dev/null 2>&1 || $(PY) -m ensurepip >/dev/null
 	$(PY) -m pip install $(PIPOPTS) -e '.[dev,train]'
 	touch $(STAMP)
 
