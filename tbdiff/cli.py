@@ -113,48 +113,7 @@ def _add_export_flags(p: argparse.ArgumentParser) -> None:
     p.add_argument("--svg", metavar="FILE", help="also write the report as SVG")
 
 
-def build_parser() -> argparse.ArgumentParser:
-    """The whole command tree; `app` functions receive the parsed namespace."""
-    parser = Parser(
-        prog="tbdiff",
-        description="Explain why two TensorBoard runs of 'the same' model behave differently.",
-    )
-    parser.add_argument("--version", action="version", version=f"tbdiff {__version__}")
-    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
-
-    p = sub.add_parser("inspect", help="list the runs, scalars and graphs in a log directory")
-    p.add_argument(
-        "logdir",
-        metavar="LOGDIR",
-        help="log directory, event file, .pb/.pbtxt or SavedModel",
-    )
-    _add_output_flags(p)
-    p.add_argument("--no-crc", action="store_true", help="skip CRC checks (faster, less safe)")
-    p.add_argument(
-        "--no-model",
-        action="store_true",
-        help="do not analyse the graphs (skip the dropout/optimizer/layers summary)",
-    )
-
-    p = sub.add_parser("graphs", help="compare the graphs of two runs and explain the differences")
-    _add_pair_flags(p)
-    _add_graph_flags(p)
-    _add_output_flags(p)
-    _add_export_flags(p)
-
-    p = sub.add_parser("scalars", help="compare the scalar curves of two runs")
-    _add_pair_flags(p)
-    _add_tag_pair_flag(p)
-    _add_output_flags(p)
-    _add_export_flags(p)
-
-    p = sub.add_parser("compare", help="graphs + scalars + hparams in one report")
-    _add_pair_flags(p)
-    _add_graph_flags(p)
-    _add_tag_pair_flag(p)
-    _add_output_flags(p)
-    _add_export_flags(p)
-
+def _add_train_parser(sub) -> None:
     p = sub.add_parser(
         "train-and-compare",
         help="train the raw-TF and Keras MNIST MLPs (the seed case) and diagnose the difference",
@@ -203,6 +162,51 @@ def build_parser() -> argparse.ArgumentParser:
     )
     _add_output_flags(p)
     _add_export_flags(p)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The whole command tree; `app` functions receive the parsed namespace."""
+    parser = Parser(
+        prog="tbdiff",
+        description="Explain why two TensorBoard runs of 'the same' model behave differently.",
+    )
+    parser.add_argument("--version", action="version", version=f"tbdiff {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    p = sub.add_parser("inspect", help="list the runs, scalars and graphs in a log directory")
+    p.add_argument(
+        "logdir",
+        metavar="LOGDIR",
+        help="log directory, event file, .pb/.pbtxt or SavedModel",
+    )
+    _add_output_flags(p)
+    p.add_argument("--no-crc", action="store_true", help="skip CRC checks (faster, less safe)")
+    p.add_argument(
+        "--no-model",
+        action="store_true",
+        help="do not analyse the graphs (skip the dropout/optimizer/layers summary)",
+    )
+
+    p = sub.add_parser("graphs", help="compare the graphs of two runs and explain the differences")
+    _add_pair_flags(p)
+    _add_graph_flags(p)
+    _add_output_flags(p)
+    _add_export_flags(p)
+
+    p = sub.add_parser("scalars", help="compare the scalar curves of two runs")
+    _add_pair_flags(p)
+    _add_tag_pair_flag(p)
+    _add_output_flags(p)
+    _add_export_flags(p)
+
+    p = sub.add_parser("compare", help="graphs + scalars + hparams in one report")
+    _add_pair_flags(p)
+    _add_graph_flags(p)
+    _add_tag_pair_flag(p)
+    _add_output_flags(p)
+    _add_export_flags(p)
+
+    _add_train_parser(sub)
     return parser
 
 
