@@ -27,6 +27,7 @@ bodies (each function is instantiated once per call site, so F can exceed the li
 
 from __future__ import annotations
 
+import dataclasses
 import gc
 import json
 import logging
@@ -50,6 +51,7 @@ from tensorboard.compat.proto import (
     types_pb2,
 )
 
+from tbdiff.diagnostics import LogWarning
 from tbdiff.errors import TbdiffError
 
 log = logging.getLogger(__name__)
@@ -428,7 +430,7 @@ class _Ctx:
 class _Builder:
     library: dict[str, function_pb2.FunctionDef]
     inline: bool
-    warnings: list[str] = field(default_factory=list)
+    warnings: list[LogWarning] = field(default_factory=list)
     nodes: dict[str, dict[str, Any]] = field(default_factory=dict)
     # (u, v, attrs); producers may be unknown at the time the edge is recorded
     edges: list[tuple[str, str, dict[str, Any]]] = field(default_factory=list)
@@ -440,6 +442,9 @@ class _Builder:
         self.fn_outputs = {
             name: [a.name for a in fd.signature.output_arg] for name, fd in self.library.items()
         }
+
+    def _warn(self, message: str) -> None:
+        self.warnings.append(LogWarning("graph.load", message))
 
     # -- node attrs ------------------------------------------------------------------------
     def _node_attrs(self, nd: Any, ctx: _Ctx) -> dict[str, Any]:
@@ -517,7 +522,7 @@ class _Builder:
             name = ctx.prefix + nd.name
             data = self._node_attrs(nd, ctx)
             if name in self.nodes:
-                self.warnings.append(f"duplicate node name {name!r}: later definition kept")
+                self._warn(f"duplicate node name {name!r}: later definition kept")
             self.nodes[name] = data
             resolved: list[tuple[str | None, int, bool]] = []
             dst = 0
@@ -583,17 +588,17 @@ class _Builder:
     def _instantiate(self, caller, branch, fn, args, role, depth, stack) -> None:
         fd = self.library.get(fn)
         if fd is None:
-            self.warnings.append(f"{caller}: function {fn!r} not in the graph's library")
+            self._warn(f"{caller}: function {fn!r} not in the graph's library")
             return
         if fn in stack:
-            self.warnings.append(f"{caller}: recursive call of {fn!r} not inlined")
+            self._warn(f"{caller}: recursive call of {fn!r} not inlined")
             return
         if depth > MAX_INLINE_DEPTH:
-            self.warnings.append(f"{caller}: function nesting deeper than {MAX_INLINE_DEPTH}")
+            self._warn(f"{caller}: function nesting deeper than {MAX_INLINE_DEPTH}")
             return
         in_args = [a.name for a in fd.signature.input_arg]
         if len(args) != len(in_args):
-            self.warnings.append(
+            self._warn(
                 f"{caller}: {len(args)} inputs for {len(in_args)} args of {fn!r}; mapped by position"
             )
         arg_map = {a: (args[i] if i < len(args) else None) for i, a in enumerate(in_args)}
@@ -665,7 +670,7 @@ class _Builder:
         if missing:
             names = sorted(missing)
             shown = ", ".join(names[:5]) + (" ..." if len(names) > 5 else "")
-            self.warnings.append(
+            self._warn(
                 f"{len(names)} input(s) refer to nodes not in the graph (edges dropped): {shown}"
             )
         return g
@@ -783,7 +788,9 @@ def graph_from_keras_config(config: dict | str) -> nx.MultiDiGraph:
         for dst_port, s in enumerate(srcs):
             g.nodes[name]["inputs"].append(s)
             if s not in g:
-                g.graph["warnings"].append(f"keras layer {name!r}: unknown inbound layer {s!r}")
+                g.graph["warnings"].append(
+                    LogWarning("graph.load", f"keras layer {name!r}: unknown inbound layer {s!r}")
+                )
                 continue
             g.add_edge(s, name, port=0, dst_port=dst_port, control=False, kind="data")
         prev = name
@@ -807,7 +814,7 @@ class GraphInfo:
     tag: str | None = None
     nodes: int = 0
     functions: int = 0
-    warnings: list[str] = field(default_factory=list)
+    warnings: list[LogWarning] = field(default_factory=list)
 
 
 _OP_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_>.\-]*$")
@@ -886,6 +893,7 @@ def _load_proto_file(path: Path) -> tuple[nx.MultiDiGraph, GraphInfo]:
         text = False
     gd, kind = _graph_def_from_bytes(data, text, str(path))
     g = graph_from_graph_def(gd, source=kind)
+    g.graph["warnings"] = [dataclasses.replace(w, path=str(path)) for w in g.graph["warnings"]]
     info = GraphInfo(
         path=str(path),
         kind=kind,
@@ -913,57 +921,44 @@ def load_graph(source: Any, *, inline: bool = True) -> nx.MultiDiGraph:
         return graph_from_keras_config(source)
     kind = getattr(source, "kind", None)
     if kind == "keras_model":
-        return graph_from_keras_config(source.keras_config())
+        return _located(graph_from_keras_config(source.keras_config()), source)
     if kind is not None and hasattr(source, "graph_def"):
-        return graph_from_graph_def(source.graph_def(), inline=inline, source=kind)
+        g = graph_from_graph_def(source.graph_def(), inline=inline, source=kind)
+        return _located(g, source)
     raise TbdiffError(f"cannot build a graph from {type(source).__name__}")
+
+
+def _located(g: nx.MultiDiGraph, source: Any) -> nx.MultiDiGraph:
+    """Give the graph's warnings the event file and record offset they came from."""
+    where = {"path": str(source.file), "offset": source.offset}
+    g.graph["warnings"] = [
+        dataclasses.replace(w, **where) if w.path is None else w for w in g.graph["warnings"]
+    ]
+    return g
 
 
 def _from_events(path: Path, run: str | None, kind: str) -> tuple[nx.MultiDiGraph, GraphInfo]:
     from tbdiff import events  # events layer owns log reading
+    from tbdiff.selection import best_graph, select_run  # the one run selector
 
     if kind not in ("auto", *GRAPH_KINDS):
         raise TbdiffError(
             f"unknown graph kind {kind!r} (use auto or one of {', '.join(GRAPH_KINDS)})"
         )
-    runs = events.find_runs(path)
-    if run is not None:
-        chosen = [r for r in runs if r.name == run] or [
-            r for r in runs if r.name.endswith("/" + run) or Path(r.name).name == run
-        ]
-        if not chosen:
-            names = ", ".join(r.name for r in runs)
-            raise TbdiffError(f"{path}: no run named {run!r} (runs: {names})")
-        runs = chosen
-    best = None
-    best_run = None
-    warnings: list[str] = []
-    with_graph = []
-    for r in runs:
-        data = events.read_run(r, scalars=False)
-        warnings.extend(data.warnings)
-        src = data.best_graph(kind)
-        if src is None:
-            continue
-        with_graph.append(r.name)
-        score = (src.kind != "keras_model", src.node_count + src.function_count)
-        if best is None or score > best[0]:
-            best, best_run = (score, src), r
-    if best is None:
+    group = select_run(events.find_runs(path), run, path=str(path))
+    parts = [events.read_run(r, scalars=False) for r in group.members]
+    warnings: list[LogWarning] = [w for data in parts for w in data.warnings]
+    chosen = best_graph(parts, kind)
+    if chosen is None:
         what = "graphs" if kind == "auto" else f"{kind} graphs"
         raise TbdiffError(f"{path}: no {what} found in the event files")
-    src = best[1]
-    if len(with_graph) > 1:
-        warnings.append(
-            f"{len(with_graph)} runs have graphs ({', '.join(with_graph)}); using {best_run.name!r}"
-            " (pick another with --run)"
-        )
+    data, src = chosen
     g = load_graph(src)
     g.graph["warnings"] = warnings + g.graph["warnings"]
     info = GraphInfo(
         path=str(path),
         kind=src.kind,
-        run=best_run.name,
+        run=data.name,
         file=str(src.file),
         step=src.step,
         tag=src.tag,

@@ -9,6 +9,11 @@ check the reader against the writer's inputs rather than against hard-coded numb
   keras/train    tf_keras Model.fit + TensorBoard callback (keras model config, epoch scalars)
   keras/validation
   hparams/       tensorboard.plugins.hparams.api: experiment config + session hparams
+  hparams_keras/ hp.KerasCallback around tf_keras Model.fit
+  hparams_torch/trial  tensorboardX add_hparams (PyTorch's record shape: metadata, no tensor)
+  lightning/version_0  Lightning TensorBoardLogger's calls + hparams.yaml
+  lightning/version_1  only the event file header + hparams.yaml (with a pickled object)
+  restart_tf1/, restart_tf2/, overlap/  steps that go back: restarts from a checkpoint
   mixed dir/     TensorBoard's EventFileWriter: edge cases (negative steps, NaN, multi-value
                  events, float64/int64 tensor scalars, metadata-less tensors, zero-length record)
 Also: python tests/gen_event_fixtures.py --tb-scalars FILE... prints TensorBoard's own view of
@@ -155,6 +160,148 @@ def write_hparams(out: Path, written: dict) -> None:
     written["hparams"] = {"hparams": hparams, "metrics": ["accuracy"]}
 
 
+def write_hparams_keras(out: Path, written: dict) -> None:
+    """hp.KerasCallback: session start at train begin, session end (metadata) at train end."""
+    import numpy as np
+    import tensorflow as tf
+    import tf_keras as keras
+    from tensorboard.plugins.hparams import api as hp
+
+    logdir = out / "hparams_keras"
+    hparams = {"units": 8, "activation": "relu", "dropout": 0.25, "batchnorm": False}
+    rng = np.random.default_rng(1)
+    x = rng.normal(size=(32, 4)).astype("float32")
+    y = (x.sum(axis=1) > 0).astype("float32")
+    model = keras.Sequential(
+        [
+            keras.layers.Dense(hparams["units"], activation=hparams["activation"]),
+            keras.layers.Dropout(hparams["dropout"]),
+            keras.layers.Dense(1, activation="sigmoid"),
+        ]
+    )
+    model.compile(optimizer="sgd", loss="binary_crossentropy")
+    assert tf.executing_eagerly()
+    model.fit(x, y, epochs=1, verbose=0, callbacks=[hp.KerasCallback(str(logdir), hparams)])
+    written["hparams_keras"] = {"hparams": hparams}
+
+
+def write_hparams_torch_shape(out: Path, written: dict) -> None:
+    """PyTorch's `add_hparams` record shape (metadata without a tensor), via tensorboardX.
+
+    tensorboardX is the library `torch.utils.tensorboard` was ported from; its `add_hparams`
+    writes the same three summaries (experiment, session start, session end) into a sub-run.
+    """
+    from tensorboardX import SummaryWriter
+
+    logdir = out / "hparams_torch"
+    hparams = {"lr": 0.01, "optimizer": "sgd", "nesterov": True, "layers": 3}
+    with SummaryWriter(logdir=str(logdir)) as w:
+        w.add_hparams(hparams, {"hparam/accuracy": 0.75}, name="trial")
+    written["hparams_torch"] = {"run": "hparams_torch/trial", "hparams": hparams}
+
+
+def write_lightning_shape(out: Path, written: dict) -> None:
+    """Lightning's TensorBoardLogger: what `log_hyperparams` + `save` write, step for step.
+
+    Lightning (lightning.fabric.loggers.TensorBoardLogger) flattens nested params with "/",
+    turns other types into str, writes `hparams(params, metrics)` summaries with the writer's
+    file writer (tensorboardX's `hparams` when torch's tensorboard is absent), logs
+    `hp_metric`, and `save()` dumps the unflattened params to hparams.yaml with yaml.dump.
+    Lightning itself needs torch, too heavy for a fixture; these are its calls.
+    """
+    import yaml
+    from tensorboardX import SummaryWriter
+    from tensorboardX.summary import hparams as hparams_summaries
+
+    logdir = out / "lightning" / "version_0"
+    params = {
+        "lr": 0.003,
+        "batch_size": 32,
+        "model": {"hidden": 64, "act": "gelu"},
+        "schedule": None,
+        "betas": [0.9, 0.999],
+        "amsgrad": False,
+    }
+    flat = {"lr": 0.003, "batch_size": 32, "model/hidden": 64, "model/act": "gelu"}
+    flat.update({"schedule": str(None), "betas": str([0.9, 0.999]), "amsgrad": False})
+    with SummaryWriter(logdir=str(logdir)) as w:
+        w.add_scalar("hp_metric", -1, 0)
+        exp, ssi, sei = hparams_summaries(flat, {"hp_metric": -1})
+        fw = w._get_file_writer()
+        for summ in (exp, ssi, sei):
+            fw.add_summary(summ)
+        w.add_scalar("val_loss", 0.5, 1)
+    (logdir / "hparams.yaml").write_text(yaml.dump(params))
+    # a version whose process ended before log_hyperparams: the event file holds only its
+    # header, hparams.yaml (saved by the logger) holds everything, with a pickled object
+    second = out / "lightning" / "version_1"
+    SummaryWriter(logdir=str(second)).close()
+    (second / "hparams.yaml").write_text(yaml.dump({**params, "loss": WeightedLoss(0.5)}))
+    written["lightning"] = {
+        "run": "lightning/version_0",
+        "params": params,
+        "flat": flat,
+        "yaml_only_run": "lightning/version_1",
+        "loss_tag": f"!!python/object:{WeightedLoss.__module__}.WeightedLoss",
+    }
+
+
+class WeightedLoss:
+    """A loss object Lightning users keep in their hparams (yaml.dump pickles it as a tag)."""
+
+    def __init__(self, weight: float):
+        self.weight = weight
+
+
+def write_restarts(out: Path, written: dict) -> None:
+    """Runs whose steps go back, as restarts from a checkpoint leave them.
+
+    restart_tf1: TF1 FileWriter, Supervisor style: SessionLog START, steps 0..19, then (same
+                 file) START at step 10 and steps 10..24 ("lr" only in the first session).
+    restart_tf2: one tf.summary writer; steps 0..19, then 10..24 (a loop that reloaded a
+                 checkpoint in-process; no SessionLog).
+    overlap:     two tf.summary writers, one file each: steps 0..19, then 10..24.
+    """
+    import tensorflow as tf
+
+    first = [round(1.0 / (1 + i), 6) for i in range(20)]
+    second = [round(2.0 + i / 100.0, 6) for i in range(10, 25)]
+    with tf.Graph().as_default():
+        logdir = out / "restart_tf1"
+        writer = tf.compat.v1.summary.FileWriter(str(logdir))
+        start = tf.compat.v1.SessionLog(status=tf.compat.v1.SessionLog.START)
+
+        def scalar(tag: str, value: float):
+            return tf.compat.v1.Summary(
+                value=[tf.compat.v1.Summary.Value(tag=tag, simple_value=value)]
+            )
+
+        writer.add_session_log(start, global_step=0)
+        for step, v in enumerate(first):
+            writer.add_summary(scalar("loss", v), global_step=step)
+            writer.add_summary(scalar("lr", 0.1), global_step=step)
+        writer.add_session_log(start, global_step=10)
+        for step, v in zip(range(10, 25), second, strict=True):
+            writer.add_summary(scalar("loss", v), global_step=step)
+        writer.close()
+
+    def tf2_session(w, steps, values) -> None:
+        with w.as_default():
+            for step, v in zip(steps, values, strict=True):
+                tf.summary.scalar("loss", v, step=step)
+        w.flush()
+
+    w = tf.summary.create_file_writer(str(out / "restart_tf2"))
+    tf2_session(w, range(20), first)
+    tf2_session(w, range(10, 25), second)
+    w.close()
+    for steps, values in ((range(20), first), (range(10, 25), second)):
+        w = tf.summary.create_file_writer(str(out / "overlap"))
+        tf2_session(w, steps, values)
+        w.close()
+    written["restarts"] = {"first": first, "second": second, "restart_step": 10}
+
+
 def _scalar_tensor(value, dtype: int):
     from tensorboard.compat.proto import tensor_pb2
 
@@ -240,6 +387,93 @@ def tb_scalars(files: list[str]) -> dict:
     return result
 
 
+def tb_hparams(run_dirs: list[str]) -> dict:
+    """What TensorBoard's hparams plugin reads as each run's session hparams.
+
+    TensorBoard's own pipeline, TF-free: the plugin event accumulator (EventFileLoader with
+    its data_compat/dataclass_compat migrations; first metadata of each tag per run), then
+    `metadata.parse_session_start_info_plugin_data` on the session start tag's content.
+    """
+    import types
+
+    sys.modules["tensorboard.compat.notf"] = types.ModuleType("tensorboard.compat.notf")
+    from google.protobuf import json_format
+    from tensorboard.backend.event_processing import plugin_event_accumulator as pea
+    from tensorboard.plugins.hparams import metadata
+
+    result: dict = {}
+    for run_dir in run_dirs:
+        acc = pea.EventAccumulator(run_dir)
+        acc.Reload()
+        if metadata.PLUGIN_NAME not in acc.ActivePlugins():
+            continue
+        content = acc.PluginTagToContent(metadata.PLUGIN_NAME).get(metadata.SESSION_START_INFO_TAG)
+        if content is None:
+            continue
+        info = metadata.parse_session_start_info_plugin_data(content)
+        result[run_dir] = {k: json_format.MessageToDict(v) for k, v in sorted(info.hparams.items())}
+    assert "tensorflow" not in sys.modules
+    return result
+
+
+def tensorboard_hparams(run_dirs: list) -> dict:
+    """TensorBoard's view of the hparams of each run directory, computed in a subprocess."""
+    import subprocess
+
+    proc = subprocess.run(
+        [sys.executable, __file__, "--tb-hparams", *map(str, run_dirs)],
+        capture_output=True,
+        text=True,
+        env=_env(),
+        timeout=300,
+        check=True,
+    )
+    return json.loads(proc.stdout)
+
+
+def tb_run_scalars(run_dirs: list[str]) -> dict:
+    """Each run's scalars as TensorBoard's plugin EventAccumulator keeps them (all of them:
+    size guidance 0), in its order, after its own orphan purging; TF-free."""
+    import types
+
+    sys.modules["tensorboard.compat.notf"] = types.ModuleType("tensorboard.compat.notf")
+    from tensorboard.backend.event_processing import plugin_event_accumulator as pea
+    from tensorboard.compat.proto import summary_pb2
+    from tensorboard.util import tensor_util
+
+    result: dict = {}
+    for run_dir in run_dirs:
+        acc = pea.EventAccumulator(run_dir, size_guidance={pea.TENSORS: 0})
+        acc.Reload()
+        tags = {}
+        for tag in acc.Tags()[pea.TENSORS]:
+            meta = acc.summary_metadata.get(tag)  # none when no value of the tag had any
+            if meta is None or meta.data_class != summary_pb2.DATA_CLASS_SCALAR:
+                continue
+            tags[tag] = [
+                [int(e.step), repr(float(tensor_util.make_ndarray(e.tensor_proto).item()))]
+                for e in acc.Tensors(tag)
+            ]
+        result[run_dir] = tags
+    assert "tensorflow" not in sys.modules
+    return result
+
+
+def tensorboard_run_scalars(run_dirs: list) -> dict:
+    """`tb_run_scalars` in a subprocess."""
+    import subprocess
+
+    proc = subprocess.run(
+        [sys.executable, __file__, "--tb-run-scalars", *map(str, run_dirs)],
+        capture_output=True,
+        text=True,
+        env=_env(),
+        timeout=600,
+        check=True,
+    )
+    return json.loads(proc.stdout)
+
+
 def _env() -> dict:
     return dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2", TF_USE_LEGACY_KERAS="1")
 
@@ -274,6 +508,10 @@ def main(outdir: str) -> int:
     write_tf2(out, written)
     write_keras(out, written)
     write_hparams(out, written)
+    write_hparams_keras(out, written)
+    write_hparams_torch_shape(out, written)
+    write_lightning_shape(out, written)
+    write_restarts(out, written)
     write_mixed(out, written)
     (out / "written.json").write_text(json.dumps(written, indent=1))
     return 0
@@ -282,5 +520,11 @@ def main(outdir: str) -> int:
 if __name__ == "__main__":
     if sys.argv[1] == "--tb-scalars":
         print(json.dumps(tb_scalars(sys.argv[2:])))
+        raise SystemExit(0)
+    if sys.argv[1] == "--tb-run-scalars":
+        print(json.dumps(tb_run_scalars(sys.argv[2:])))
+        raise SystemExit(0)
+    if sys.argv[1] == "--tb-hparams":
+        print(json.dumps(tb_hparams(sys.argv[2:])))
         raise SystemExit(0)
     raise SystemExit(main(sys.argv[1]))

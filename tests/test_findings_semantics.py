@@ -8,7 +8,7 @@ import json
 from pathlib import Path
 
 import pytest
-from helpers import REALLOGS, generated
+from helpers import REALLOGS, generated, need_shared
 
 from tbdiff.findings import compare_graphs, inspect_lines
 from tbdiff.findings.base import Finding
@@ -304,10 +304,7 @@ def test_layers_of_an_earlier_model_are_stale_not_a_depth_difference(pairs: Path
 
 
 def _real(rel: str) -> Path:
-    p = REALLOGS / rel
-    if not p.exists():
-        pytest.skip(f"real logs not available: {p}")
-    return p
+    return need_shared(REALLOGS / rel, "real logs")
 
 
 def test_real_tf23_keras_functional_cond_dropout() -> None:

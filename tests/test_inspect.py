@@ -14,6 +14,7 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import gen_event_fixtures  # noqa: E402
+from helpers import REALLOGS, need_shared  # noqa: E402
 
 from tbdiff import events  # noqa: E402
 
@@ -50,7 +51,8 @@ def test_json_inventory_without_tensorflow(fx: Path) -> None:
     inv = json.loads(proc.stdout)
     assert inv["schema"] == "tbdiff.inspect/1"
     runs = {r["name"]: r for r in inv["runs"]}
-    assert list(runs) == ["hparams", "keras/train", "keras/validation", "mixed dir", "tf1", "tf2"]
+    assert list(runs) == [r.name for r in events.find_runs(fx)]
+    assert {"hparams", "keras/train", "keras/validation", "mixed dir", "tf1", "tf2"} <= set(runs)
     written = json.loads((fx / "written.json").read_text())
     loss = next(s for s in runs["tf1"]["scalars"] if s["tag"] == "loss")
     exp = written["tf1"]["scalars"]["loss"]
@@ -66,7 +68,15 @@ def test_json_inventory_without_tensorflow(fx: Path) -> None:
     special = next(s for s in runs["mixed dir"]["scalars"] if s["tag"] == "special")
     assert special["last_value"] == pytest.approx(1e38, rel=1e-6)
     assert runs["tf2"]["counts"]["histograms"] == 2 and runs["tf2"]["counts"]["text"] == 1
-    assert inv["warnings"] == []
+    # the only warnings: the orphaned steps of the restart fixtures (and of "mixed dir")
+    kinds = {(w["kind"], Path(w["path"]).parent.name) for w in inv["warning_records"]}
+    assert kinds == {
+        ("scalars.restart", "mixed dir"),
+        ("scalars.restart", "restart_tf1"),
+        ("scalars.restart", "restart_tf2"),
+        ("scalars.overlap", "overlap"),
+    }
+    assert inv["warnings"] == [f"{w['path']}: {w['message']}" for w in inv["warning_records"]]
 
 
 def test_table_fits_80_columns_without_color(fx: Path) -> None:
@@ -131,12 +141,7 @@ def test_single_file_and_no_crc(fx: Path) -> None:
 
 
 def test_real_logs_inspect(tmp_path: Path) -> None:
-    root = Path(
-        os.environ.get("TBDIFF_REALLOGS")
-        or Path(__file__).resolve().parents[2] / "shared/data/reallogs"
-    )
-    if not root.exists():
-        pytest.skip(f"no real logs at {root}")
+    root = need_shared(REALLOGS, "real logs")
     proc = tbdiff("inspect", str(root), "--no-color", "--width", "80")
     assert proc.returncode == 0 and "Traceback" not in proc.stderr
     assert "183917" in proc.stderr

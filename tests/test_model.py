@@ -28,7 +28,7 @@ def _describe_run(path: Path, feeds: dict[str, float] | None = None):
     run = _run(path)
     source = run.best_graph()
     g = load_graph(source) if source is not None else None
-    return describe(run_inputs(run, g, dict(run.hparams), feeds or {})), g
+    return describe(run_inputs([run], g, dict(run.hparams), feeds or {})), g
 
 
 def _real(rel: str) -> Path:

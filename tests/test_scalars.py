@@ -381,19 +381,34 @@ def test_nan_and_inf_are_ignored_counted_and_noted(tmp_path: Path) -> None:
     assert loss.nonfinite_a == 30 and loss.steps == 0 and loss.final_a is None
     rows = json.loads(json.dumps(cmp.to_list(), allow_nan=False))
     assert [r for r in rows if r["tag_a"] == "loss"][0]["max_abs_diff"] is None
-    assert any("no common steps" in w for w in cmp.warnings)
+    assert any("no common steps" in w.message for w in cmp.warnings)
 
 
 def test_duplicate_steps_keep_last_value(tmp_path: Path) -> None:
     e = np.arange(10)
-    # two sessions appended: the second rewrites steps 0..9 with better values
-    steps = np.concatenate([e, e])
-    vals = np.concatenate([acc_fn(e) - 0.2, acc_fn(e)])
+    # each step written twice in a row (steps never go back): compare keeps the last value
+    steps = np.repeat(e, 2)
+    vals = np.stack([acc_fn(e) - 0.2, acc_fn(e)], axis=1).reshape(-1)
     write_run(tmp_path / "a", {"accuracy": (steps, vals)})
     write_run(tmp_path / "b", {"accuracy": curve(e, acc_fn)})
     (p,) = compare_scalars(read_logdir(tmp_path / "a"), read_logdir(tmp_path / "b")).pairs
     assert p.duplicates_a == 10 and p.steps == 10
     assert "duplicate steps" in p.note
+    assert p.max_abs_diff == pytest.approx(0.0, abs=1e-6)
+
+
+def test_restarted_session_is_purged_by_the_reader(tmp_path: Path) -> None:
+    e = np.arange(10)
+    # two sessions appended: the second rewrites steps 0..9; the reader drops the orphans
+    steps = np.concatenate([e, e])
+    vals = np.concatenate([acc_fn(e) - 0.2, acc_fn(e)])
+    write_run(tmp_path / "a", {"accuracy": (steps, vals)})
+    write_run(tmp_path / "b", {"accuracy": curve(e, acc_fn)})
+    (ra,) = read_logdir(tmp_path / "a")
+    assert ra.scalars["accuracy"].dropped == 10
+    assert [w.kind for w in ra.warnings] == ["scalars.restart"]
+    (p,) = compare_scalars([ra], read_logdir(tmp_path / "b")).pairs
+    assert p.duplicates_a == 0 and p.steps == 10
     assert p.max_abs_diff == pytest.approx(0.0, abs=1e-6)
 
 
@@ -453,7 +468,7 @@ def test_forced_pairs_win_and_unknown_tags_error(keras_vs_tf) -> None:
 # Real logs written by other people
 # ---------------------------------------------------------------------------------------------
 
-needs_reallogs = pytest.mark.skipif(not REALLOGS.is_dir(), reason="real logs not available")
+needs_reallogs = pytest.mark.shared("reallogs")
 
 
 @needs_reallogs
@@ -483,8 +498,10 @@ def test_real_keras3_subruns_against_itself_and_against_flat_keras_names(tmp_pat
     assert same.unpaired_a == [] and same.unpaired_b == []
     assert all(p.how == "exact" and p.max_abs_diff == 0.0 for p in same.pairs)
     assert all(p.diverges_at_step is None for p in same.pairs)
-    # several sessions were appended into one folder: repeated steps are reported
-    assert any(p.duplicates_a > 0 and "duplicate steps" in p.note for p in same.pairs)
+    # several sessions were appended into one folder: the reader kept the last session of each
+    # step and said so (scalars.overlap); compare sees no repeated steps
+    assert any(w.kind == "scalars.overlap" for r in rossman for w in r.warnings)
+    assert all(p.duplicates_a == 0 for p in same.pairs)
 
     # old-Keras style flat names for the same curves
     flat = {

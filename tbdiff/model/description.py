@@ -356,6 +356,17 @@ class SampleWeights:
     passed_key: str | None = None
 
 
+@dataclass(frozen=True)
+class FeedSpec:
+    """What the value fed to a placeholder means in the model, and the range it must lie in
+    (checked against `--feed` before any comparison)."""
+
+    placeholder: str
+    meaning: str  # e.g. "the keep_prob of dropout Dropout1"
+    low: float
+    high: float
+
+
 @dataclass
 class Training:
     """Training-loop settings recorded as hyper-parameters (batch size, epochs)."""
@@ -406,6 +417,15 @@ class ModelDescription:
             or self.normalization
             or self.training.values
         )
+
+    @property
+    def feed_specs(self) -> list[FeedSpec]:
+        """Placeholders whose fed value sets a fact of this model (a dropout probability)."""
+        return [
+            FeedSpec(ph, f"the {s.written_as} of dropout {s.layer}", 0.0, 1.0)
+            for s in self.dropout
+            for ph in s.placeholders
+        ]
 
     @property
     def weight_layers(self) -> list[Layer]:

@@ -348,6 +348,11 @@ def is_variable(g: nx.MultiDiGraph, n: str) -> bool:
     return (o == "Placeholder" or o in O.ARG_OPS) and d.get("dtype") == "resource"
 
 
+def placeholders(g: nx.MultiDiGraph) -> list[str]:
+    """Names of the graph's placeholders (what `--feed NAME=VALUE` can name)."""
+    return sorted(n for n, d in g.nodes(data=True) if d.get("op") in O.PLACEHOLDERS)
+
+
 def variables(g: nx.MultiDiGraph) -> list[str]:
     return cached(g, "variables", lambda: [n for n in g.nodes if is_variable(g, n)])
 

@@ -1,0 +1,100 @@
+"""Find TensorBoard runs and read their event files without TensorFlow.
+
+Why our own reader: TensorBoard's loaders either import TensorFlow (slow start, heavy) or parse
+one record at a time in Python, which is slow for long runs, and they stop silently at the first
+damaged record. We read the TFRecord framing ourselves, verify every CRC, report damage with file
+and offset, resume after it when possible, and never write into the log directory.
+
+The package, one job per module:
+
+    model.py      the public data model: Run, RunData, FileInfo, ScalarSeries, GraphSource;
+                  what is readable (FileInfo.problem/status, RunData.readable, nothing_readable)
+    discovery.py  which directories are runs, which files are event files
+    crc.py        CRC32C, vectorised with numpy
+    framing.py    TFRecord framing: chunked reads, CRC checks, truncation and corruption
+                  recovery; what a file is, told by content (sniff_file: empty, cut, not_event)
+    fastpath.py   one-value scalar events decoded a chunk at a time
+    values.py     value decoding shared by both paths (plugins, legacy kinds, rank-0 tensors)
+    series.py     scalar columns of one tag -> ScalarSeries, in file order, orphans of a
+                  restart purged (TensorBoard's rule, per tag) and reported
+    graphs.py     graph records (GraphDef, MetaGraphDef, run metadata, Keras model config)
+    hparams.py    hyper-parameters: hparams plugin metadata of every writer, Lightning's yaml
+    reader.py     a run's records in file order, each to the module that owns its kind
+                  (two tables: Event kind -> handler, summary plugin -> handler)
+    inventory.py  the JSON-ready data behind `tbdiff inspect`
+
+Problems are `tbdiff.diagnostics.LogWarning` records (kind, message, path, offset) collected in
+`RunData.warnings`; renderers format them. Kinds emitted here: io.unreadable, io.empty,
+io.not_event_file, record.truncated, record.corrupt, record.suppressed, event.undecodable,
+value.skipped, scalars.restart, scalars.overlap, graph.load, hparams.
+
+Design (chosen by measurement with scripts/bench_events.py; a per-record Python loop doing
+framing + two crc32c calls + Event.FromString costs ~4 us/record here, i.e. >12 s for 3M):
+
+* Files are read in 8 MiB chunks, so memory stays flat in the number of events; only the
+  scalar values themselves grow (numpy blocks, concatenated once at the end).
+* Framing walk: inherently sequential, so it is the one Python loop left. It is
+  short-circuited by speculation: scalar logs repeat a small cycle of record sizes, so after
+  64 plain steps the next positions are predicted from that cycle and all checked with one
+  numpy gather; predictions are kept up to the first mismatch (exact by induction).
+* CRC32C of every length header and payload is computed vectorised with numpy (slicing-by-4
+  tables over a (records x bytes) array per payload length); rare lengths and records over
+  300 bytes use the `crc32c` C extension. A bad header CRC means the length can't be trusted:
+  we scan forward (vectorised) for the next offset whose header CRC verifies and resume.
+* Scalar fast path: records of one tag that differ only in wall time, step and the 4 value
+  bytes are grouped, one representative is proven to have that layout with protobuf, and the
+  whole group is decoded at once (fastpath.py).
+* Everything else (graphs, histograms, hparams, multi-value summaries, a tag's first TF2
+  event carrying plugin metadata) goes through `Event.FromString` in file order, so
+  TensorBoard's "plugin metadata only on a tag's first occurrence" rule applies to both paths.
+
+Measured with scripts/bench_events.py, 3,000,000 scalar events per file, CRCs verified, on the
+2-core dev machine while it was quiet (2026-11-26; seconds / peak RSS):
+    file  tbdiff          LegacyEventFileLoader  EventAccumulator   tbparse
+    TF1   2.7 s / 262 MB  7.8 s / 594 MB         39 s / 1.2 GB      40 s / 1.5 GB
+    TF2   2.2 s / 261 MB  8.2 s / 594 MB         56 s / 4.7 GB      129 s / 5.1 GB
+(EventFileLoader, measured under load only: 558 s TF1 / 93 s TF2.)
+tbdiff's peak RSS is ~260 MB vs ~44 MB for 30,000 events: the growth is the per-event columns
+(step, value, wall time, file order: 32 B x 3M = 96 MB) plus their file-ordered copy at the end.
+The package split, content checks, hparams and orphan purging (issue 9) left this unchanged
+within the noise of a shared machine: `bench_events.py --baseline` side by side, CPU seconds of
+the read, 3M events, TF1 2.78 s vs 2.95 s before, TF2 3.15 s vs 3.04 s before.
+"""
+
+from __future__ import annotations
+
+from tbdiff.events.discovery import EVENT_FILE_MARKER, find_runs, is_event_file_name
+from tbdiff.events.framing import iter_records, sniff_file
+from tbdiff.events.graphs import merge_graph_defs
+from tbdiff.events.inventory import INSPECT_SCHEMA, inventory, warning_groups
+from tbdiff.events.model import (
+    FileInfo,
+    GraphSource,
+    HParamSource,
+    Run,
+    RunData,
+    ScalarSeries,
+    nothing_readable,
+)
+from tbdiff.events.reader import read_logdir, read_run
+
+__all__ = [
+    "EVENT_FILE_MARKER",
+    "INSPECT_SCHEMA",
+    "ScalarSeries",
+    "GraphSource",
+    "Run",
+    "FileInfo",
+    "RunData",
+    "find_runs",
+    "read_run",
+    "read_logdir",
+    "iter_records",
+    "is_event_file_name",
+    "inventory",
+    "merge_graph_defs",
+    "nothing_readable",
+    "sniff_file",
+    "warning_groups",
+    "HParamSource",
+]

@@ -1,0 +1,68 @@
+"""Run discovery: which directories are runs and which files are event files."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from tbdiff.diagnostics import LogWarning
+from tbdiff.errors import TbdiffError
+from tbdiff.events.framing import sniff_file
+from tbdiff.events.model import Run
+
+EVENT_FILE_MARKER = "tfevents"
+
+
+def is_event_file_name(name: str) -> bool:
+    """TensorBoard's rule: the base name contains "tfevents" (covers `.v2` and `.profile-empty`)."""
+    return EVENT_FILE_MARKER in name
+
+
+_NOT_EVENT_WHY = {
+    "empty": "an empty file, not a TensorBoard event file",
+    "not_event": "not a TensorBoard event file",
+    "cut": "not a TensorBoard event file (too short for one record)",
+    "unreadable": "cannot be read",
+}
+
+
+def find_runs(path: str | Path, warnings: list[LogWarning] | None = None) -> list[Run]:
+    """Runs under `path`: every directory that directly holds event files, sorted by name.
+
+    A single file is a run of its own when it is named like an event file, or when its content
+    starts with a valid record header (an event file renamed); any other file is a TbdiffError
+    (a zero-byte `projector_config.pbtxt` is not an event file). Symlinked directories are not
+    followed (no loops); unreadable directories are skipped (noted in `warnings`). TbdiffError
+    when nothing is found.
+    """
+    root = Path(path)
+    if not root.exists():
+        raise TbdiffError(f"path does not exist: {root}")
+    if root.is_file():
+        if not is_event_file_name(root.name):
+            kind = sniff_file(root)
+            if kind != "event":
+                raise TbdiffError(f"{root}: {_NOT_EVENT_WHY.get(kind, 'not an event file')}")
+        return [Run(name=root.name, path=root.parent, files=[root])]
+    if not root.is_dir():
+        raise TbdiffError(f"not a file or directory: {root}")
+    runs: list[Run] = []
+    walk_errors: list[OSError] = []
+    for dirpath, dirnames, filenames in os.walk(
+        root, followlinks=False, onerror=walk_errors.append
+    ):
+        dirnames.sort()
+        names = sorted(n for n in filenames if is_event_file_name(n))
+        files = [Path(dirpath) / n for n in names if (Path(dirpath) / n).is_file()]
+        if files:
+            rel = os.path.relpath(dirpath, root)
+            runs.append(Run(name=Path(rel).as_posix(), path=Path(dirpath), files=files))
+    if warnings is not None:
+        for err in walk_errors:
+            why = f"skipped, cannot list ({err.strerror or err})"
+            warnings.append(LogWarning("io.unreadable", why, str(err.filename)))
+    if not runs:
+        hint = f" ({len(walk_errors)} director(ies) could not be read)" if walk_errors else ""
+        raise TbdiffError(f"no TensorBoard event files (events.out.tfevents.*) under {root}{hint}")
+    runs.sort(key=lambda r: r.name)
+    return runs
