@@ -264,7 +264,7 @@ def inspect(d: ModelDescription) -> str | None:
         hp = f" ({', '.join(shown)})" if shown else ""
         parts.append(f"{o.type or 'unknown type'}{hp} [{o.source.label}]")
     if d.training.values:
-        vals = ", ".join(f"{k}={fmt_num(v)}" for k, v in d.training.values.items())
+        vals = ", ".join(f"{k}={fmt_num(v)}" for k, v in sorted(d.training.values.items()))
         labels = sorted({s.label for s in d.training.sources.values()})
         parts.append(f"{vals} [{', '.join(labels)}]")
     return "; ".join(parts) or None
