@@ -157,3 +157,14 @@ def test_batch_norm_read_from_a_real_tf1_keras_graph() -> None:
     ] * 2
     assert all(n.source.origin == "graph" and n.nodes for n in d.normalization)
     assert d.optimizer.type == "sgd" and d.optimizer.hparams["momentum"] == pytest.approx(0.9)
+
+
+def test_lightning_hparams_name_the_learning_rate_and_batch_size() -> None:
+    """A real PyTorch Lightning run: no graph, the optimizer's settings only in its hparams."""
+    d, g = _describe_run(_real("FKnorring__restaurant-name-prediction/lightning_logs/version_1"))
+    assert g is None and d.origins == ["hparams"]
+    o = d.optimizer
+    assert o.type is None and o.hparams["learning_rate"] == pytest.approx(0.0317688, rel=1e-4)
+    assert o.sources["learning_rate"].where == "learning_rate"
+    assert d.training.values["batch_size"] == 16
+    assert inspect_lines(d)["optimizer"].startswith("type not recorded (learning_rate=0.03177")

@@ -259,10 +259,13 @@ def inspect(d: ModelDescription) -> str | None:
             if v is None:
                 continue
             src = o.sources.get(k, o.source)
-            tag = f" [{src.label}]" if src.origin != o.source.origin else ""
+            tag = f" [{src.label}]" if src.origin != o.source.origin or not o.type else ""
             shown.append(f"{k}={fmt_num(v)}{tag}")
         hp = f" ({', '.join(shown)})" if shown else ""
-        parts.append(f"{o.type or 'unknown type'}{hp} [{o.source.label}]")
+        if o.type:
+            parts.append(f"{o.type}{hp} [{o.source.label}]")
+        else:
+            parts.append(f"type not recorded{hp}")
     if d.training.values:
         vals = ", ".join(f"{k}={fmt_num(v)}" for k, v in sorted(d.training.values.items()))
         labels = sorted({s.label for s in d.training.sources.values()})
