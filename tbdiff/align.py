@@ -44,6 +44,11 @@ from typing import Any
 import networkx as nx
 import numpy as np
 
+from tbdiff.model import find_layers
+from tbdiff.model import names as N
+from tbdiff.model.description import Layer
+from tbdiff.model.index import graph_index
+
 # --------------------------------------------------------------------------------------------
 # result types
 # --------------------------------------------------------------------------------------------
@@ -59,18 +64,6 @@ class LayerPair:
     shape_a: list | None
     shape_b: list | None
     status: str  # matched | changed | only_a | only_b
-
-
-@dataclass
-class Layer:
-    """A layer found in one graph: its scope, kind, main weight shape and member nodes."""
-
-    name: str
-    kind: str
-    shape: list | None
-    variables: list[str] = field(default_factory=list)
-    anchors: list[str] = field(default_factory=list)  # dropout: its random op(s)
-    position: float = float("inf")
 
 
 @dataclass
@@ -101,17 +94,9 @@ class Alignment:
 # --------------------------------------------------------------------------------------------
 
 _SUFFIX = re.compile(r"_\d+$")
-_FRAMEWORK = {
+#: scope prefixes frameworks put in front of a model's names (optimizer scopes included)
+_FRAMEWORK = N.OPTIMIZER_SCOPES | {
     "training",
-    "sgd",
-    "adam",
-    "adamw",
-    "rmsprop",
-    "adagrad",
-    "adadelta",
-    "nadam",
-    "adamax",
-    "ftrl",
     "loss",
     "metrics",
     "model",
@@ -161,9 +146,6 @@ def _natural_key(s: str) -> list:
 # compact indexed view of a graph
 # --------------------------------------------------------------------------------------------
 
-_KIND_CODE = {"data": 0, "arg": 0, "control": 1, "ret": 2}
-
-
 _M64 = np.uint64(0xFFFFFFFFFFFFFFFF)
 
 
@@ -177,43 +159,19 @@ def _mix(x: np.ndarray) -> np.ndarray:
 
 
 class _View:
-    """Integer-indexed adjacency lists: networkx attribute lookups are too slow in hot loops."""
+    """The graph's shared integer index (`model.index`) plus names and structural hashes."""
 
     def __init__(self, g: nx.MultiDiGraph) -> None:
+        ix = graph_index(g)
         self.g = g
-        self.names: list[str] = list(g.nodes)
-        self.idx = idx = {n: i for i, n in enumerate(self.names)}
-        data = [d for _, d in g.nodes(data=True)]
-        self.op = [d.get("op", "") for d in data]
-        self.dtype = [(d.get("dtype") or "").removesuffix("_ref") for d in data]
+        self.names, self.idx, self.op, self.dtype = ix.names, ix.idx, ix.op, ix.dtype
+        self.ins, self.outs = ix.ins, ix.outs
         split = [n.rpartition("/") for n in self.names]
         self.rleaf = [x[2] for x in split]
         self.leaf = [normalise_component(x) for x in self.rleaf]
         self.scope = [x[0] for x in split]
         self.norm = [normalise_name(n) for n in self.names]
-        n = len(self.names)
-        self.ins: list[list[tuple[int, int, int, int]]] = [[] for _ in range(n)]
-        self.outs: list[list[tuple[int, int, int, int]]] = [[] for _ in range(n)]
-        cols: list[tuple[int, int, int, int, int]] = []
-        kind_code = _KIND_CODE
-        # g._succ: the adjacency dict networkx keeps (u -> v -> key -> attrs); g.edges() is
-        # several times slower for multigraphs.
-        for u, nbrs in g._succ.items():
-            ui = idx[u]
-            outs = self.outs[ui]
-            for v, keydict in nbrs.items():
-                vi = idx[v]
-                ins = self.ins[vi]
-                for d in keydict.values():
-                    try:  # graphs from tbdiff.graph carry all three
-                        k, p, dp = kind_code[d["kind"]], d["port"], d["dst_port"]
-                    except KeyError:
-                        k = 1 if d.get("control") else 0
-                        p, dp = d.get("port", 0), d.get("dst_port", 0)
-                    ins.append((ui, p, dp, k))
-                    outs.append((vi, p, dp, k))
-                    cols.append((ui, vi, p, dp, k))
-        self.wl = self._wl_hashes(cols, 3)
+        self.wl = self._wl_hashes(ix.edges, 3)
 
     def _wl_hashes(self, cols: list, rounds: int) -> list[int]:
         """Own WL refinement (vectorised): a node's label is mixed with the multiset of
@@ -249,279 +207,6 @@ class _View:
 # layers
 # --------------------------------------------------------------------------------------------
 
-VARIABLE_OPS = {"VariableV2", "Variable", "VarHandleOp", "VariableV1"}
-_READ_OPS = {"ReadVariableOp", "Identity", "Cast", "Enter", "ResourceGather", "Switch"}
-_BACK_EDGE_OPS = {"NextIteration", "RefNextIteration"}
-_OPTIMIZER_SCOPES = {
-    "training",
-    "optimizer",
-    "tfoptimizer",
-    "gradients",
-    "gradient_tape",
-    "metrics",
-    "sgd",
-    "adam",
-    "adamw",
-    "rmsprop",
-    "momentum",
-    "adagrad",
-    "adadelta",
-    "nadam",
-    "adamax",
-    "ftrl",
-}
-_NOT_USES = {
-    "Assign",
-    "AssignVariableOp",
-    "VarIsInitializedOp",
-    "IsVariableInitialized",
-    "AssignAdd",
-    "AssignSub",
-    "AssignAddVariableOp",
-    "AssignSubVariableOp",
-    "SaveV2",
-    "RestoreV2",
-    "Save",
-    "SaveSlices",
-    "NoOp",
-    "DestroyResourceOp",
-}
-_KIND_BY_CONSUMER = {
-    "Conv2D": "conv",
-    "Conv3D": "conv",
-    "Conv1D": "conv",
-    "DepthwiseConv2dNative": "conv",
-    "Conv2DBackpropInput": "conv",
-    "MatMul": "dense",
-    "BatchMatMul": "dense",
-    "BatchMatMulV2": "dense",
-    "BatchMatMulV3": "dense",
-    "Einsum": "dense",
-    "GatherV2": "embedding",
-    "ResourceGather": "embedding",
-    "Gather": "embedding",
-    "FusedBatchNorm": "batch_norm",
-    "FusedBatchNormV2": "batch_norm",
-    "FusedBatchNormV3": "batch_norm",
-}
-_KERAS_KINDS = {
-    "Dense": "dense",
-    "EinsumDense": "dense",
-    "Conv1D": "conv",
-    "Conv2D": "conv",
-    "Conv3D": "conv",
-    "DepthwiseConv2D": "conv",
-    "SeparableConv2D": "conv",
-    "Conv2DTranspose": "conv",
-    "Embedding": "embedding",
-    "BatchNormalization": "batch_norm",
-    "LayerNormalization": "layer_norm",
-    "Dropout": "dropout",
-    "SpatialDropout1D": "dropout",
-    "SpatialDropout2D": "dropout",
-    "AlphaDropout": "dropout",
-    "GaussianDropout": "dropout",
-}
-_RANDOM_OPS = {"RandomUniform", "StatelessRandomUniformV2", "StatelessRandomUniform"}
-_DROP_TESTS = {"GreaterEqual", "Greater", "Less", "LessEqual", "Floor"}
-
-
-def _forward_depth(v: _View) -> list[float]:
-    """Longest-path depth over data edges (Kahn's algorithm; loop back edges dropped).
-
-    Longest rather than shortest path because the backward pass reaches every weight in a few
-    hops from the labels, while the forward use of layer k always comes after layer k-1.  No
-    scope names are used, so renamed graphs order the same way.
-    """
-    n = len(v.names)
-    indeg = [0] * n
-    for i in range(n):
-        for w, _p, _dp, k in v.outs[i]:
-            if k == 1 or v.op[i] in _BACK_EDGE_OPS:
-                continue
-            indeg[w] += 1
-    depth = [0.0] * n
-    q = deque(i for i in range(n) if indeg[i] == 0)
-    done = 0
-    while q:
-        u = q.popleft()
-        done += 1
-        if v.op[u] in _BACK_EDGE_OPS:
-            continue
-        du = depth[u] + 1
-        for w, _p, _dp, k in v.outs[u]:
-            if k == 1:
-                continue
-            if depth[w] < du:
-                depth[w] = du
-            indeg[w] -= 1
-            if indeg[w] == 0:
-                q.append(w)
-    if done < n:  # a cycle we do not know: nodes on it keep the depth reached so far
-        pass
-    return depth
-
-
-def _variable_consumers(v: _View, i: int, depth: int = 3) -> list[int]:
-    """Compute nodes reading variable i through reads/identities (not initialisers/updates)."""
-    found: list[int] = []
-    frontier = [i]
-    seen = {i}
-    for _ in range(depth):
-        nxt = []
-        for u in frontier:
-            for w, _p, _dp, k in v.outs[u]:
-                if k == 1 or w in seen:
-                    continue
-                seen.add(w)
-                op = v.op[w]
-                if op in _NOT_USES or op.startswith(("Apply", "ResourceApply", "ResourceSparse")):
-                    continue
-                if v.op[w] in _READ_OPS and v.op[w] != "ResourceGather":
-                    nxt.append(w)
-                else:
-                    found.append(w)
-        frontier = nxt
-    return found
-
-
-def find_layers(g: nx.MultiDiGraph, view: _View | None = None) -> list[Layer]:
-    """Layers = groups of trainable variables by scope, plus dropout layers, in forward order."""
-    v = view or _View(g)
-    if g.graph.get("source") == "keras_model":
-        return _keras_layers(g)
-    dist = _forward_depth(v)
-    slots: set[int] = set()
-    for i, op in enumerate(v.op):
-        if "Apply" in op and (op.startswith(("Apply", "ResourceApply", "SparseApply"))):
-            for u, _p, dp, k in v.ins[i]:
-                if k == 0 and dp > 0:
-                    slots.add(u)
-    groups: dict[str, list[int]] = defaultdict(list)
-    var_names = {v.names[i] for i, op in enumerate(v.op) if op in VARIABLE_OPS}
-    for i, op in enumerate(v.op):
-        if op not in VARIABLE_OPS or i in slots:
-            continue
-        name = v.names[i]
-        shape = g.nodes[name].get("shape")
-        if not shape or v.scope[i] in var_names:  # var/biased, var/local_step: helpers
-            continue
-        if any(normalise_component(p) in _OPTIMIZER_SCOPES for p in v.scope[i].split("/")):
-            continue  # slots of optimizers that update with plain Assign ops (Keras 2 SGD)
-        groups[v.scope[i]].append(i)
-    layers: list[Layer] = []
-    for scope, members in groups.items():
-        kinds = set()
-        pos = any_pos = float("inf")
-        for m in members:
-            for c in _variable_consumers(v, m):
-                kind = _KIND_BY_CONSUMER.get(v.op[c], "")
-                kinds.add(kind)
-                any_pos = min(any_pos, dist[c])
-                if kind:  # the op that defines the layer lies on the data path
-                    pos = min(pos, dist[c])
-        if pos == float("inf"):
-            pos = any_pos
-        leaves = {v.leaf[m] for m in members}
-        main = max(
-            members, key=lambda m: (len(g.nodes[v.names[m]]["shape"]), v.leaf[m] == "kernel")
-        )
-        rank = len(g.nodes[v.names[main]]["shape"])
-        if "batch_norm" in kinds or "moving_mean" in leaves or "moving_variance" in leaves:
-            kind = "batch_norm"
-        elif "conv" in kinds or (rank >= 4 and not kinds - {""}):
-            kind = "conv"
-        elif "embedding" in kinds or "embeddings" in leaves:
-            kind = "embedding"
-        elif "dense" in kinds or rank in (2, 3):
-            kind = "dense"
-        elif leaves <= {"gamma", "beta"}:
-            kind = "layer_norm" if "layernorm" in scope.lower().replace("_", "") else "norm"
-        else:
-            kind = "variables"
-        layers.append(
-            Layer(
-                name=scope or v.names[main],
-                kind=kind,
-                shape=list(g.nodes[v.names[main]]["shape"]),
-                variables=[v.names[m] for m in members],
-                position=pos,
-            )
-        )
-    layers.extend(_dropout_layers(v, dist))
-    layers.sort(key=lambda L: (L.position, _natural_key(L.name)))
-    return layers
-
-
-def _dropout_layers(v: _View, dist: list[float]) -> list[Layer]:
-    found: dict[str, Layer] = {}
-    for i, op in enumerate(v.op):
-        if op not in _RANDOM_OPS:
-            continue
-        # the random values must reach a threshold test within a few hops (TF1 dropout:
-        # RandomUniform -> mul -> add -> add(keep_prob) -> Floor)
-        hits = False
-        frontier = [i]
-        for _ in range(4):
-            nxt = []
-            for u in frontier:
-                for w, _p, _dp, k in v.outs[u]:
-                    if k == 1:
-                        continue
-                    if v.op[w] in _DROP_TESTS:
-                        hits = True
-                    nxt.append(w)
-            frontier = nxt
-        if not hits:
-            continue
-        name = _dropout_layer_name(v, i)
-        L = found.setdefault(name, Layer(name=name, kind="dropout", shape=None))
-        L.anchors.append(v.names[i])
-        L.position = min(L.position, dist[i])
-    return list(found.values())
-
-
-def _dropout_layer_name(v: _View, i: int) -> str:
-    """Inlined (Keras If branch): the scope of the outermost caller, e.g. ``dropout`` for
-    ``dropout/cond``; else the scope up to the first component naming dropout; else the scope
-    of the random op's parent."""
-    nodes = v.g.nodes
-    site = nodes[v.names[i]].get("call_site")
-    if site is not None:
-        while nodes[site].get("call_site") is not None:
-            site = nodes[site]["call_site"]
-        return site.rsplit("/", 1)[0] if "/" in site else site
-    parts = v.names[i].split("/")
-    cut = next((j for j, p in enumerate(parts[:-1]) if "dropout" in p.lower()), None)
-    if cut is None:
-        cut = max(0, len(parts) - 3)
-    return "/".join(parts[: cut + 1])
-
-
-def _keras_layers(g: nx.MultiDiGraph) -> list[Layer]:
-    """Layers of a keras_model layer graph, in topological order."""
-    try:
-        order = list(nx.topological_sort(g))
-    except nx.NetworkXUnfeasible:
-        order = list(g.nodes)
-    out = []
-    for pos, n in enumerate(order):
-        d = g.nodes[n]
-        kind = _KERAS_KINDS.get(d.get("op", ""))
-        if kind is None:
-            continue
-        cfg = d.get("attrs", {})
-        shape: list | None = None
-        if kind == "dense":
-            shape = [None, cfg.get("units")]
-        elif kind == "conv":
-            ks = cfg.get("kernel_size") or []
-            shape = [*list(ks), None, cfg.get("filters")]
-        elif kind == "embedding":
-            shape = [cfg.get("input_dim"), cfg.get("output_dim")]
-        out.append(Layer(name=n, kind=kind, shape=shape, anchors=[n], position=pos))
-    return out
-
 
 def _shapes_equal(a: list | None, b: list | None) -> bool:
     if a is None or b is None:
@@ -532,7 +217,7 @@ def _shapes_equal(a: list | None, b: list | None) -> bool:
 
 
 def _layer_score(la: Layer, lb: Layer) -> float:
-    if la.kind != lb.kind:
+    if la.family != lb.family:
         return -1.0
     s = 2.0 if _shapes_equal(la.shape, lb.shape) else 1.0
     if normalise_name(la.name) == normalise_name(lb.name):
@@ -769,6 +454,7 @@ class _Matcher:
 
 #: Attributes that differ between any two graphs without meaning anything.
 IGNORED_ATTRS = {
+    "name",  # a Keras layer config repeats the layer's name
     "shared_name",
     "container",
     "seed",
@@ -861,8 +547,8 @@ def _anchor_layers(m: _Matcher, pairs: list[tuple[Layer | None, Layer | None]]) 
             ys = [vb.idx[n] for n in lb.anchors if n in vb.idx]
             m.pair_candidates(xs, ys)
             continue
-        xs = [va.idx[n] for n in la.variables]
-        ys = [vb.idx[n] for n in lb.variables]
+        xs = [va.idx[n] for n in la.variables if n in va.idx]
+        ys = [vb.idx[n] for n in lb.variables if n in vb.idx]
         m.pair_candidates(xs, ys)
         # leftovers by rank then shape order (e.g. "w" vs "kernel_var")
         xs = sorted((x for x in xs if m.ma[x] == -1), key=lambda i: _natural_key(va.names[i]))
@@ -889,13 +575,24 @@ def _gc_paused():
             gc.enable()
 
 
-def align(ga: nx.MultiDiGraph, gb: nx.MultiDiGraph) -> Alignment:
-    """Match nodes and layers of graph A to graph B (see the module docstring)."""
+def align(
+    ga: nx.MultiDiGraph,
+    gb: nx.MultiDiGraph,
+    layers_a: list[Layer] | None = None,
+    layers_b: list[Layer] | None = None,
+) -> Alignment:
+    """Match nodes and layers of graph A to graph B (see the module docstring).
+
+    `layers_a/b` are the layers to pair (a run's model description: the trained model); by
+    default every layer the front-end reading each graph finds (`model.find_layers`).
+    """
     with _gc_paused():
-        return _align(ga, gb)
+        la = find_layers(ga) if layers_a is None else layers_a
+        lb = find_layers(gb) if layers_b is None else layers_b
+        return _align(ga, gb, la, lb)
 
 
-def _align(ga: nx.MultiDiGraph, gb: nx.MultiDiGraph) -> Alignment:
+def _align(ga: nx.MultiDiGraph, gb: nx.MultiDiGraph, la: list[Layer], lb: list[Layer]) -> Alignment:
     clock = time.perf_counter
     t0 = clock()
     seconds: dict[str, float] = {}
@@ -906,8 +603,7 @@ def _align(ga: nx.MultiDiGraph, gb: nx.MultiDiGraph) -> Alignment:
     t = clock()
     if (ga.graph.get("source") == "keras_model") != (gb.graph.get("source") == "keras_model"):
         # a layer graph against an op graph: only the layer alignment is meaningful
-        layer_pairs = align_layers(find_layers(ga, va), find_layers(gb, vb))
-        return _result(ga, gb, va, vb, m, layer_pairs, seconds, t0)
+        return _result(ga, gb, va, vb, m, align_layers(la, lb), seconds, t0)
     m.phase = "exact_name"
     for a, name in enumerate(va.names):
         b = vb.idx.get(name)
@@ -918,8 +614,7 @@ def _align(ga: nx.MultiDiGraph, gb: nx.MultiDiGraph) -> Alignment:
     seconds["names"] = clock() - t
 
     t = clock()
-    layers_a, layers_b = find_layers(ga, va), find_layers(gb, vb)
-    layer_pairs = align_layers(layers_a, layers_b)
+    layer_pairs = align_layers(la, lb)
     m.phase = "layers"
     _anchor_layers(m, layer_pairs)
 
@@ -986,11 +681,11 @@ def _result(ga, gb, va: _View, vb: _View, m: _Matcher, layer_pairs, seconds, t0)
     for la, lb in layer_pairs:
         if la is not None and lb is not None:
             st = "matched" if _shapes_equal(la.shape, lb.shape) else "changed"
-            out_layers.append(LayerPair(la.name, lb.name, la.kind, la.shape, lb.shape, st))
+            out_layers.append(LayerPair(la.name, lb.name, la.family, la.shape, lb.shape, st))
         elif la is not None:
-            out_layers.append(LayerPair(la.name, None, la.kind, la.shape, None, "only_a"))
+            out_layers.append(LayerPair(la.name, None, la.family, la.shape, None, "only_a"))
         elif lb is not None:
-            out_layers.append(LayerPair(None, lb.name, lb.kind, None, lb.shape, "only_b"))
+            out_layers.append(LayerPair(None, lb.name, lb.family, None, lb.shape, "only_b"))
     seconds["differences"] = clock() - t
     seconds["total"] = clock() - t0
     stats: dict[str, Any] = dict(m.stats)

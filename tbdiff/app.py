@@ -102,10 +102,11 @@ def _logs_inventory(
         for rd in group.members:
             for g in entries[rd.name].get("graphs", []):
                 g["best"] = chosen is not None and _same_record(g, chosen[1])
-        if chosen is not None and describe:
-            entry = entries[chosen[0].name]
-            hparams = group_hparams(group.members, chosen[0])
-            _describe_model(entry, chosen[1], hparams, str(chosen[0].path), warnings)
+        if describe:
+            first = chosen[0] if chosen is not None else group.members[0]
+            hparams = group_hparams(group.members, chosen[0] if chosen else None)
+            source = chosen[1] if chosen is not None else None
+            _describe_model(entries[first.name], group, source, hparams, warnings)
     return inv
 
 
@@ -114,28 +115,35 @@ def _same_record(entry: dict[str, Any], src: Any) -> bool:
 
 
 def _describe_model(
-    entry: dict[str, Any], source: Any, hparams: dict, where: str, warnings: list[LogWarning]
+    entry: dict[str, Any], group: Any, source: Any, hparams: dict, warnings: list[LogWarning]
 ) -> None:
-    """Add what the graph does (the detectors' one-graph half) and its node count once
-    functions are inlined (what `compare` counts) to an inventory run entry."""
+    """Add what the run's model is (from its graph, Keras config and hparams, each fact with its
+    source) and the graph's node count once functions are inlined (what `compare` counts)."""
     from tbdiff import graph
+    from tbdiff.pipeline import run_inputs
 
-    try:
-        g = graph.load_graph(source)
-    except TbdiffError as exc:
-        warnings.append(LogWarning("graph.load", f"graph not analysed: {exc}", path=where))
-        return
-    _add_model(entry, g, hparams)
+    g = None
+    if source is not None:
+        try:
+            g = graph.load_graph(source)
+        except TbdiffError as exc:
+            where = str(group.members[0].path)
+            warnings.append(LogWarning("graph.load", f"graph not analysed: {exc}", path=where))
+    _add_model(entry, run_inputs(group.members, g, hparams, {}))
 
 
-def _add_model(entry: dict[str, Any], g: Any, hparams: dict) -> None:
-    from tbdiff.findings import Hints, analyse
+def _add_model(entry: dict[str, Any], inputs: Any) -> None:
     from tbdiff.findings.summary import describe
+    from tbdiff.model import describe as describe_model
 
-    entry["model"] = describe(analyse(g, Hints(hparams=dict(hparams))))
+    d = describe_model(inputs)
+    if not d.is_empty:
+        entry["model"] = describe(d)
+    if inputs.graph is None:
+        return
     for rec in entry.get("graphs", []):
         if rec.get("best"):
-            rec["inlined_nodes"] = g.number_of_nodes()  # what compare counts
+            rec["inlined_nodes"] = inputs.graph.number_of_nodes()  # what compare counts
 
 
 def _graph_file_inventory(source: Input, warnings: list[LogWarning], *, describe: bool) -> dict:
@@ -170,7 +178,9 @@ def _graph_file_inventory(source: Input, warnings: list[LogWarning], *, describe
         "warnings": [str(w) for w in warnings],
     }
     if describe:
-        _add_model(entry, g, {})
+        from tbdiff.model import RunInputs
+
+        _add_model(entry, RunInputs(graph=g))
     return {"schema": INSPECT_SCHEMA, "path": source.text, "runs": [entry]}
 
 

@@ -11,10 +11,12 @@ import math
 from typing import TYPE_CHECKING
 
 from tbdiff.errors import TbdiffError
-from tbdiff.findings import Hints, feed_specs, placeholders
+from tbdiff.model.query import placeholders
 
 if TYPE_CHECKING:
     import networkx as nx
+
+    from tbdiff.model.description import ModelDescription
 
 _LISTED = 8
 
@@ -33,10 +35,11 @@ def _listing(found: dict[str, list[str]]) -> str:
 
 
 def check_feeds(
-    feeds: dict[str, float], sides: dict[str, tuple[nx.MultiDiGraph | None, Hints]]
+    feeds: dict[str, float], sides: dict[str, tuple[nx.MultiDiGraph | None, ModelDescription]]
 ) -> None:
     """TbdiffError unless every fed name is a placeholder of some side's graph, with a value
-    its detectors accept. `sides` maps "A"/"B" to (graph or None, hints)."""
+    its meaning in that side's model accepts. `sides` maps "A"/"B" to (graph or None, the
+    run's model description)."""
     if not feeds:
         return
     graphs = {letter: (g, h) for letter, (g, h) in sides.items() if g is not None}
@@ -54,8 +57,8 @@ def check_feeds(
                 + _listing(names)
             )
         for letter in holders:
-            g, hints = graphs[letter]
-            for spec in feed_specs(g, hints):
+            _g, model = graphs[letter]
+            for spec in model.feed_specs:
                 if spec.placeholder == _base(name) and not spec.low <= value <= spec.high:
                     raise TbdiffError(
                         f"{text}: in {letter}, {spec.placeholder!r} is {spec.meaning}, "

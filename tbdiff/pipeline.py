@@ -1,6 +1,6 @@
 """Build a comparison Report from two paths: the one-way pipeline, without any printing.
 
-logdir -> events -> graph -> align -> findings (+ scalars, hparams) -> Report.
+logdir -> events -> graph -> model -> align -> findings (+ scalars, hparams) -> Report.
 `app.py` calls `build_report` and hands the result to the renderer or to JSON; tests call it
 directly. Each side is read once: scalars, hparams and the graph record come from the same pass,
 and only the run the side names is read (`tbdiff.selection`). A side with nothing to compare,
@@ -16,9 +16,10 @@ from typing import TYPE_CHECKING, Any
 from tbdiff import events
 from tbdiff.diagnostics import LogWarning
 from tbdiff.errors import TbdiffError
-from tbdiff.findings import Hints, compare_graphs
+from tbdiff.findings import compare
 from tbdiff.findings.evidence import rank_by_evidence
 from tbdiff.inputs import Input, check_input
+from tbdiff.model import RunInputs, describe
 from tbdiff.report import Report, RunRef, build_verdict, hparam_diffs
 from tbdiff.selection import best_graph, group_hparams, select_run
 
@@ -42,6 +43,21 @@ class Side:
 
     def error(self, why: str) -> TbdiffError:
         return TbdiffError(f"{self.letter}: {self.source.text}: {why}")
+
+
+def run_inputs(
+    runs: list[RunData], graph: nx.MultiDiGraph | None, hparams: dict[str, Any], feeds: dict
+) -> RunInputs:
+    """What the model front-ends read for one run: the graph used for alignment, the run's
+    latest Keras model config (Keras 3 adds how it was compiled), its hparams and --feed."""
+    keras = None
+    for src in reversed([s for rd in runs for s in rd.graphs if s.kind == "keras_model"]):
+        try:
+            keras = src.keras_config()
+        except TbdiffError:
+            continue
+        break
+    return RunInputs(graph=graph, keras_config=keras, hparams=dict(hparams), feeds=dict(feeds))
 
 
 def _label(path: Path) -> str:
@@ -150,9 +166,10 @@ def _check_side(side: Side, *, graphs: bool, scalars: bool) -> None:
         )
 
 
-def _check_compared(report: Report, a: Side, b: Side) -> None:
-    """A comparison that compared nothing is an error, never a silent 'no difference'."""
-    if report.graph_counts is not None:
+def _check_compared(report: Report, a: Side, b: Side, *, models: bool = False) -> None:
+    """A comparison that compared nothing is an error, never a silent 'no difference'.
+    `models`: both runs' models were described (from hparams or a Keras config) and compared."""
+    if report.graph_counts is not None or models:
         return
     if report.scalars is not None and report.scalars.pairs:
         return
@@ -224,52 +241,64 @@ def build_report(
     same = _set_labels(a, b)
     report = Report(a=a.ref, b=b.ref)
     report.warnings = [*([same] if same else []), *a.warnings, *b.warnings]
+    models = False
     if graphs:
-        _compare_graph_sides(report, a, b, dict(feeds or {}), list_nodes)
+        models = _compare_graph_sides(report, a, b, dict(feeds or {}), list_nodes)
     if scalars and a.runs and b.runs:
         from tbdiff.scalars import compare_scalars
 
         report.scalars = compare_scalars(a.runs, b.runs, forced=list(forced_pairs or []))
         report.warnings.extend(report.scalars.warnings)
         report.findings = rank_by_evidence(report.findings, report.scalars)
-    _check_compared(report, a, b)
+    _check_compared(report, a, b, models=models)
     report.hparams = hparam_diffs(a.hparams, b.hparams)
     report.verdict = build_verdict(
         report.findings,
         report.scalars,
         a.ref.label,
         b.ref.label,
-        graphs=report.graph_counts is not None,
+        graphs=report.graph_counts is not None or models,
     )
     return report
 
 
 def _compare_graph_sides(
     report: Report, a: Side, b: Side, feeds: dict[str, float], list_nodes: bool
-) -> None:
+) -> bool:
+    """Describe both runs' models (graph, Keras config, hparams, --feed), align the graphs when
+    both have one, and compare. Two runs without a graph still compare what they recorded
+    (hparams, Keras config); True when models were compared."""
     from tbdiff.feeds import check_feeds
 
-    hints_a, hints_b = Hints(hparams=a.hparams, feeds=feeds), Hints(hparams=b.hparams, feeds=feeds)
-    check_feeds(feeds, {"A": (a.graph, hints_a), "B": (b.graph, hints_b)})
+    model_a = describe(run_inputs(a.runs, a.graph, a.hparams, feeds))
+    model_b = describe(run_inputs(b.runs, b.graph, b.hparams, feeds))
+    check_feeds(feeds, {"A": (a.graph, model_a), "B": (b.graph, model_b)})
     if a.graph is None or b.graph is None:
+        both_hparams = a.graph is None and b.graph is None and bool(a.hparams and b.hparams)
         for side in (a, b):
             if side.graph is None:
                 report.warnings.append(
                     LogWarning(
                         "graph.missing",
-                        f"{side.letter} has no graph: only scalars were compared",
+                        f"{side.letter} has no graph: only scalars"
+                        + (" and recorded hyper-parameters" if both_hparams else "")
+                        + " were compared",
                         path=side.source.text,
                     )
                 )
-        return
+        if a.graph is not None or b.graph is not None or model_a.is_empty or model_b.is_empty:
+            return False  # a graph against recorded hparams alone: the models are not comparable
+        report.findings = compare(model_a, model_b, None)
+        return True
     from tbdiff.align import align
 
-    alignment = align(a.graph, b.graph)
+    alignment = align(a.graph, b.graph, model_a.layers or None, model_b.layers or None)
     report.graph_counts = alignment.counts()
     report.layers = list(alignment.layers)
-    report.findings = compare_graphs(a.graph, b.graph, alignment, hints_a, hints_b)
+    report.findings = compare(model_a, model_b, alignment)
     if list_nodes:
         report.node_diffs = _node_diffs(alignment)
+    return True
 
 
 def _node_diffs(alignment: Any) -> list[tuple[str, str, str, str]]:

@@ -144,10 +144,6 @@ def hparam_diffs(a: dict[str, Any], b: dict[str, Any]) -> list[HparamDiff]:
 # ---------------------------------------------------------------------------------- verdict
 
 
-def _pct(x: float) -> str:
-    return f"{x * 100:.0f}%" if abs(x * 100 - round(x * 100)) < 0.05 else f"{x * 100:.1f}%"
-
-
 def _is_accuracy(tag: str) -> bool:
     t = tag.lower()
     return "acc" in t
@@ -162,11 +158,12 @@ def _points(x: float, percent_scale: bool) -> str:
     return f"{abs(x) * 100:.1f} points" if percent_scale else f"{abs(x):.4g}"
 
 
-def scalar_evidence(scalars: Any, label_a: str, label_b: str, dropout_metrics: str = "") -> str:
+def scalar_evidence(scalars: Any, label_a: str, label_b: str, train_note: str = "") -> str:
     """Plain words for what the curves show: who trails, from when, and the final test gap.
 
-    `dropout_metrics` names the run whose train metrics were measured with dropout active, so
-    the sentence does not present an unfair train-curve comparison as evidence on its own.
+    `train_note` is a caveat about the train curves a detector raised (e.g. "measured with
+    dropout active in keras"), so an unfair train-curve comparison is not presented as
+    evidence on its own.
     """
     if scalars is None or not getattr(scalars, "pairs", None):
         return ""
@@ -188,12 +185,16 @@ def scalar_evidence(scalars: Any, label_a: str, label_b: str, dropout_metrics: s
                 f"{lower} {what} trails from step {pair.diverges_at_step} on "
                 f"({_points(gap, scale)} at the end"
             )
-            if dropout_metrics:
-                text += f", measured with dropout active in {dropout_metrics}"
+            if train_note:
+                text += f", {train_note}"
             parts.append(text + ")")
         else:
             parts.append(f"{lower} {what} ends {_points(gap, scale)} lower")
     return ", ".join(parts)
+
+
+def _with_labels(template: str, label_a: str, label_b: str) -> str:
+    return template.replace("{a}", label_a).replace("{b}", label_b)
 
 
 def build_verdict(
@@ -201,16 +202,13 @@ def build_verdict(
 ) -> str:
     """One sentence: the most likely cause, tied to what the curves show.
 
-    With `graphs=False` (the `scalars` command) only the curves are described: claiming the
-    graphs hold no difference would be wrong when they were never read.
+    The cause is the first finding's own verdict phrase (its title when it has none); caveats
+    detectors raise about the train curves qualify the curve evidence. With `graphs=False` (the
+    `scalars` command) only the curves are described: claiming the graphs hold no difference
+    would be wrong when they were never read.
     """
-    dropout_metrics = ""
-    for f in findings:
-        if f.id == "metrics.train_mode":
-            side_a = (f.a or {}).get("train_metrics") == "dropout_active"
-            side_b = (f.b or {}).get("train_metrics") == "dropout_active"
-            dropout_metrics = label_a if side_a and not side_b else label_b if side_b else ""
-    evidence = scalar_evidence(scalars, label_a, label_b, dropout_metrics)
+    notes = [_with_labels(f.curve_note, label_a, label_b) for f in findings if f.curve_note]
+    evidence = scalar_evidence(scalars, label_a, label_b, "; ".join(notes))
     top = findings[0] if findings else None
     if not graphs:
         if not evidence:
@@ -221,11 +219,7 @@ def build_verdict(
         if top is not None and top.severity == "benign":
             cause += " (only equivalent structural differences)"
         return f"{cause}; {evidence}." if evidence else f"{cause}."
-    cause = top.title.rstrip(".")
-    if top.id == "dropout.rate_mismatch" and top.a and top.b:
-        ra, rb = top.a.get("drop_rate"), top.b.get("drop_rate")
-        if isinstance(ra, (int, float)) and isinstance(rb, (int, float)):
-            hi, lo = (label_a, label_b) if ra > rb else (label_b, label_a)
-            cause = f"{hi} drops {_pct(max(ra, rb))} of units, {lo} drops {_pct(min(ra, rb))}"
+    cause = _with_labels(top.verdict, label_a, label_b) if top.verdict else top.title
+    cause = cause.rstrip(".")
     sentence = f"{cause}: {evidence}." if evidence else f"{cause}."
     return sentence[:1].upper() + sentence[1:]

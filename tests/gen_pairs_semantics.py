@@ -41,8 +41,10 @@ def raw_tf(
     scopes: tuple[str, ...] = LAYERS,
     out_scope: str = "OutputLayer",
     n_dropout: int = 4,
+    loss_fn: str = "softmax",
 ) -> tuple[tf.Graph, dict]:
-    """mode: keep_ph (placeholder_with_default(1.0) fed keep_prob), keep_plain_ph (plain
+    """loss_fn: softmax or sigmoid cross-entropy on the logits (reduce_mean of either).
+    mode: keep_ph (placeholder_with_default(1.0) fed keep_prob), keep_plain_ph (plain
     placeholder keep_prob), keep_const (python float keep_prob), keep_tensor (tf.constant
     keep_prob), rate (TF2 rate=), none (no dropout)."""
     g = tf.Graph()
@@ -92,7 +94,12 @@ def raw_tf(
         with v1.variable_scope(out_scope):
             logits = layer(h, [N_HIDDEN, N_OUT], act=False)
         with v1.variable_scope("Loss"):
-            loss = tf.reduce_mean(tf.nn.softmax_cross_entropy_with_logits(labels=y, logits=logits))
+            xent = (
+                tf.nn.sigmoid_cross_entropy_with_logits
+                if loss_fn == "sigmoid"
+                else tf.nn.softmax_cross_entropy_with_logits
+            )
+            loss = tf.reduce_mean(xent(labels=y, logits=logits))
         with v1.variable_scope("Optimizer"):
             v1.train.AdamOptimizer(learning_rate=0.001, name="Trainer").minimize(loss)
         with v1.variable_scope("Accuracy"):
@@ -115,10 +122,19 @@ def keras_model(
     metrics: bool = True,
     sample_weights: bool = False,
     target_tensors: bool = True,
+    earlier_model: bool = False,
 ) -> tuple[tf.Graph, dict]:
+    """earlier_model: first build, compile and make the train function of another model (Dense
+    32 -> Dense 10) in the same graph, as an hparams search without clear_session() does."""
     g = tf.Graph()
     with g.as_default():
         v1.set_random_seed(1)
+        if earlier_model:
+            x0 = keras.layers.Input(shape=(N_IN,))
+            h0 = keras.layers.Dense(32, activation="relu")(x0)
+            m0 = keras.Model(x0, keras.layers.Dense(N_OUT)(h0))
+            m0.compile(loss="mse", optimizer=v1.train.AdamOptimizer(learning_rate=0.001))
+            m0._make_train_function()
         inp = keras.layers.Input(shape=(N_IN,))
         out_ph = v1.placeholder(tf.float32, [None, N_OUT], name="output")
         h = inp
@@ -187,6 +203,13 @@ def build_all() -> dict[str, tuple[tf.Graph, dict]]:
         # identical models, renamed scopes
         "tf_keep_const07_renamed": raw_tf("keep_const", 0.7, scopes=renamed, out_scope="logits"),
         "keras_d03_renamed": keras_model(0.3, names=renamed, out_name="logits"),
+        # issue 10 item 3: both feed keep_prob through the same placeholder_with_default
+        "tf_keep_ph_twin": raw_tf("keep_ph"),
+        "tf_keep_ph_renamed": raw_tf("keep_ph", scopes=renamed, out_scope="logits"),
+        # sigmoid cross-entropy: its logistic_loss is no dropout site, its reduction is a mean
+        "tf_keep_const07_sigmoid": raw_tf("keep_const", 0.7, loss_fn="sigmoid"),
+        # a graph still holding an earlier model (no clear_session())
+        "keras_d03_stale": keras_model(0.3, earlier_model=True),
     }
 
 

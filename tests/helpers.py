@@ -18,6 +18,7 @@ under the session's base temp dir so modules sharing a script share its output.
 
 from __future__ import annotations
 
+import atexit
 import os
 import subprocess
 import sys
@@ -51,21 +52,64 @@ def need_shared(path: Path | str, what: str = "") -> Path:
     raise SharedDataMissing(why, allow_module_level=True)
 
 
-def tf_env() -> dict[str, str]:
-    return dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2", TF_USE_LEGACY_KERAS="1")
+def tf_env(legacy_keras: bool = True) -> dict[str, str]:
+    """Env for a TF fixture script: tf_keras (TF_USE_LEGACY_KERAS=1) unless it writes Keras 3."""
+    env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2", TF_USE_LEGACY_KERAS="1")
+    if not legacy_keras:
+        del env["TF_USE_LEGACY_KERAS"]
+    return env
 
 
-def generated(tmp_path_factory, script: str, done_marker: str, *, timeout: int = 900) -> Path:
-    """Folder written by `tests/<script>`; generated on first use in the session."""
+_STARTED: dict[Path, subprocess.Popen] = {}
+
+
+def _stop_started() -> None:  # a session that ends early leaves no generator behind
+    for proc in _STARTED.values():
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+
+
+atexit.register(_stop_started)
+
+
+def start_generator(
+    tmp_path_factory, script: str, done_marker: str, *, legacy_keras: bool = True
+) -> Path:
+    """Start `tests/<script> OUTDIR` in the background unless done or running (so several
+    generators can run side by side); `generated` waits for it."""
     out = tmp_path_factory.getbasetemp() / Path(script).stem
+    if not (out / done_marker).exists() and out not in _STARTED:
+        log = out.parent / f"{out.name}.stderr.log"
+        with open(log, "w") as err:
+            _STARTED[out] = subprocess.Popen(
+                [sys.executable, str(HERE / script), str(out)],
+                env=tf_env(legacy_keras),
+                stdout=subprocess.DEVNULL,
+                stderr=err,
+            )
+    return out
+
+
+def generated(
+    tmp_path_factory,
+    script: str,
+    done_marker: str,
+    *,
+    timeout: int = 900,
+    legacy_keras: bool = True,
+) -> Path:
+    """Folder written by `tests/<script>`; generated on first use in the session."""
+    out = start_generator(tmp_path_factory, script, done_marker, legacy_keras=legacy_keras)
+    proc = _STARTED.get(out)
+    if proc is not None:
+        try:
+            proc.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
     if not (out / done_marker).exists():
-        proc = subprocess.run(
-            [sys.executable, str(HERE / script), str(out)],
-            env=tf_env(),
-            capture_output=True,
-            text=True,
-            timeout=timeout,
-        )
-        if proc.returncode != 0 or not (out / done_marker).exists():
-            raise RuntimeError(f"{script} failed:\n{proc.stderr[-4000:]}")
+        log = out.parent / f"{out.name}.stderr.log"
+        tail = log.read_text(errors="replace")[-4000:] if log.exists() else ""
+        raise RuntimeError(f"{script} failed:\n{tail}")
     return out

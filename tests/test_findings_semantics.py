@@ -10,17 +10,18 @@ from pathlib import Path
 import pytest
 from helpers import REALLOGS, generated, need_shared
 
-from tbdiff.findings import analyse, compare_graphs
-from tbdiff.findings import dropout as dropout_mod
-from tbdiff.findings.base import Finding, Hints
+from tbdiff.findings import compare_graphs, inspect_lines
+from tbdiff.findings.base import Finding
 from tbdiff.graph import graph_from_path, load_graph
+from tbdiff.model import RunInputs, describe
 
 try:  # alignment is optional for these detectors; use it when it exists
     from tbdiff.align import align
 except ImportError:  # pragma: no cover - only while align.py is being written
     align = None
 
-SEED_FEED = "PlaceholderWithDefault"  # tf.compat.v1.placeholder_with_default(1.0)'s default name
+SEED_FEED = "PlaceholderWithDefault"
+N_IN, N_OUT = 784, 10  # tf.compat.v1.placeholder_with_default(1.0)'s default name
 
 
 @pytest.fixture(scope="session")
@@ -43,7 +44,7 @@ def graph(pairs: Path, name: str):
     return _GRAPHS[p]
 
 
-def run(pairs: Path, a: str, b: str, ha: Hints | None = None, hb: Hints | None = None):
+def run(pairs: Path, a: str, b: str, ha: RunInputs | None = None, hb: RunInputs | None = None):
     ga, gb = graph(pairs, a), graph(pairs, b)
     alignment = align(ga, gb) if align is not None else None
     return compare_graphs(ga, gb, alignment, ha, hb)
@@ -75,7 +76,7 @@ def dropout_above_info(findings: list[Finding]) -> list[str]:
 def test_seed_pair_rate_mismatch_is_first(pairs: Path, manifest: dict) -> None:
     ph = manifest["tf_keep_ph"]["placeholder"]
     assert ph == SEED_FEED
-    found = run(pairs, "tf_keep_ph", "keras_d07", Hints(hparams={f"feed/{ph}": 0.7}))
+    found = run(pairs, "tf_keep_ph", "keras_d07", RunInputs(hparams={f"feed/{ph}": 0.7}))
     first = found[0]
     assert first.id == "dropout.rate_mismatch" and first.severity == "critical"
     assert first.a["drop_rate"] == pytest.approx(0.3) and first.b["drop_rate"] == pytest.approx(0.7)
@@ -103,7 +104,7 @@ def test_seed_pair_rate_mismatch_is_first(pairs: Path, manifest: dict) -> None:
 
 def test_seed_pair_without_alignment(pairs: Path) -> None:
     ga, gb = graph(pairs, "tf_keep_ph"), graph(pairs, "keras_d07")
-    found = compare_graphs(ga, gb, None, Hints(hparams={f"feed/{SEED_FEED}": 0.7}))
+    found = compare_graphs(ga, gb, None, RunInputs(hparams={f"feed/{SEED_FEED}": 0.7}))
     assert found[0].id == "dropout.rate_mismatch"
     assert found[0].a["sites"] == ["Dropout1", "Dropout2", "Dropout3", "Dropout4"]
     assert "Dropout4 <-> dropout_3" in found[0].detail
@@ -111,7 +112,7 @@ def test_seed_pair_without_alignment(pairs: Path) -> None:
 
 
 def test_seed_pair_user_feed_resolves_too(pairs: Path) -> None:
-    found = run(pairs, "tf_keep_ph", "keras_d07", Hints(feeds={SEED_FEED: 0.7}))
+    found = run(pairs, "tf_keep_ph", "keras_d07", RunInputs(feeds={SEED_FEED: 0.7}))
     f = one(found, "dropout.rate_mismatch")
     assert f.a["fed"][SEED_FEED] == {"value": 0.7, "from": "--feed"}
 
@@ -164,23 +165,25 @@ def test_runtime_fed_without_hints_then_resolved(pairs: Path) -> None:
     assert "KEEP" in f.detail and "DROP" in f.detail and f"--feed {SEED_FEED}=" in f.detail
     assert criticals_except(found, None) == []
 
-    resolved = run(pairs, "tf_keep_ph", "keras_d03", Hints(feeds={SEED_FEED: 0.7}))
+    resolved = run(pairs, "tf_keep_ph", "keras_d03", RunInputs(feeds={SEED_FEED: 0.7}))
     assert dropout_above_info(resolved) == []
     assert criticals_except(resolved, None) == []
     assert by_id(resolved, "dropout.equivalent")
 
 
+def sites(g, **inputs):
+    return describe(RunInputs(graph=g, **inputs)).dropout
+
+
 def test_plain_placeholder_keep_prob_is_runtime_fed(pairs: Path) -> None:
-    facts = dropout_mod.detect(graph(pairs, "tf_keep_plain_ph"), Hints())
-    assert facts["count"] == 4 and facts["unresolved"] == ["keep_prob"]
-    assert all(s["drop_rate"] is None and s["default_drop_rate"] is None for s in facts["sites"])
-    fed = dropout_mod.detect(
-        graph(pairs, "tf_keep_plain_ph"), Hints(hparams={"feed/keep_prob": 0.5})
-    )
-    assert fed["drop_rates"] == [0.5] * 4 and fed["unresolved"] == []
+    found = sites(graph(pairs, "tf_keep_plain_ph"))
+    assert len(found) == 4 and sorted({p for s in found for p in s.unresolved}) == ["keep_prob"]
+    assert all(s.drop_rate is None and s.default_drop_rate is None for s in found)
+    fed = sites(graph(pairs, "tf_keep_plain_ph"), hparams={"feed/keep_prob": 0.5})
+    assert [s.drop_rate for s in fed] == [0.5] * 4 and not any(s.unresolved for s in fed)
     # an hparam named like the placeholder is taken as its fed value as well
-    named = dropout_mod.detect(graph(pairs, "tf_keep_plain_ph"), Hints(hparams={"keep_prob": 0.8}))
-    assert named["drop_rates"] == [pytest.approx(0.2)] * 4
+    named = sites(graph(pairs, "tf_keep_plain_ph"), hparams={"keep_prob": 0.8})
+    assert [s.drop_rate for s in named] == [pytest.approx(0.2)] * 4
 
 
 # --------------------------------------------------------------------------------------------
@@ -199,7 +202,11 @@ def test_sample_weights_present_in_one_graph(pairs: Path) -> None:
     assert criticals_except(found, None) == []
 
     weighted = run(
-        pairs, "keras_d03", "keras_d03_sw", None, Hints(hparams={"sample_weights": "non_uniform"})
+        pairs,
+        "keras_d03",
+        "keras_d03_sw",
+        None,
+        RunInputs(hparams={"sample_weights": "non_uniform"}),
     )
     assert one(weighted, "sample_weights.present").severity == "warning"
 
@@ -218,8 +225,8 @@ def test_train_mode_from_hparams(pairs: Path) -> None:
         pairs,
         "keras_d03",
         "keras_d03_renamed",
-        Hints(hparams={"train_metrics": "dropout_active"}),
-        Hints(hparams={"train_metrics": "dropout_off"}),
+        RunInputs(hparams={"train_metrics": "dropout_active"}),
+        RunInputs(hparams={"train_metrics": "dropout_off"}),
     )
     f = one(found, "metrics.train_mode")
     assert f.severity == "info" and f.a["source"] == "hparams:train_metrics"
@@ -237,10 +244,58 @@ def test_renamed_scopes_give_nothing_above_info(pairs: Path, a: str, b: str) -> 
         assert f.a["renamed"] > 10 and f.nodes_a and f.nodes_b
 
 
-def test_facts_are_json(pairs: Path) -> None:
+def test_inspect_lines_are_json(pairs: Path) -> None:
     for name in ("tf_keep_ph", "keras_d07", "keras_d03_sw", "tf_keep_plain_ph"):
-        facts = analyse(graph(pairs, name), Hints(hparams={f"feed/{SEED_FEED}": 0.7}))
-        json.dumps(facts)
+        d = describe(RunInputs(graph(pairs, name), hparams={f"feed/{SEED_FEED}": 0.7}))
+        lines = inspect_lines(d)
+        assert lines["dropout"].endswith("[graph]") and lines["layers"].startswith("5 trainable")
+        json.dumps(lines)
+
+
+# --------------------------------------------------------------------------------------------
+# diagnosis defects the model-semantics layer must get right (issue 10, item 3)
+# --------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("twin", ["tf_keep_ph_twin", "tf_keep_ph_renamed"])
+def test_same_fed_placeholder_on_both_sides_is_one_note(pairs: Path, twin: str) -> None:
+    found = run(pairs, "tf_keep_ph", twin)
+    f = one(found, "dropout.runtime_fed")
+    assert f.severity == "info" and "--feed" in f.detail
+    assert f.a["placeholders"] == [SEED_FEED] and f.b["placeholders"]
+    assert [x.id for x in found if x.severity != "info"] == []
+    # one side fed by the user: the other side's unknown value is a warning again
+    fed_a = run(pairs, "tf_keep_ph", twin, RunInputs(feeds={SEED_FEED: 0.7}))
+    assert one(fed_a, "dropout.runtime_fed").severity == "warning"
+
+
+def test_sigmoid_cross_entropy_is_no_dropout_and_reduces_by_mean(pairs: Path) -> None:
+    d = describe(RunInputs(graph(pairs, "tf_keep_const07_sigmoid")))
+    assert len(d.dropout) == 4  # logistic_loss's `logits >= 0` is not a fifth dropout site
+    assert (d.loss.label, d.loss.reduction) == ("sigmoid_cross_entropy", "mean")
+    found = run(pairs, "tf_keep_const07", "tf_keep_const07_sigmoid")
+    f = one(found, "loss.mismatch")
+    assert f.severity == "critical" and (f.a["loss"], f.b["loss"]) == (
+        "softmax_cross_entropy",
+        "sigmoid_cross_entropy",
+    )
+    assert criticals_except(found, "loss.mismatch") == []
+    assert not by_id(found, "dropout.count_mismatch") and not by_id(
+        found, "learning_phase.mechanism"
+    )
+
+
+def test_layers_of_an_earlier_model_are_stale_not_a_depth_difference(pairs: Path) -> None:
+    d = describe(RunInputs(graph(pairs, "keras_d03_stale")))
+    assert [x.shape for x in d.stale_layers] == [[N_IN, 32], [32, N_OUT]]
+    assert len(d.weight_layers) == 5 and len(d.dropout) == 4
+    assert d.loss.label == "softmax_cross_entropy"  # the trained model's loss, not the mse
+    found = run(pairs, "keras_d03", "keras_d03_stale")
+    f = one(found, "graph.stale_layers")
+    assert f.severity == "info" and len(f.b["stale_layers"]) == 2 and not f.a["stale_layers"]
+    assert not by_id(found, "layer.count_mismatch") and not by_id(found, "loss.mismatch")
+    assert [x.id for x in found if x.severity in ("critical", "warning")] == []
+    assert "not connected to the trained loss" in inspect_lines(d)["stale layers"]
 
 
 # --------------------------------------------------------------------------------------------
@@ -254,11 +309,10 @@ def _real(rel: str) -> Path:
 
 def test_real_tf23_keras_functional_cond_dropout() -> None:
     g, _ = graph_from_path(_real("muelletm__styx/graph2.pbtxt"))
-    facts = analyse(g)
-    d = facts["dropout"]
-    assert d["count"] == 1 and d["drop_rates"] == [pytest.approx(0.2)]
-    assert d["sites"][0]["gate"] == "keras_learning_phase"
-    assert facts["learning_phase"]["mechanism"] == "keras_learning_phase"
+    d = describe(RunInputs(g))
+    assert [s.drop_rate for s in d.dropout] == [pytest.approx(0.2)]
+    assert d.dropout[0].switch.node == "keras_learning_phase"
+    assert inspect_lines(d)["learning phase"] == "keras learning phase"
 
 
 def test_real_tf1_keras_switch_merge_dropout_and_sample_weights() -> None:
@@ -267,15 +321,14 @@ def test_real_tf1_keras_switch_merge_dropout_and_sample_weights() -> None:
         g, _ = graph_from_path(p)
     except Exception as exc:  # events layer still being written by another helper
         pytest.skip(f"cannot read event file yet: {exc}")
-    facts = analyse(g)
-    d = facts["dropout"]
-    assert d["drop_rates"] == [0.5, 0.5]
-    assert [s["layer"] for s in d["sites"]] == ["dropout_1", "dropout_2"]
-    assert all(s["gate"].endswith("keras_learning_phase") for s in d["sites"])
-    sw = facts["sample_weights"]
-    assert sw["weighting"] == "placeholder"
-    assert sw["placeholders"][0]["node"] == "predictions_sample_weights"
-    assert sw["placeholders"][0]["op"] == "Placeholder"
+    d = describe(RunInputs(g))
+    assert [s.drop_rate for s in d.dropout] == [0.5, 0.5]
+    assert [s.layer for s in d.dropout] == ["dropout_1", "dropout_2"]
+    assert all((s.switch.node or "").endswith("keras_learning_phase") for s in d.dropout)
+    sw = d.sample_weights
+    assert sw is not None and sw.weighting == "placeholder"
+    assert sw.placeholders[0].node == "predictions_sample_weights"
+    assert sw.placeholders[0].op == "Placeholder"
 
 
 def test_keras_model_config_dropout() -> None:
@@ -287,9 +340,9 @@ def test_keras_model_config_dropout() -> None:
         pytest.skip(f"cannot read keras model config yet: {exc}")
     layers = {n: float(d["attrs"]["rate"]) for n, d in g.nodes(data=True) if d["op"] == "Dropout"}
     assert len(layers) == 1 and list(layers.values()) == [pytest.approx(0.2)]
-    facts = dropout_mod.detect(g, Hints())
-    assert {s["layer"]: s["drop_rate"] for s in facts["sites"]} == pytest.approx(layers)
-    assert all(s["framework"] == "keras_config" for s in facts["sites"])
+    found = sites(g)
+    assert {s.layer: s.drop_rate for s in found} == pytest.approx(layers)
+    assert all(s.framework == "keras_config" for s in found)
     # the same model's op graph (TF 2.3 If on keras_learning_phase) agrees: nothing above info
     g_ops, _ = graph_from_path(_real("muelletm__styx/graph2.pbtxt"))
     found = compare_graphs(g_ops, g, None)

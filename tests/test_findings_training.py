@@ -13,8 +13,14 @@ from pathlib import Path
 import pytest
 from helpers import REALLOGS, generated, need_shared
 
-from tbdiff.findings import analyse, compare_graphs
+from tbdiff.findings import compare_graphs
 from tbdiff.graph import load_graph
+from tbdiff.model import RunInputs, describe
+
+
+def analyse(g):
+    return describe(RunInputs(g))
+
 
 MINE = ("optimizer", "layer", "activation", "init", "loss", "regularization")
 
@@ -134,10 +140,10 @@ def test_init_bias_only(pairs_dir):
 def test_seed_inits_recognised_through_variables(pairs_dir):
     """Seed case: Keras kernels are initialised from a get_variable (uniform ±sqrt(6/(in+out)))."""
     for side in "ab":
-        facts = analyse(graph(pairs_dir, "raw_vs_keras", side))["init"]["layers"]
-        assert [x["kernel"]["rule"] for x in facts] == ["glorot_uniform"] * 3
-        assert facts[0]["kernel"]["params"]["max"] == pytest.approx((6 / (784 + 64)) ** 0.5)
-        assert {x["bias"]["label"] for x in facts} == {"normal(0.0, 1.0)"}
+        layers = analyse(graph(pairs_dir, "raw_vs_keras", side)).weight_layers
+        assert [x.kernel_init.rule for x in layers] == ["glorot_uniform"] * 3
+        assert layers[0].kernel_init.params["max"] == pytest.approx((6 / (784 + 64)) ** 0.5)
+        assert {x.bias_init.label for x in layers} == {"normal(0.0, 1.0)"}
 
 
 def test_loss_function(pairs_dir):
@@ -169,11 +175,11 @@ def test_raw_tf_vs_keras_same_mlp_is_benign(pairs_dir):
     _, _, found = findings(pairs_dir, "raw_vs_keras")
     mine = [f for f in found if f.family in MINE and f.severity in ("critical", "warning")]
     assert not mine, [(f.id, f.severity, f.title) for f in mine]
-    facts = analyse(graph(pairs_dir, "raw_vs_keras", "b"))
-    assert facts["optimizer"]["type"] == "adam"
-    assert facts["optimizer"]["hparams"]["learning_rate"] == pytest.approx(0.001)
-    assert facts["loss"]["main"]["reduction"] == "mean"
-    assert [x["activation"] for x in facts["layers"]["layers"]] == ["relu", "relu", "linear"]
+    d = analyse(graph(pairs_dir, "raw_vs_keras", "b"))
+    assert d.optimizer.type == "adam"
+    assert d.optimizer.hparams["learning_rate"] == pytest.approx(0.001)
+    assert d.loss.reduction == "mean"
+    assert [x.activation for x in d.weight_layers] == ["relu", "relu", "linear"]
 
 
 def test_keras_adam_equals_v1_adam(pairs_dir):
@@ -193,16 +199,19 @@ def test_output_softmax_folded_into_loss_is_benign(pairs_dir):
 def test_renamed_scopes_nothing_above_info(pairs_dir):
     ga, gb, found = findings(pairs_dir, "renamed")
     assert [f for f in found if f.severity != "info"] == []
-    la = analyse(ga)["layers"]["layers"]
-    lb = analyse(gb)["layers"]["layers"]
-    assert [x["scope"] for x in lb] == ["Dense0", "Dense1", "Logits"]
-    assert [x["kernel_shape"] for x in la] == [x["kernel_shape"] for x in lb]
+    la = analyse(ga).weight_layers
+    lb = analyse(gb).weight_layers
+    assert [x.name for x in lb] == ["Dense0", "Dense1", "Logits"]
+    assert [x.shape for x in la] == [x.shape for x in lb]
 
 
-def test_facts_are_json(pairs_dir):
+def test_inspect_lines_are_json(pairs_dir):
+    from tbdiff.findings import inspect_lines
+
     for path in sorted(pairs_dir.glob("*.pb")):
-        facts = analyse(load_graph(path))
-        json.dumps({k: facts[k] for k in ("optimizer", "layers", "init", "loss", "regularization")})
+        lines = inspect_lines(analyse(load_graph(path)))
+        assert {"layers", "optimizer", "loss"} <= set(lines), (path.name, lines)
+        json.dumps(lines)
 
 
 def test_seed_pair_with_dropout_nothing_from_training_detectors(pairs_dir):
@@ -212,9 +221,9 @@ def test_seed_pair_with_dropout_nothing_from_training_detectors(pairs_dir):
     mine = [f for f in found if f.family in MINE and f.severity in ("critical", "warning")]
     assert not mine, [(f.id, f.severity, f.title) for f in mine]
     for g in (ga, gb):
-        facts = analyse(g)["layers"]["layers"]
-        assert [x["kernel_shape"] for x in facts] == [[784, 64], [64, 64], [64, 10]]
-        assert [x["activation"] for x in facts] == ["relu", "relu", "linear"]
+        layers = analyse(g).weight_layers
+        assert [x.shape for x in layers] == [[784, 64], [64, 64], [64, 10]]
+        assert [x.activation for x in layers] == ["relu", "relu", "linear"]
 
 
 def test_keras_default_epsilon_is_benign(pairs_dir):
@@ -254,8 +263,8 @@ def test_real_keras_tf113_sgd_runs():
     check_evidence(opt[0], ga, gb)
     count = [f for f in found if f.id == "layer.count_mismatch"]
     assert len(count) == 1 and count[0].b["shapes"][-1] == [512, 4]
-    losses = [analyse(g)["loss"]["main"] for g in (ga, gb)]
-    assert {x["kind"] for x in losses} == {"categorical_cross_entropy_probs"}
+    losses = [analyse(g).loss for g in (ga, gb)]
+    assert {x.label for x in losses} == {"categorical_cross_entropy_probs"}
     assert not [f for f in found if f.family in ("loss", "init", "regularization")]
 
 
@@ -267,7 +276,7 @@ def test_real_tf1_estimator_vs_session_graph():
     )
     assert not [f for f in found if f.family == "optimizer"]
     fa = analyse(ga)
-    assert fa["optimizer"]["type"] == "adam" and fa["optimizer"]["hparams"]["beta2"] == 0.999
+    assert fa.optimizer.type == "adam" and fa.optimizer.hparams["beta2"] == 0.999
     ids = {f.id: f for f in found if f.severity == "critical"}
     assert ids["loss.mismatch"].a["loss"] == "mean_squared_error"
     assert ids["loss.mismatch"].b["loss"] == "softmax_cross_entropy"
@@ -297,9 +306,9 @@ def test_keras_config_graphs(pairs_dir):
         return graph_from_keras_config((pairs_dir / f"{name}.keras.json").read_text())
 
     ca, cb = cfg("keras_explicit_init"), cfg("keras_default_init")
-    layers = analyse(ca)["layers"]["layers"]
-    assert [x["kernel_shape"] for x in layers] == [[784, 64], [64, 64], [64, 10]]
-    assert [x["activation"] for x in layers] == ["relu", "relu", "linear"]
+    layers = analyse(ca).weight_layers
+    assert [x.shape for x in layers] == [[784, 64], [64, 64], [64, 10]]
+    assert [x.activation for x in layers] == ["relu", "relu", "linear"]
     f = only(compare_graphs(ca, cb, None), "init.mismatch")
     assert f.a["layer0 (VisibleLayer)"] == {
         "kernel": "uniform(-0.05, 0.05)",
@@ -318,8 +327,8 @@ def test_real_keras_config_vs_op_graph_same_model():
         "muelletm__styx/logs/fit/train/events.out.tfevents.1602769550.DESKTOP-GEJ0BFS.20224.443.v2",
     )
     assert gb.graph["source"] == "keras_model"
-    la, lb = (analyse(g)["layers"]["layers"] for g in (ga, gb))
-    assert [x["units"] for x in la] == [x["units"] for x in lb] == [32, 10]
-    assert [x["activation"] for x in la] == [x["activation"] for x in lb] == ["relu", "softmax"]
+    la, lb = (analyse(g).weight_layers for g in (ga, gb))
+    assert [x.units for x in la] == [x.units for x in lb] == [32, 10]
+    assert [x.activation for x in la] == [x.activation for x in lb] == ["relu", "softmax"]
     mine = [f for f in found if f.family in MINE and f.severity in ("critical", "warning")]
     assert not mine, [(f.id, f.title) for f in mine]

@@ -1,97 +1,90 @@
-"""Detectors that recognise what ops *mean*, and the registry that runs them.
+"""Detectors: one module per concept, comparing two model descriptions.
 
 Every detector is a module with:
-    NAME: str
-    detect(graph: nx.MultiDiGraph, hints: Hints) -> dict   # JSON-able facts about ONE graph
-    compare(facts_a: dict, facts_b: dict, ctx: Context) -> list[Finding]
-Adding a detector = writing the module and listing it in `DETECTORS` below.
+    NAME: str                                   # the concept, also the inspect line's label
+    compare(a: ModelDescription, b: ModelDescription, ctx: Context) -> list[Finding]
+    inspect(d: ModelDescription) -> str | None  # one plain-words line about one run
+Findings carry their verdict phrase, predicted direction and curve caveats (see `base.Finding`).
+Adding a detector = writing the module and listing it in `_DETECTOR_MODULES` below; a detector
+that fails to import fails loudly.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import importlib
-from typing import Any
+from types import ModuleType
+from typing import TYPE_CHECKING
 
-import networkx as nx
+from tbdiff.findings.base import SEVERITIES, Context, Finding, rank
+from tbdiff.model import RunInputs, describe
 
-from tbdiff.findings import _trace
-from tbdiff.findings.base import SEVERITIES, Context, FeedSpec, Finding, Hints, rank
+if TYPE_CHECKING:
+    import networkx as nx
 
-# Order only matters for `inspect` output; findings are ranked by severity and score.
+    from tbdiff.align import Alignment
+    from tbdiff.model.description import ModelDescription
+
+# Order is the order of `inspect` lines; findings are ranked by severity and score.
 _DETECTOR_MODULES = (
+    "layers",
     "dropout",
     "learning_phase",
-    "sample_weights",
-    "metrics",
+    "normalization",
     "optimizer",
-    "layers",
-    "init",
     "loss",
+    "metrics",
+    "init",
     "regularization",
+    "sample_weights",
+    "graph",
     "naming",
 )
 
-
-def _load(names: tuple[str, ...]) -> list[Any]:
-    mods = []
-    for name in names:
-        try:
-            mods.append(importlib.import_module(f"tbdiff.findings.{name}"))
-        except ModuleNotFoundError as exc:  # a detector not written yet must not break the rest
-            if exc.name != f"tbdiff.findings.{name}":
-                raise
-    return mods
+DETECTORS: list[ModuleType] = [
+    importlib.import_module(f"tbdiff.findings.{name}") for name in _DETECTOR_MODULES
+]
 
 
-DETECTORS = _load(_DETECTOR_MODULES)
-
-
-def analyse(graph: nx.MultiDiGraph, hints: Hints | None = None) -> dict[str, dict]:
-    """Facts every detector finds in one graph, keyed by detector name (powers `inspect`)."""
-    hints = hints or Hints()
-    return {mod.NAME: mod.detect(graph, hints) for mod in DETECTORS}
+def compare(
+    a: ModelDescription, b: ModelDescription, alignment: Alignment | None = None
+) -> list[Finding]:
+    """All findings between two runs' models, most likely cause of a behaviour gap first."""
+    ctx = Context(alignment)
+    found: list[Finding] = []
+    for mod in DETECTORS:
+        found.extend(mod.compare(a, b, ctx))
+    return rank(found)
 
 
 def compare_graphs(
     graph_a: nx.MultiDiGraph,
     graph_b: nx.MultiDiGraph,
-    alignment: Any,
-    hints_a: Hints | None = None,
-    hints_b: Hints | None = None,
+    alignment: Alignment | None = None,
+    inputs_a: RunInputs | None = None,
+    inputs_b: RunInputs | None = None,
 ) -> list[Finding]:
-    """All findings between two graphs, most likely cause of a behaviour gap first."""
-    ctx = Context(graph_a, graph_b, alignment, hints_a or Hints(), hints_b or Hints())
-    facts_a = analyse(graph_a, ctx.hints_a)
-    facts_b = analyse(graph_b, ctx.hints_b)
-    found: list[Finding] = []
-    for mod in DETECTORS:
-        found.extend(mod.compare(facts_a[mod.NAME], facts_b[mod.NAME], ctx))
-    return rank(found)
+    """`compare` for two graphs (plus what else each run recorded, e.g. hparams, --feed)."""
+    ia = dataclasses.replace(inputs_a or RunInputs(), graph=graph_a)
+    ib = dataclasses.replace(inputs_b or RunInputs(), graph=graph_b)
+    return compare(describe(ia), describe(ib), alignment)
 
 
-def placeholders(graph: nx.MultiDiGraph) -> list[str]:
-    """Names of the graph's placeholders (what `--feed NAME=VALUE` can name)."""
-    return sorted(n for n, d in graph.nodes(data=True) if d.get("op") in _trace.PLACEHOLDERS)
+def inspect_lines(d: ModelDescription) -> dict[str, str]:
+    """One line per concept the run's description shows (what `tbdiff inspect` prints)."""
+    from tbdiff.findings.summary import describe as lines
 
-
-def feed_specs(graph: nx.MultiDiGraph, hints: Hints | None = None) -> list[FeedSpec]:
-    """What each detector knows a fed placeholder means (a detector may define `feed_specs`)."""
-    hints = hints or Hints()
-    return [
-        s for mod in DETECTORS if hasattr(mod, "feed_specs") for s in mod.feed_specs(graph, hints)
-    ]
+    return lines(d)
 
 
 __all__ = [
     "DETECTORS",
     "SEVERITIES",
     "Context",
-    "FeedSpec",
     "Finding",
-    "Hints",
-    "analyse",
+    "RunInputs",
+    "compare",
     "compare_graphs",
-    "feed_specs",
-    "placeholders",
+    "inspect_lines",
     "rank",
 ]

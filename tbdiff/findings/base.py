@@ -1,16 +1,21 @@
-"""The Finding type and the small protocol every detector module follows.
+"""The Finding type and the protocol every detector module follows.
 
-A detector recognises one concept (dropout, optimizer, ...) in *one* graph — so the same
-code powers `tbdiff inspect` — and then compares the facts found in two graphs. Keeping the
-two halves separate means a detector never needs to know how the other graph was built.
+A detector owns one concept (dropout, optimizer, ...): it compares two model descriptions
+(`tbdiff.model.ModelDescription`, built once per run by the front-ends), decides severity,
+writes the plain-words title/detail, the `inspect` line for one run, the phrase the verdict uses
+when its finding comes first, and the direction of the accuracy gap it predicts. Nothing outside
+the detector switches on its finding ids.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import networkx as nx
+if TYPE_CHECKING:
+    from tbdiff.align import Alignment
+    from tbdiff.model.description import Source
 
 SEVERITIES = ("critical", "warning", "benign", "info")
 SEVERITY_RANK = {s: i for i, s in enumerate(SEVERITIES)}
@@ -30,6 +35,13 @@ class Finding:
     nodes_b: list[str] = field(default_factory=list)
     # within a severity: how much this can explain a behaviour gap (higher first)
     score: float = 0.0
+    #: what the verdict says when this finding comes first; `{a}` / `{b}` stand for the runs'
+    #: labels (empty: the title is used)
+    verdict: str = ""
+    #: the accuracy gap this difference predicts: +1 B above A, -1 B below A, 0 cannot say
+    predicts: int = 0
+    #: a caveat about the runs' *train* curves, e.g. "measured with dropout active in {a}"
+    curve_note: str = ""
 
     def __post_init__(self) -> None:
         if self.severity not in SEVERITY_RANK:
@@ -53,46 +65,20 @@ class Finding:
 
 
 @dataclass
-class Hints:
-    """What we know about one run besides its graph: recorded hparams and user --feed values."""
-
-    hparams: dict[str, Any] = field(default_factory=dict)
-    feeds: dict[str, float] = field(default_factory=dict)
-
-    def fed_value(self, placeholder: str) -> tuple[float | None, str | None]:
-        """Value fed to `placeholder` at run time and where it came from ('--feed' or 'hparams')."""
-        for name in (placeholder, placeholder.split(":")[0]):
-            if name in self.feeds:
-                return float(self.feeds[name]), "--feed"
-        for key in (f"feed/{placeholder}", f"feed/{placeholder.split(':')[0]}"):
-            if key in self.hparams:
-                try:
-                    return float(self.hparams[key]), "hparams"
-                except (TypeError, ValueError):
-                    return None, None
-        return None, None
-
-
-@dataclass(frozen=True)
-class FeedSpec:
-    """What the value fed to a placeholder means to a detector, and the range it must lie in
-    (checked against `--feed` before any comparison)."""
-
-    placeholder: str
-    meaning: str  # e.g. "the keep_prob of dropout Dropout1"
-    low: float
-    high: float
-
-
-@dataclass
 class Context:
-    """Everything a detector's `compare` may look at besides the two fact sets."""
+    """Everything a detector's `compare` may look at besides the two descriptions."""
 
-    graph_a: nx.MultiDiGraph
-    graph_b: nx.MultiDiGraph
-    alignment: Any  # tbdiff.align.Alignment (Any to keep findings importable on its own)
-    hints_a: Hints
-    hints_b: Hints
+    alignment: Alignment | None = None
+
+
+def provenance(sources_a: Iterable[Source], sources_b: Iterable[Source]) -> str:
+    """ " Facts from: A Keras config; B graph." when a fact did not come from an op graph (a
+    detector appends it to its detail so the finding says where each side's facts came from)."""
+    la = sorted({s.label for s in sources_a})
+    lb = sorted({s.label for s in sources_b})
+    if set(la) | set(lb) <= {"graph"}:
+        return ""
+    return f" Facts from: A {', '.join(la) or '-'}; B {', '.join(lb) or '-'}."
 
 
 def rank(findings: list[Finding]) -> list[Finding]:

@@ -1,256 +1,48 @@
-"""Dropout: find every dropout site, work out its *effective drop probability*, compare.
+"""Dropout: compare the effective drop probability of every dropout layer of two runs.
 
 Why this detector matters most: `tf.nn.dropout(x, keep_prob=0.7)` KEEPS 70% of the units,
-`keras.layers.Dropout(0.7)` and `tf.nn.dropout(x, rate=0.7)` DROP 70%.  Both graphs look
-alike in TensorBoard, yet one network trains with 2.3x more units switched off.
+`keras.layers.Dropout(0.7)` and `tf.nn.dropout(x, rate=0.7)` DROP 70%. Both graphs look alike in
+TensorBoard, yet one network trains with 2.3x more units switched off. The front-ends reduce
+every form to `DropoutSite.drop_rate` (probability to drop while training) and keep how the
+program wrote it (`written_as` keep_prob / rate / p), so this module only compares.
 
-Recognised forms (each reduced to "drop probability p during training"):
-- TF >= 1.14 / 2.x ops: ``GreaterEqual(random_uniform, rate)`` feeding SelectV2 (or Cast/Mul);
-  ``rate`` is a Const, a placeholder, or ``1 - keep_prob`` (a ``Sub`` from 1) when the
-  program used the TF1 ``keep_prob`` argument with a tensor.
-- TF <= 1.13 ops: ``Floor(keep_prob + random_uniform)``; keep_prob may be ``1 - rate``.
-- Keras graph mode: the above inside the then-branch of an ``If`` (or Switch/Merge cond) on
-  ``keras_learning_phase``.
-- Keras model configs (TF2 / Keras 3 logs without an op graph): layers of class Dropout.
-A probability coming from a placeholder takes the value the run fed (Hints: ``--feed`` or the
-hparam ``feed/<placeholder>``); without it the site is reported as fed at run time.
+A rate recorded only as a hyper-parameter (no layer known) is compared as a rate, never counted.
 """
 
 from __future__ import annotations
 
-import weakref
 from typing import Any
 
-import networkx as nx
-
-from tbdiff.findings import _trace as T
-from tbdiff.findings.base import Context, FeedSpec, Finding, Hints
+from tbdiff.findings.base import Context, Finding, provenance
+from tbdiff.model.description import DropoutSite, ModelDescription
+from tbdiff.model.numbers import fmt_prob, r4
 
 NAME = "dropout"
+LABEL = "dropout"
 
 _TOL = 0.005  # float32 thresholds (0.30000001) are "equal" within this
-_THRESHOLD_OPS = frozenset({"GreaterEqual", "Greater"})
-_CONFIG_CLASSES = frozenset({"Dropout", "SpatialDropout1D", "SpatialDropout2D", "SpatialDropout3D"})
-_IF_OPS = frozenset({"If", "StatelessIf"})
 
 
-# ------------------------------------------------------------------------------------------
-# detection in one graph
-# ------------------------------------------------------------------------------------------
-
-
-def _is_random(g: nx.MultiDiGraph, n: str | None) -> bool:
-    return n is not None and T.has_ancestor_op(g, n, T.RANDOM_OPS, max_depth=4) is not None
-
-
-def _gate(g: nx.MultiDiGraph, node: str) -> tuple[str | None, str | None]:
-    """(placeholder switching this site on/off, how) — Keras learning phase or a traced train fn."""
-    # TF2 functional cond: the site is inlined in an If branch; its predicate is input 0.
-    caller = g.nodes[node].get("call_site")
-    hops = 0
-    while caller and caller in g and hops < 8:
-        if T.op(g, caller) in _IF_OPS:
-            pred = T.input_at(g, caller, 0)
-            if pred is not None:
-                src = T.resolve(g, pred)
-                if T.op(g, src) in T.PLACEHOLDERS:
-                    return src, "cond"
-        caller = g.nodes[caller].get("call_site")
-        hops += 1
-    # TF1 Switch/Merge cond: `<...>/cond/pred_id` or `<...>/cond/Switch` next to the site.
-    parts = node.split("/")
-    for i in range(len(parts) - 1, 0, -1):
-        if not parts[i - 1].startswith("cond"):
-            continue
-        prefix = "/".join(parts[:i])
-        for cand, port in ((f"{prefix}/pred_id", 0), (f"{prefix}/Switch", 1)):
-            if cand in g:
-                pred = T.input_at(g, cand, port)
-                if pred is not None:
-                    src = T.resolve(g, pred)
-                    if T.op(g, src) in T.PLACEHOLDERS:
-                        return src, "cond"
-    fn = g.nodes[node].get("function") or ""
-    if "train_function" in fn or "train_step" in fn:
-        return None, "train_function"
-    return None, None
-
-
-def _fed_map(g: nx.MultiDiGraph, placeholders: list[str], hints: Hints) -> dict[str, dict]:
-    fed = {}
-    for ph in placeholders:
-        value, origin = hints.fed_value(ph)
-        if value is None:
-            # an hparam named like the placeholder itself (e.g. "keep_prob") is its value too
-            key = ph.rsplit("/", 1)[-1]
-            v = hints.hparams.get(key)
-            if isinstance(v, int | float) and not isinstance(v, bool):
-                value, origin = float(v), f"hparams:{key}"
-        if value is not None:
-            fed[ph] = {"value": value, "from": origin}
-    return fed
-
-
-def _site(
-    g: nx.MultiDiGraph,
-    hints: Hints,
-    node: str,
-    expr: str,
-    *,
-    expr_is_keep: bool,
-) -> dict[str, Any]:
-    """Facts of one site whose drop (or keep, for old TF) probability is the expression `expr`."""
-    root = T.resolve(g, expr)
-    # Which argument did the program write? `1 - X` means X is the other convention's value.
-    param_node, complemented = root, False
-    if T.op(g, root) == "Sub":
-        ins = T.data_inputs(g, root)
-        if (
-            len(ins) == 2
-            and T.evaluate(g, ins[0]) == 1.0
-            and T.op(g, T.resolve(g, ins[0])) == "Const"
-        ):
-            param_node, complemented = T.resolve(g, ins[1]), True
-    expr_kind = "keep_prob" if expr_is_keep else "rate"
-    other = "rate" if expr_is_keep else "keep_prob"
-    param = other if complemented else expr_kind
-
-    placeholders = T.placeholders_in(g, expr)
-    fed = _fed_map(g, placeholders, hints)
-    fed_values = {k: v["value"] for k, v in fed.items()}
-    unresolved = [p for p in placeholders if p not in fed]
-    value = None if unresolved else T.evaluate(g, expr, fed_values)
-    default = T.evaluate(g, expr)  # nothing fed: PlaceholderWithDefault defaults apply
-    to_drop = (lambda v: None if v is None else 1.0 - v) if expr_is_keep else (lambda v: v)
-    drop = to_drop(value)
-    param_value = None if unresolved else T.evaluate(g, param_node, fed_values)
-    gate, gate_how = _gate(g, node)
-    framework = "keras" if gate is not None or gate_how == "train_function" else "tf"
-    return {
-        "layer": T.layer_name(node, strip=("dropout",)),
-        "node": node,
-        "framework": framework,
-        "param": param,
-        "param_node": param_node,
-        "param_value": T.r4(param_value),
-        "param_is_const": T.op(g, param_node) == "Const",
-        "drop_rate": T.r4(drop),
-        "keep_prob": T.r4(None if drop is None else 1.0 - drop),
-        "default_drop_rate": T.r4(to_drop(default)),
-        "placeholders": placeholders,
-        "fed": fed,
-        "unresolved": unresolved,
-        "gate": gate,
-        "gate_kind": gate_how,
-    }
-
-
-#: find_sites is used by dropout, learning_phase and metrics on the same graph: compute once
-_CACHE: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
-
-
-def find_sites(g: nx.MultiDiGraph, hints: Hints | None = None) -> list[dict[str, Any]]:
-    """All dropout sites of `g` in order along the data path (see module docstring)."""
-    hints = hints or Hints()
-    key = (repr(sorted(hints.hparams.items())), repr(sorted(hints.feeds.items())), len(g))
-    per_graph = _CACHE.setdefault(g, {})
-    if key not in per_graph:
-        per_graph[key] = _find_sites(g, hints)
-    return per_graph[key]
-
-
-def _find_sites(g: nx.MultiDiGraph, hints: Hints) -> list[dict[str, Any]]:
-    if g.graph.get("source") == "keras_model":
-        return _config_sites(g)
-    found: dict[str, dict[str, Any]] = {}
-    for n, d in g.nodes(data=True):
-        o = d.get("op")
-        if o in _THRESHOLD_OPS and not T.is_gradient_node(n):
-            x, thr = T.input_at(g, n, 0), T.input_at(g, n, 1)
-            if thr is not None and _is_random(g, x) and not _is_random(g, thr):
-                found[n] = _site(g, hints, n, thr, expr_is_keep=False)
-        elif o == "Floor" and not T.is_gradient_node(n):
-            add = T.input_at(g, n, 0)
-            if add is None or T.op(g, add) not in ("Add", "AddV2"):
-                continue
-            ins = T.data_inputs(g, add)
-            rnd = [u for u in ins if _is_random(g, u)]
-            keep = [u for u in ins if u not in rnd]
-            if len(rnd) == 1 and len(keep) == 1:
-                found[n] = _site(g, hints, n, keep[0], expr_is_keep=True)
-    order = T.order_along_path(g, list(found))
-    return [found[n] for n in order]
-
-
-def _config_sites(g: nx.MultiDiGraph) -> list[dict[str, Any]]:
-    sites = {}
-    for n, d in g.nodes(data=True):
-        if d.get("op") not in _CONFIG_CLASSES:
-            continue
-        rate = T.as_scalar((d.get("attrs") or {}).get("rate"))
-        sites[n] = {
-            "layer": n,
-            "node": n,
-            "framework": "keras_config",
-            "param": "rate",
-            "param_node": n,
-            "param_value": T.r4(rate),
-            "drop_rate": T.r4(rate),
-            "keep_prob": T.r4(None if rate is None else 1.0 - rate),
-            "default_drop_rate": T.r4(rate),
-            "placeholders": [],
-            "fed": {},
-            "unresolved": [],
-            "gate": None,
-            "gate_kind": "keras_config",
-        }
-    return [sites[n] for n in T.order_along_path(g, list(sites))]
-
-
-def detect(graph: nx.MultiDiGraph, hints: Hints) -> dict[str, Any]:
-    """Facts: {"count", "sites": [per-site dict, data-path order], "drop_rates", "unresolved"}."""
-    sites = find_sites(graph, hints)
-    unresolved = sorted({p for s in sites for p in s["unresolved"]})
-    return {
-        "count": len(sites),
-        "sites": sites,
-        "drop_rates": [s["drop_rate"] for s in sites],
-        "unresolved": unresolved,
-    }
-
-
-def feed_specs(graph: nx.MultiDiGraph, hints: Hints) -> list[FeedSpec]:
-    """Placeholders that set a dropout probability: a fed value must lie in [0, 1]."""
-    return [
-        FeedSpec(ph, f"the {s['param']} of dropout {s['layer']}", 0.0, 1.0)
-        for s in find_sites(graph, hints)
-        for ph in s["placeholders"]
-    ]
-
-
-# ------------------------------------------------------------------------------------------
-# comparison
-# ------------------------------------------------------------------------------------------
-
-
-def _describe(site: dict[str, Any]) -> str:
+def _describe(site: DropoutSite) -> str:
     """How the program expressed this site, in the user's words."""
-    pv = site["param_value"]
+    pv = site.written_value
     pv_s = "?" if pv is None else f"{pv:g}"
     fed = ""
-    if site["fed"]:
-        ph, info = next(iter(site["fed"].items()))
-        origin = {"--feed": "--feed", "hparams": f"hparam feed/{ph}"}.get(
-            info["from"], f"hparam {str(info['from']).split(':', 1)[-1]}"
-        )
+    if site.fed:
+        ph, info = next(iter(site.fed.items()))
+        origin = "--feed" if info.source.origin == "feed" else f"hparam {info.source.where}"
         fed = f" (placeholder {ph!r}, value fed at run time, from {origin})"
-    if site["framework"] in ("keras", "keras_config"):
+    if site.framework == "hparams":
+        return (
+            f"the recorded hyper-parameter {site.source.where}={pv_s} (read as {site.written_as})"
+        )
+    if site.framework in ("keras", "keras_config"):
         return f"Keras Dropout({pv_s}) -- the argument is the rate, the fraction to DROP{fed}"
-    if site["param"] == "keep_prob":
+    if site.written_as == "keep_prob":
         return f"tf.nn.dropout(keep_prob={pv_s}) -- the fraction to KEEP{fed}"
-    if not site["placeholders"] and site.get("param_is_const"):
+    if not site.placeholders and site.written_const:
         # TF folds a Python keep_prob into the constant rate = 1 - keep_prob: both look alike
-        kp = "?" if pv is None else f"{T.r4(1 - pv):g}"
+        kp = "?" if pv is None else f"{r4(1 - pv):g}"
         return (
             f"tf.nn.dropout with a constant drop rate of {pv_s} (written as rate={pv_s}, or as "
             f"keep_prob={kp} which TF turns into that constant)"
@@ -258,34 +50,35 @@ def _describe(site: dict[str, Any]) -> str:
     return f"tf.nn.dropout(rate={pv_s}) -- the fraction to DROP{fed}"
 
 
-def _layers(sites: list[dict[str, Any]]) -> list[str]:
-    return [s["layer"] for s in sites]
+def _layers(sites: list[DropoutSite]) -> list[str]:
+    return [s.layer for s in sites]
 
 
-def _side(sites: list[dict[str, Any]], drop: Any) -> dict[str, Any]:
-    params = {s["param"] for s in sites}
-    values = {s["param_value"] for s in sites}
+def _side(sites: list[DropoutSite], drop: Any) -> dict[str, Any]:
+    params = {s.written_as for s in sites}
+    values = {s.written_value for s in sites}
     out: dict[str, Any] = {
         "drop_rate": drop,
         "keep_prob": None
         if drop is None
-        else (T.r4(1 - drop) if not isinstance(drop, list) else [T.r4(1 - x) for x in drop]),
+        else (r4(1 - drop) if not isinstance(drop, list) else [r4(1 - x) for x in drop]),
         "sites": _layers(sites),
         "argument": params.pop() if len(params) == 1 else sorted(params),
         "argument_value": values.pop() if len(values) == 1 else sorted(v for v in values if v),
     }
-    fed = {ph: info for s in sites for ph, info in s["fed"].items()}
+    fed = {ph: {"value": f.value, "from": f.origin_text} for s in sites for ph, f in s.fed.items()}
     if fed:
         out["fed"] = fed
+    origins = sorted({s.source.label for s in sites})
+    out["source"] = origins[0] if len(origins) == 1 else origins
     return out
 
 
-def _evidence(sites: list[dict[str, Any]]) -> list[str]:
-    nodes = [s["node"] for s in sites]
+def _evidence(sites: list[DropoutSite]) -> list[str]:
+    """The sites' mask tests, then the nodes their probabilities come from."""
+    nodes = [s.node for s in sites if s.node]
     for s in sites:
-        for extra in [s["param_node"], *s["placeholders"]]:
-            if extra and extra not in nodes:
-                nodes.append(extra)
+        nodes += [n for n in s.evidence if n not in nodes]
     return nodes
 
 
@@ -297,16 +90,16 @@ def _uniform(vals: list[Any]) -> Any:
     return vals
 
 
-def _runtime_fed(facts: dict[str, Any], side: str) -> Finding | None:
-    sites = [s for s in facts["sites"] if s["unresolved"]]
+def _runtime_fed(all_sites: list[DropoutSite], side: str) -> Finding | None:
+    sites = [s for s in all_sites if s.unresolved]
     if not sites:
         return None
-    phs = sorted({p for s in sites for p in s["unresolved"]})
-    params = sorted({s["param"] for s in sites})
-    defaults = sorted({s["default_drop_rate"] for s in sites if s["default_drop_rate"] is not None})
+    phs = sorted({p for s in sites for p in s.unresolved})
+    params = sorted({s.written_as for s in sites})
+    defaults = sorted({s.default_drop_rate for s in sites if s.default_drop_rate is not None})
     default_txt = (
         f" When nothing is fed the default gives a drop probability of "
-        f"{', '.join(T.fmt_prob(x) for x in defaults)} (this is what evaluation without a feed uses)."
+        f"{', '.join(fmt_prob(x) for x in defaults)} (this is what evaluation without a feed uses)."
         if defaults
         else ""
     )
@@ -340,7 +133,7 @@ def _runtime_fed(facts: dict[str, Any], side: str) -> Finding | None:
     )
 
 
-def _convention_text(sa: list[dict], sb: list[dict], pa: float, pb: float) -> str:
+def _convention_text(sa: list[DropoutSite], sb: list[DropoutSite], pa: float, pb: float) -> str:
     """Explain keep_prob vs rate when the two sides use the numbers as complements."""
     if abs(pa - (1 - pb)) > _TOL:
         return ""
@@ -348,41 +141,41 @@ def _convention_text(sa: list[dict], sb: list[dict], pa: float, pb: float) -> st
         (
             (name, sites)
             for name, sites in (("A", sa), ("B", sb))
-            if any(s["param"] == "keep_prob" for s in sites)
+            if any(s.written_as == "keep_prob" for s in sites)
         ),
         None,
     )
     if keep_side is None:
         return (
-            f" The two drop probabilities are complements ({T.fmt_prob(pa)} + {T.fmt_prob(pb)} = "
+            f" The two drop probabilities are complements ({fmt_prob(pa)} + {fmt_prob(pb)} = "
             "100%): a value meant as a keep probability was probably used as a drop rate "
             "somewhere (the classic keep_prob-vs-rate confusion)."
         )
     k_name, k_sites = keep_side
     r_name = "B" if k_name == "A" else "A"
-    keep_value = k_sites[0]["param_value"]
+    keep_value = k_sites[0].written_value
     p_keep_side = pa if k_name == "A" else pb  # drop probability of the keep_prob side
     p_rate_side = pb if k_name == "A" else pa
     kv = "?" if keep_value is None else f"{keep_value:g}"
     return (
         f" This is the classic keep_prob-vs-rate confusion: {k_name} passes {kv} as tf.nn.dropout's "
-        f"keep_prob, which KEEPS {T.fmt_prob(keep_value)} of the units, while {r_name} passes the "
-        f"same number as a rate, which DROPS {T.fmt_prob(p_rate_side)}. To make {r_name} match "
-        f"{k_name}, use Dropout({T.r4(p_keep_side):g}) (rate = 1 - keep_prob) in {r_name}; or "
-        f"keep_prob={T.r4(1 - p_rate_side):g} in {k_name} to reproduce {r_name}."
+        f"keep_prob, which KEEPS {fmt_prob(keep_value)} of the units, while {r_name} passes the "
+        f"same number as a rate, which DROPS {fmt_prob(p_rate_side)}. To make {r_name} match "
+        f"{k_name}, use Dropout({r4(p_keep_side):g}) (rate = 1 - keep_prob) in {r_name}; or "
+        f"keep_prob={r4(1 - p_rate_side):g} in {k_name} to reproduce {r_name}."
     )
 
 
 def _pair_sites(
-    sa: list[dict], sb: list[dict], ctx: Context | None
-) -> tuple[list[tuple[dict, dict]], bool]:
+    sa: list[DropoutSite], sb: list[DropoutSite], ctx: Context | None
+) -> tuple[list[tuple[DropoutSite, DropoutSite]], bool]:
     """Dropout layer pairs (both sides present): from the alignment's dropout LayerPairs when
     they cover every site, else by position along the data path.  Second value: aligned?"""
     layers = getattr(getattr(ctx, "alignment", None), "layers", None) or []
     lp = [lay for lay in layers if getattr(lay, "kind", None) == "dropout"]
     if lp:
-        ia = {s["layer"]: s for s in sa}
-        ib = {s["layer"]: s for s in sb}
+        ia = {s.layer: s for s in sa}
+        ib = {s.layer: s for s in sb}
         named_a = {lay.a for lay in lp if lay.a}
         named_b = {lay.b for lay in lp if lay.b}
         if set(ia) <= named_a and set(ib) <= named_b:
@@ -392,12 +185,14 @@ def _pair_sites(
     return list(zip(sa, sb, strict=False)), False
 
 
-def _rate_mismatch(sa: list[dict], sb: list[dict], ctx: Context | None = None) -> Finding | None:
+def _rate_mismatch(
+    sa: list[DropoutSite], sb: list[DropoutSite], ctx: Context | None = None
+) -> Finding | None:
     pairs, aligned = _pair_sites(sa, sb, ctx)
     if len(sa) != len(sb) and not aligned:
         # Counts differ (reported separately); still compare rates when each side is uniform.
-        ua = _uniform([s["drop_rate"] for s in sa])
-        ub = _uniform([s["drop_rate"] for s in sb])
+        ua = _uniform([s.drop_rate for s in sa])
+        ub = _uniform([s.drop_rate for s in sb])
         if isinstance(ua, list) or isinstance(ub, list) or abs(ua - ub) <= _TOL:
             return None
         bad = pairs or []
@@ -407,34 +202,34 @@ def _rate_mismatch(sa: list[dict], sb: list[dict], ctx: Context | None = None) -
         bad = [
             (x, y)
             for x, y in pairs
-            if x["drop_rate"] is not None
-            and y["drop_rate"] is not None
-            and abs(x["drop_rate"] - y["drop_rate"]) > _TOL
+            if x.drop_rate is not None
+            and y.drop_rate is not None
+            and abs(x.drop_rate - y.drop_rate) > _TOL
         ]
         if not bad:
             return None
         shown_a, shown_b = sa, sb
-        pa = _uniform([x["drop_rate"] for x, _ in bad])
-        pb = _uniform([y["drop_rate"] for _, y in bad])
+        pa = _uniform([x.drop_rate for x, _ in bad])
+        pb = _uniform([y.drop_rate for _, y in bad])
     uniform = not isinstance(pa, list) and not isinstance(pb, list)
     if uniform:
-        title = f"Dropout drops {T.fmt_prob(pa)} of units in A but {T.fmt_prob(pb)} in B"
+        title = f"Dropout drops {fmt_prob(pa)} of units in A but {fmt_prob(pb)} in B"
         delta = abs(pa - pb)
     else:
         title = (
             f"Dropout rates differ at {len(bad)} of {max(len(sa), len(sb))} dropout layers "
-            f"(A: {', '.join(T.fmt_prob(x['drop_rate']) for x, _ in bad)}; "
-            f"B: {', '.join(T.fmt_prob(y['drop_rate']) for _, y in bad)})"
+            f"(A: {', '.join(fmt_prob(x.drop_rate) for x, _ in bad)}; "
+            f"B: {', '.join(fmt_prob(y.drop_rate) for _, y in bad)})"
         )
-        delta = max(abs(x["drop_rate"] - y["drop_rate"]) for x, y in bad)
-    pair_txt = ", ".join(f"{x['layer']} <-> {y['layer']}" for x, y in pairs)
+        delta = max(abs(x.drop_rate - y.drop_rate) for x, y in bad)
+    pair_txt = ", ".join(f"{x.layer} <-> {y.layer}" for x, y in pairs)
     how_a = _describe(sa[0]) if sa else "no dropout"
     how_b = _describe(sb[0]) if sb else "no dropout"
     detail = (
         f"A uses {how_a}; B uses {how_b}. "
         + (
-            f"So A drops {T.fmt_prob(pa)} (keeps {T.fmt_prob(1 - pa)}) and B drops "
-            f"{T.fmt_prob(pb)} (keeps {T.fmt_prob(1 - pb)}) of the units at every training step"
+            f"So A drops {fmt_prob(pa)} (keeps {fmt_prob(1 - pa)}) and B drops "
+            f"{fmt_prob(pb)} (keeps {fmt_prob(1 - pb)}) of the units at every training step"
             if uniform
             else "The effective drop probabilities differ per layer"
         )
@@ -444,8 +239,8 @@ def _rate_mismatch(sa: list[dict], sb: list[dict], ctx: Context | None = None) -
         "fewer active units, learns more slowly and usually ends with lower accuracy, so this "
         "alone can explain a gap between the two runs."
     )
-    a = _side(shown_a, T.r4(pa) if uniform else [s["drop_rate"] for s in shown_a])
-    b = _side(shown_b, T.r4(pb) if uniform else [s["drop_rate"] for s in shown_b])
+    a = _side(shown_a, r4(pa) if uniform else [s.drop_rate for s in shown_a])
+    b = _side(shown_b, r4(pb) if uniform else [s.drop_rate for s in shown_b])
     return Finding(
         id="dropout.rate_mismatch",
         severity="critical",
@@ -459,7 +254,9 @@ def _rate_mismatch(sa: list[dict], sb: list[dict], ctx: Context | None = None) -
     )
 
 
-def _count_mismatch(sa: list[dict], sb: list[dict], ctx: Context | None = None) -> Finding | None:
+def _count_mismatch(
+    sa: list[DropoutSite], sb: list[DropoutSite], ctx: Context | None = None
+) -> Finding | None:
     if len(sa) == len(sb):
         return None
     pairs, aligned = _pair_sites(sa, sb, ctx)
@@ -467,18 +264,18 @@ def _count_mismatch(sa: list[dict], sb: list[dict], ctx: Context | None = None) 
     if aligned:
         pa = {id(x) for x, _ in pairs}
         pb = {id(y) for _, y in pairs}
-        only_a = [s["layer"] for s in sa if id(s) not in pa]
-        only_b = [s["layer"] for s in sb if id(s) not in pb]
+        only_a = [s.layer for s in sa if id(s) not in pa]
+        only_b = [s.layer for s in sb if id(s) not in pb]
         bits = [
             f"only in A: {', '.join(only_a)}" if only_a else "",
             f"only in B: {', '.join(only_b)}" if only_b else "",
         ]
         unpaired = " Unpaired after alignment -- " + "; ".join(b for b in bits if b) + "."
 
-    def listing(sites: list[dict]) -> str:
+    def listing(sites: list[DropoutSite]) -> str:
         if not sites:
             return "none"
-        return ", ".join(f"{s['layer']} ({T.fmt_prob(s['drop_rate'])})" for s in sites)
+        return ", ".join(f"{s.layer} ({fmt_prob(s.drop_rate)})" for s in sites)
 
     if not sa or not sb:
         who, has = ("A", "B") if not sa else ("B", "A")
@@ -489,59 +286,146 @@ def _count_mismatch(sa: list[dict], sb: list[dict], ctx: Context | None = None) 
         f"Dropout layers in data-path order -- A: {listing(sa)}; B: {listing(sb)}.{unpaired} Each dropout "
         "layer regularises the layer after it; a missing or extra one changes how strongly the "
         "network is regularised and what it learns, which shows up as a train/test accuracy gap."
+        + provenance((s.source for s in sa), (s.source for s in sb))
     )
     return Finding(
         id="dropout.count_mismatch",
         severity="critical",
         title=title,
         detail=detail,
-        a={"count": len(sa), "sites": _layers(sa), "drop_rates": [s["drop_rate"] for s in sa]},
-        b={"count": len(sb), "sites": _layers(sb), "drop_rates": [s["drop_rate"] for s in sb]},
-        nodes_a=[s["node"] for s in sa],
-        nodes_b=[s["node"] for s in sb],
+        a={"count": len(sa), "sites": _layers(sa), "drop_rates": [s.drop_rate for s in sa]},
+        b={"count": len(sb), "sites": _layers(sb), "drop_rates": [s.drop_rate for s in sb]},
+        nodes_a=[s.node for s in sa],
+        nodes_b=[s.node for s in sb],
         score=0.95 if not sa or not sb else min(0.9, 0.7 + 0.05 * abs(len(sa) - len(sb))),
     )
 
 
-def _equivalent(sa: list[dict], sb: list[dict]) -> Finding | None:
+def _equivalent(sa: list[DropoutSite], sb: list[DropoutSite]) -> Finding | None:
     """Same effective dropout written differently (keep_prob vs rate, TF vs Keras): info only."""
     if not sa or len(sa) != len(sb):
         return None
     if any(
-        x["drop_rate"] is None
-        or y["drop_rate"] is None
-        or abs(x["drop_rate"] - y["drop_rate"]) > _TOL
+        x.drop_rate is None or y.drop_rate is None or abs(x.drop_rate - y.drop_rate) > _TOL
         for x, y in zip(sa, sb, strict=True)
     ):
         return None
-    forms_a = {(s["framework"] == "tf", s["param"]) for s in sa}
-    forms_b = {(s["framework"] == "tf", s["param"]) for s in sb}
+    forms_a = {(s.framework == "tf", s.written_as) for s in sa}
+    forms_b = {(s.framework == "tf", s.written_as) for s in sb}
     if forms_a == forms_b:
         return None
-    p = _uniform([s["drop_rate"] for s in sa])
-    rate_txt = T.fmt_prob(p) if not isinstance(p, list) else "the same fraction"
+    p = _uniform([s.drop_rate for s in sa])
+    rate_txt = fmt_prob(p) if not isinstance(p, list) else "the same fraction"
     return Finding(
         id="dropout.equivalent",
         severity="info",
         title=f"Dropout is written differently but drops {rate_txt} of units in both",
         detail=f"A uses {_describe(sa[0])}; B uses {_describe(sb[0])}. The effective drop "
         "probabilities agree at every dropout layer, so dropout does not explain a difference.",
-        a=_side(sa, p if not isinstance(p, list) else [s["drop_rate"] for s in sa]),
-        b=_side(sb, p if not isinstance(p, list) else [s["drop_rate"] for s in sb]),
-        nodes_a=[s["node"] for s in sa],
-        nodes_b=[s["node"] for s in sb],
+        a=_side(sa, p if not isinstance(p, list) else [s.drop_rate for s in sa]),
+        b=_side(sb, p if not isinstance(p, list) else [s.drop_rate for s in sb]),
+        nodes_a=[s.node for s in sa],
+        nodes_b=[s.node for s in sb],
         score=0.05,
     )
 
 
-def compare(facts_a: dict[str, Any], facts_b: dict[str, Any], ctx: Context) -> list[Finding]:
-    sa, sb = facts_a["sites"], facts_b["sites"]
+def _same_unknown(ua: list[DropoutSite], ub: list[DropoutSite], ctx: Context) -> bool:
+    """Both runs feed the same placeholder(s) in the same way: one unknown, not two problems."""
+    if len(ua) != len(ub):
+        return False
+    pairs = getattr(ctx.alignment, "pairs", None) or {}
+    for x, y in zip(ua, ub, strict=True):
+        if (x.written_as, x.default_drop_rate) != (y.written_as, y.default_drop_rate):
+            return False
+        if len(x.unresolved) != len(y.unresolved):
+            return False
+        for pa, pb in zip(x.unresolved, y.unresolved, strict=True):
+            if pa != pb and pairs.get(pa) != pb:
+                return False
+    return True
+
+
+def _unknown_both(ua: list[DropoutSite], ub: list[DropoutSite]) -> Finding:
+    phs_a = sorted({p for s in ua for p in s.unresolved})
+    phs_b = sorted({p for s in ub for p in s.unresolved})
+    param = ua[0].written_as
+    same = phs_a == phs_b
+    names = ", ".join(phs_a) if same else f"{', '.join(phs_a)} / {', '.join(phs_b)}"
+    detail = (
+        f"Both runs take the dropout {param} of their {len(ua)} dropout layer(s) from the "
+        f"placeholder {names} in the same way, and the value fed at run time is stored in "
+        "neither log, so the effective dropout cannot be read on either side. The graphs agree; "
+        "if the programs fed different values, that would not show here. Pass "
+        f"--feed {phs_a[0]}=VALUE (or log the hparam 'feed/{phs_a[0]}') to compare the rates."
+    )
+
+    def side(sites: list[DropoutSite], phs: list[str]) -> dict[str, Any]:
+        return {"placeholders": phs, "argument": param, "sites": _layers(sites)}
+
+    return Finding(
+        id="dropout.runtime_fed",
+        severity="info",
+        title=f"Dropout {param} is fed at run time in both runs ({names}); value unknown",
+        detail=detail,
+        a=side(ua, phs_a),
+        b=side(ub, phs_b),
+        nodes_a=_evidence(ua),
+        nodes_b=_evidence(ub),
+        score=0.02,
+    )
+
+
+def _counted(sites: list[DropoutSite]) -> bool:
+    return all(s.layer_known for s in sites)
+
+
+def _predicts_rate(f: Finding) -> None:
+    ra, rb = (f.a or {}).get("drop_rate"), (f.b or {}).get("drop_rate")
+    if isinstance(ra, int | float) and isinstance(rb, int | float) and ra != rb:
+        f.predicts = 1 if rb < ra else -1  # more dropout, lower (train) accuracy
+        hi, lo = ("{a}", "{b}") if ra > rb else ("{b}", "{a}")
+        f.verdict = (
+            f"{hi} drops {fmt_prob(max(ra, rb))} of units, {lo} drops {fmt_prob(min(ra, rb))}"
+        )
+
+
+def compare(a: ModelDescription, b: ModelDescription, ctx: Context) -> list[Finding]:
+    sa, sb = a.dropout, b.dropout
     out: list[Finding] = []
-    for facts, side in ((facts_a, "A"), (facts_b, "B")):
-        f = _runtime_fed(facts, side)
-        if f:
-            out.append(f)
-    for f in (_count_mismatch(sa, sb, ctx), _rate_mismatch(sa, sb, ctx), _equivalent(sa, sb)):
-        if f:
-            out.append(f)
+    ua, ub = [s for s in sa if s.unresolved], [s for s in sb if s.unresolved]
+    if ua and ub and _same_unknown(ua, ub, ctx):
+        out.append(_unknown_both(ua, ub))
+    else:
+        out += [f for f in (_runtime_fed(sa, "A"), _runtime_fed(sb, "B")) if f]
+    counted = _counted(sa) and _counted(sb)
+    count = _count_mismatch(sa, sb, ctx) if counted else None
+    if count is not None:
+        ca, cb = len(sa), len(sb)
+        count.predicts = 1 if cb < ca else -1
+    rate = _rate_mismatch(sa, sb, ctx if counted else None)
+    if rate is not None:
+        _predicts_rate(rate)
+    out += [f for f in (count, rate, _equivalent(sa, sb) if counted else None) if f]
     return out
+
+
+def inspect(d: ModelDescription) -> str | None:
+    """'Dropout1, Dropout2: drops 30% (keep_prob=0.7 fed, value from hparams) [graph]'."""
+    if not d.dropout:
+        return "none" if d.has_ops or d.config_only else None
+    groups: dict[str, list[str]] = {}  # identical settings are listed once, with their layers
+    for s in d.dropout:
+        how = f"{s.written_as}={_num(s.written_value)}" if s.written_as else ""
+        if s.fed:
+            how += " fed, " + ", ".join(f"value from {f.origin_text}" for f in s.fed.values())
+        elif s.placeholders and s.drop_rate is None:
+            how += " fed at run time, value unknown"
+        shown = "?" if s.drop_rate is None else f"{s.drop_rate * 100:.3g}%"
+        key = f"drops {shown}" + (f" ({how})" if how else "") + f" [{s.source.label}]"
+        groups.setdefault(key, []).append(s.layer)
+    return "; ".join(f"{', '.join(layers)}: {key}" for key, layers in groups.items())
+
+
+def _num(v: float | None) -> str:
+    return "?" if v is None else f"{v:.4g}"

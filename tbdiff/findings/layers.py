@@ -1,63 +1,45 @@
 """Trainable layers and their activations: count, weight shapes, activation per layer.
 
-Why: "the same MLP" built twice can silently differ in depth, width or non-linearity, each of
-which changes what the model can learn. Layers are found along the data path (see `_layers`), so
-raw `tf.matmul + tf.add + tf.nn.relu` and a Keras `Dense(activation="relu")` give the same facts.
-An output softmax whose *pre-activation* feeds a cross-entropy-with-logits loss (what Keras does
-for `from_logits=False` on a Softmax output) trains exactly like a linear output + logits loss,
-so it is reported as benign, not as an activation difference.
+"The same MLP" built twice can silently differ in depth, width or non-linearity, each of which
+changes what the model can learn. The front-ends find layers along the data path (raw
+`tf.matmul + tf.add + tf.nn.relu` and a Keras `Dense(activation="relu")` give the same layer) or
+in a Keras config. An output softmax whose *pre-activation* feeds a cross-entropy-with-logits
+loss trains exactly like a linear output + logits loss (`Layer.trained_activation`), so it is
+reported as benign, not as an activation difference.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-import networkx as nx
-
-from tbdiff.findings import _layers as L
-from tbdiff.findings.base import Context, Finding, Hints
+from tbdiff.findings.base import Context, Finding, provenance
+from tbdiff.model.description import Layer, ModelDescription
 
 NAME = "layers"
-
-_LOGIT_LOSSES = frozenset({"SoftmaxCrossEntropyWithLogits", "SparseSoftmaxCrossEntropyWithLogits"})
-_RESHAPES = frozenset({"Reshape", "Squeeze", "ExpandDims"})
+LABEL = "layers"
 
 
-def _feeds_logits_loss(g: nx.MultiDiGraph, n: str | None) -> bool:
-    """True when tensor `n` (a pre-activation) reaches a *WithLogits loss op directly."""
-    if n is None:
-        return False
-    passes = _RESHAPES | L.PASS_OPS
-    return any(L.op(g, c) in _LOGIT_LOSSES for c in L.walk_forward(g, n, 4, passes.__contains__))
+def inspect(d: ModelDescription) -> str | None:
+    layers = d.weight_layers
+    if not layers:
+        return None
+    parts = [f"{x.name} {x.kind} {x.shape} {x.activation or 'linear'}" for x in layers]
+    sources = sorted({x.source.label for x in layers})
+    filled = sorted({f"{k} from {s.label}" for x in layers for k, s in x.filled.items()})
+    tag = ", ".join(sources + filled)
+    return f"{len(layers)} trainable: " + "; ".join(parts) + f" [{tag}]"
 
 
-def detect(graph: nx.MultiDiGraph, hints: Hints) -> dict[str, Any]:
-    """{"count": int, "layers": [Layer.to_dict() + "trained_activation"]} in data-path order."""
-    out = []
-    config_only = L.is_keras_config(graph)
-    for layer in L.layers(graph):
-        d = layer.to_dict()
-        pre = layer.bias_op or layer.op
-        folded = (
-            not config_only and layer.activation == "softmax" and _feeds_logits_loss(graph, pre)
-        )
-        # What the *training* computation applies after this layer.
-        d["trained_activation"] = "linear" if folded else layer.activation
-        d["softmax_folded_into_loss"] = folded
-        d["nodes"] = layer.nodes
-        out.append(d)
-    return {"count": len(out), "layers": out}
+def _desc(layer: Layer) -> str:
+    return f"{layer.kind} {layer.shape}"
 
 
-def _desc(layer: dict) -> str:
-    return f"{layer['kind']} {layer['kernel_shape']}"
-
-
-def compare(facts_a: dict, facts_b: dict, ctx: Context) -> list[Finding]:
-    la, lb = facts_a["layers"], facts_b["layers"]
+def compare(a: ModelDescription, b: ModelDescription, ctx: Context) -> list[Finding]:
+    la, lb = a.weight_layers, b.weight_layers
     found: list[Finding] = []
     if not la or not lb:
         return found  # no layers recognised on one side (e.g. no graph ops): not comparable
+    src = provenance((x.source for x in la), (y.source for y in lb))
     if len(la) != len(lb):
         found.append(
             Finding(
@@ -67,12 +49,12 @@ def compare(facts_a: dict, facts_b: dict, ctx: Context) -> list[Finding]:
                 detail=(
                     "The two models do not have the same depth, so they have different capacity "
                     "and optimisation behaviour; layers per side (in data-path order): "
-                    f"A {[_desc(x) for x in la]}, B {[_desc(x) for x in lb]}."
+                    f"A {[_desc(x) for x in la]}, B {[_desc(x) for x in lb]}.{src}"
                 ),
-                a={"count": len(la), "shapes": [x["kernel_shape"] for x in la]},
-                b={"count": len(lb), "shapes": [x["kernel_shape"] for x in lb]},
-                nodes_a=[x["kernel"] for x in la],
-                nodes_b=[x["kernel"] for x in lb],
+                a={"count": len(la), "shapes": [x.shape for x in la]},
+                b={"count": len(lb), "shapes": [x.shape for x in lb]},
+                nodes_a=[x.kernel for x in la],
+                nodes_b=[x.kernel for x in lb],
                 score=min(1.0, 0.5 + 0.1 * abs(len(la) - len(lb))),
             )
         )
@@ -80,14 +62,12 @@ def compare(facts_a: dict, facts_b: dict, ctx: Context) -> list[Finding]:
     shape_diffs = [
         (x, y)
         for x, y in zip(la, lb, strict=True)
-        if not _same_shape(x["kernel_shape"], y["kernel_shape"])
-        or not _same_shape(x["bias_shape"], y["bias_shape"])
+        if not _same_shape(x.shape, y.shape)
+        or (x.bias is None) != (y.bias is None)
+        or not _same_shape(x.bias_shape, y.bias_shape)
     ]
     if shape_diffs:
-        pairs = ", ".join(
-            f"layer {x['index']}: {x['kernel_shape']} vs {y['kernel_shape']}"
-            for x, y in shape_diffs
-        )
+        pairs = ", ".join(f"layer {x.index}: {x.shape} vs {y.shape}" for x, y in shape_diffs)
         found.append(
             Finding(
                 id="layer.shape_mismatch",
@@ -95,22 +75,20 @@ def compare(facts_a: dict, facts_b: dict, ctx: Context) -> list[Finding]:
                 title=f"Different weight shapes in {len(shape_diffs)} layer(s): {pairs}",
                 detail=(
                     "Layers at the same depth have different widths (units) or kernel shapes, "
-                    "so the models have different capacity."
+                    f"so the models have different capacity.{src}"
                 ),
-                a={x["scope"] or str(x["index"]): _shape_facts(x) for x, _ in shape_diffs},
-                b={y["scope"] or str(y["index"]): _shape_facts(y) for _, y in shape_diffs},
-                nodes_a=[x["kernel"] for x, _ in shape_diffs],
-                nodes_b=[y["kernel"] for _, y in shape_diffs],
+                a={x.name or str(x.index): _shape_facts(x) for x, _ in shape_diffs},
+                b={y.name or str(y.index): _shape_facts(y) for _, y in shape_diffs},
+                nodes_a=[x.kernel for x, _ in shape_diffs],
+                nodes_b=[y.kernel for _, y in shape_diffs],
                 score=0.4 + 0.05 * len(shape_diffs),
             )
         )
-    act_diffs = [(x, y) for x, y in zip(la, lb, strict=True) if x["activation"] != y["activation"]]
-    real = [(x, y) for x, y in act_diffs if x["trained_activation"] != y["trained_activation"]]
+    act_diffs = [(x, y) for x, y in zip(la, lb, strict=True) if x.activation != y.activation]
+    real = [(x, y) for x, y in act_diffs if x.trained_activation != y.trained_activation]
     folded = [p for p in act_diffs if p not in real]
     if real:
-        pairs = ", ".join(
-            f"layer {x['index']}: {x['activation']} vs {y['activation']}" for x, y in real
-        )
+        pairs = ", ".join(f"layer {x.index}: {x.activation} vs {y.activation}" for x, y in real)
         found.append(
             Finding(
                 id="activation.mismatch",
@@ -118,12 +96,12 @@ def compare(facts_a: dict, facts_b: dict, ctx: Context) -> list[Finding]:
                 title=f"Different activation functions: {pairs}",
                 detail=(
                     "The non-linearity applied after these layers differs, which changes what "
-                    "the network computes and how gradients flow."
+                    f"the network computes and how gradients flow.{src}"
                 ),
-                a={x["scope"] or str(x["index"]): x["trained_activation"] for x, _ in real},
-                b={y["scope"] or str(y["index"]): y["trained_activation"] for _, y in real},
-                nodes_a=[x["activation_op"] or x["bias_op"] or x["op"] for x, _ in real],
-                nodes_b=[y["activation_op"] or y["bias_op"] or y["op"] for _, y in real],
+                a={x.name or str(x.index): x.trained_activation for x, _ in real},
+                b={y.name or str(y.index): y.trained_activation for _, y in real},
+                nodes_a=[x.activation_op or x.bias_op or x.op for x, _ in real],
+                nodes_b=[y.activation_op or y.bias_op or y.op for _, y in real],
                 score=0.5 + 0.05 * len(real),
             )
         )
@@ -138,10 +116,10 @@ def compare(facts_a: dict, facts_b: dict, ctx: Context) -> list[Finding]:
                     "softmax model is computed from the pre-softmax logits, so training is the "
                     "same and the softmax only affects predictions (argmax unchanged)."
                 ),
-                a={x["scope"] or str(x["index"]): x["activation"] for x, _ in folded},
-                b={y["scope"] or str(y["index"]): y["activation"] for _, y in folded},
-                nodes_a=[x["activation_op"] or x["bias_op"] or x["op"] for x, _ in folded],
-                nodes_b=[y["activation_op"] or y["bias_op"] or y["op"] for _, y in folded],
+                a={x.name or str(x.index): x.activation for x, _ in folded},
+                b={y.name or str(y.index): y.activation for _, y in folded},
+                nodes_a=[x.activation_op or x.bias_op or x.op for x, _ in folded],
+                nodes_b=[y.activation_op or y.bias_op or y.op for _, y in folded],
                 score=0.1,
             )
         )
@@ -149,17 +127,18 @@ def compare(facts_a: dict, facts_b: dict, ctx: Context) -> list[Finding]:
 
 
 def _same_shape(a: list | None, b: list | None) -> bool:
-    """Equal shapes; an unknown dimension (None, e.g. from a Keras config) matches any."""
+    """Equal shapes; an unknown shape or dimension (None: a traced function graph, a Keras
+    config) matches any."""
     if a is None or b is None:
-        return a is None and b is None
+        return True
     return len(a) == len(b) and all(
         x is None or y is None or x == y for x, y in zip(a, b, strict=True)
     )
 
 
-def _shape_facts(layer: dict) -> dict[str, Any]:
+def _shape_facts(layer: Layer) -> dict[str, Any]:
     return {
-        "units": layer["units"],
-        "kernel_shape": layer["kernel_shape"],
-        "bias_shape": layer["bias_shape"],
+        "units": layer.units,
+        "kernel_shape": layer.shape,
+        "bias_shape": layer.bias_shape,
     }

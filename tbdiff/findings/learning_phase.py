@@ -1,106 +1,67 @@
-"""Learning phase: how each graph switches dropout off for evaluation.
+"""Learning phase: how each run switches dropout off for evaluation.
 
 Keras feeds a boolean ``keras_learning_phase`` placeholder (default False) into every
 Dropout's cond; a hand-written TF program usually makes its own switch, e.g.
 ``keep_prob = placeholder_with_default(1.0)`` fed 0.7 only in the training ``sess.run``.
 In TensorBoard the two look completely different (Keras' placeholder fans out to every
-dropout layer), yet they do the same thing.  What does matter is a graph with *no* switch:
-its dropout stays on when the test accuracy is computed.
+dropout layer), yet they do the same thing. What does matter is a graph with *no* switch:
+its dropout stays on when the test accuracy is computed. The front-ends describe each dropout
+site's `Switch`; this module groups and compares them.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from typing import Any
 
-import networkx as nx
-
-from tbdiff.findings import _trace as T
-from tbdiff.findings.base import Context, Finding, Hints
-from tbdiff.findings.dropout import find_sites
+from tbdiff.findings.base import Context, Finding, provenance
+from tbdiff.model.description import DropoutSite, ModelDescription, Switch
 
 NAME = "learning_phase"
+LABEL = "learning phase"
 
 
-def _plain(v: Any) -> Any:
-    """JSON-able form of a placeholder default (numpy arrays -> lists)."""
-    return v.tolist() if hasattr(v, "tolist") else v
+@dataclass
+class _Phase:
+    """How one run switches its dropout layers (what the comparison needs)."""
+
+    mechanism: str
+    switches: list[tuple[Switch, list[str]]] = field(default_factory=list)
+    always_on: list[str] = field(default_factory=list)
+    always_on_nodes: list[str] = field(default_factory=list)
 
 
-def _switch_of(g: nx.MultiDiGraph, site: dict[str, Any]) -> dict[str, Any]:
-    """How this dropout site is turned off at evaluation (one 'switch' record)."""
-    if site["gate"]:
-        ph = site["gate"]
-        default = T.placeholder_default(g, ph)
-        on_at_eval = bool(default) if default is not None else None
-        if default is None and "learning_phase" in ph:
-            on_at_eval = False  # old Keras: a plain placeholder, fed 0 by evaluate()/predict()
-        return {
-            "node": ph,
-            "kind": "learning_phase",
-            "op": T.op(g, ph),
-            "default": default if default is None else bool(default),
-            "dropout_at_eval": on_at_eval,
-        }
-    if site["gate_kind"] in ("train_function", "keras_config"):
-        # TF2 Keras traces separate train/test functions; dropout only exists in training.
-        return {
-            "node": None,
-            "kind": "keras_functions",
-            "op": None,
-            "default": None,
-            "dropout_at_eval": False,
-        }
-    if site["placeholders"]:
-        ph = site["placeholders"][0]
-        default = site["default_drop_rate"]
-        return {
-            "node": ph,
-            "kind": site["param"] + "_placeholder",
-            "op": T.op(g, ph),
-            "default": _plain(T.placeholder_default(g, ph)),
-            "default_drop_rate": default,
-            # plain Placeholder: whatever the program feeds at evaluation (not in the logs)
-            "dropout_at_eval": None if default is None else default > 0,
-        }
-    return {"node": None, "kind": "none", "op": None, "default": None, "dropout_at_eval": True}
-
-
-def detect(graph: nx.MultiDiGraph, hints: Hints) -> dict[str, Any]:
-    """Facts: {"mechanism", "switches": [...], "always_on": [layers], "dropout_layers": n}."""
-    sites = find_sites(graph, hints)
-    switches: dict[tuple, dict[str, Any]] = {}
-    always_on: list[str] = []
-    always_on_nodes: list[str] = []
+def _phase(sites: list[DropoutSite]) -> _Phase | None:
+    """None when the sites' switching is unknown (a rate recorded only as an hparam)."""
+    if any(s.switch.kind == "unknown" for s in sites):
+        return None
+    found: dict[tuple, tuple[Switch, list[str]]] = {}
+    p = _Phase("no_dropout")
     for s in sites:
-        sw = _switch_of(graph, s)
-        if sw["kind"] == "none":
-            always_on.append(s["layer"])
-            always_on_nodes.append(s["node"])
+        sw = s.switch
+        if sw.kind == "none":
+            p.always_on.append(s.layer)
+            p.always_on_nodes.append(s.node)
             continue
-        key = (sw["kind"], sw["node"])
-        switches.setdefault(key, {**sw, "controls": []})["controls"].append(s["layer"])
-    lp_nodes = sorted(
-        n
-        for n, d in graph.nodes(data=True)
-        if n.rsplit("/", 1)[-1] == "keras_learning_phase" and d.get("op") in T.PLACEHOLDERS
-    )
-    kinds = {k for k, _ in switches}
+        found.setdefault((sw.kind, sw.node), (sw, []))[1].append(s.layer)
+    p.switches = list(found.values())
+    kinds = {k for k, _ in found}
     if not sites:
-        mechanism = "no_dropout"
+        p.mechanism = "no_dropout"
     elif kinds & {"learning_phase", "keras_functions"}:
-        mechanism = "keras_learning_phase" if "learning_phase" in kinds else "keras_functions"
+        p.mechanism = "keras_learning_phase" if "learning_phase" in kinds else "keras_functions"
     elif kinds:
-        mechanism = "placeholder"
+        p.mechanism = "placeholder"
     else:
-        mechanism = "none"
-    return {
-        "mechanism": mechanism,
-        "switches": list(switches.values()),
-        "always_on": always_on,
-        "always_on_nodes": always_on_nodes,
-        "dropout_layers": len(sites),
-        "learning_phase_nodes": lp_nodes,
-    }
+        p.mechanism = "none"
+    return p
+
+
+def inspect(d: ModelDescription) -> str | None:
+    p = _phase(d.dropout)
+    if p is None or p.mechanism in ("none", "no_dropout"):
+        return None
+    return p.mechanism.replace("_", " ")
 
 
 def _family(mechanism: str) -> str:
@@ -109,65 +70,70 @@ def _family(mechanism: str) -> str:
     return "keras" if mechanism in ("keras_learning_phase", "keras_functions") else mechanism
 
 
-def _how(f: dict[str, Any]) -> str:
+def _how(f: _Phase) -> str:
     parts = []
-    for sw in f["switches"]:
-        if sw["kind"] == "learning_phase":
+    for sw, controls in f.switches:
+        if sw.kind == "learning_phase":
             parts.append(
-                f"Keras' boolean {sw['node']!r} placeholder (default {sw['default']}; fit() feeds "
-                f"True while training) gates {len(sw['controls'])} dropout layer(s)"
+                f"Keras' boolean {sw.node!r} placeholder (default {sw.default}; fit() feeds "
+                f"True while training) gates {len(controls)} dropout layer(s)"
             )
-        elif sw["kind"] == "keras_functions":
+        elif sw.kind == "keras_functions":
             parts.append("Keras runs dropout only inside its training function")
         else:
-            arg = sw["kind"].replace("_placeholder", "")
-            d = sw.get("default")
+            arg = sw.kind.replace("_placeholder", "")
+            d = sw.default
             dflt = (
                 f"placeholder_with_default({d!r})"
                 if isinstance(d, float)
                 else "a placeholder without default (must be fed in every run)"
             )
             parts.append(
-                f"its own {arg} switch {sw['node']!r}, {dflt}, used by "
-                f"{len(sw['controls'])} dropout layer(s)"
+                f"its own {arg} switch {sw.node!r}, {dflt}, used by "
+                f"{len(controls)} dropout layer(s)"
             )
-    if f["always_on"]:
+    if f.always_on:
         parts.append(
-            f"{len(f['always_on'])} dropout layer(s) with a constant rate and no switch "
-            f"({', '.join(f['always_on'])})"
+            f"{len(f.always_on)} dropout layer(s) with a constant rate and no switch "
+            f"({', '.join(f.always_on)})"
         )
     return "; ".join(parts) or "no dropout"
 
 
-def _on_at_eval(f: dict[str, Any]) -> bool | None:
+def _on_at_eval(f: _Phase) -> bool | None:
     """True if some dropout runs during evaluation, None if that depends on run-time feeds."""
-    if f["always_on"] or any(sw["dropout_at_eval"] for sw in f["switches"]):
+    if f.always_on or any(sw.dropout_at_eval for sw, _ in f.switches):
         return True
-    if any(sw["dropout_at_eval"] is None for sw in f["switches"]):
+    if any(sw.dropout_at_eval is None for sw, _ in f.switches):
         return None
     return False
 
 
-def _side(f: dict[str, Any], on: bool | None) -> dict[str, Any]:
+def _side(f: _Phase, on: bool | None) -> dict[str, Any]:
     return {
-        "mechanism": f["mechanism"],
-        "switches": [sw["node"] for sw in f["switches"] if sw["node"]],
+        "mechanism": f.mechanism,
+        "switches": [sw.node for sw, _ in f.switches if sw.node],
         "dropout_at_eval": on,
-        "always_on": f["always_on"],
+        "always_on": f.always_on,
     }
 
 
-def compare(facts_a: dict[str, Any], facts_b: dict[str, Any], ctx: Context) -> list[Finding]:
-    ma, mb = facts_a["mechanism"], facts_b["mechanism"]
+def compare(a: ModelDescription, b: ModelDescription, ctx: Context) -> list[Finding]:
+    fa, fb = _phase(a.dropout), _phase(b.dropout)
+    if fa is None or fb is None:
+        return []
+    ma, mb = fa.mechanism, fb.mechanism
     if "no_dropout" in (ma, mb):
         return []  # nothing to switch on one side: dropout.count_mismatch says what matters
-    on_a, on_b = _on_at_eval(facts_a), _on_at_eval(facts_b)
+    on_a, on_b = _on_at_eval(fa), _on_at_eval(fb)
     if _family(ma) == _family(mb) and on_a == on_b:
         return []
-    nodes_a = [sw["node"] for sw in facts_a["switches"] if sw["node"]] + facts_a["always_on_nodes"]
-    nodes_b = [sw["node"] for sw in facts_b["switches"] if sw["node"]] + facts_b["always_on_nodes"]
-    a, b = _side(facts_a, on_a), _side(facts_b, on_b)
-    how = f"A: {_how(facts_a)}. B: {_how(facts_b)}."
+    nodes_a = [sw.node for sw, _ in fa.switches if sw.node] + fa.always_on_nodes
+    nodes_b = [sw.node for sw, _ in fb.switches if sw.node] + fb.always_on_nodes
+    side_a, side_b = _side(fa, on_a), _side(fb, on_b)
+    how = f"A: {_how(fa)}. B: {_how(fb)}." + provenance(
+        (s.source for s in a.dropout), (s.source for s in b.dropout)
+    )
     if on_a is False and on_b is False:
         return [
             Finding(
@@ -178,8 +144,8 @@ def compare(facts_a: dict[str, Any], facts_b: dict[str, Any], ctx: Context) -> l
                 "so the different wiring (Keras' learning-phase placeholder connected to every "
                 "dropout layer vs a hand-made placeholder) does not change what is learned or "
                 "measured.",
-                a=a,
-                b=b,
+                a=side_a,
+                b=side_b,
                 nodes_a=nodes_a,
                 nodes_b=nodes_b,
                 score=0.1,
@@ -192,7 +158,7 @@ def compare(facts_a: dict[str, Any], facts_b: dict[str, Any], ctx: Context) -> l
             f"{how} In {side} dropout is "
             + (
                 "always active (nothing turns it off)"
-                if (facts_a if side == "A" else facts_b)["always_on"]
+                if (fa if side == "A" else fb).always_on
                 else "active unless the program feeds otherwise"
             )
             + ", i.e. also while the "
@@ -207,8 +173,8 @@ def compare(facts_a: dict[str, Any], facts_b: dict[str, Any], ctx: Context) -> l
                 severity="warning",
                 title=f"{side} has no train/eval switch: its dropout is also on at evaluation",
                 detail=detail,
-                a=a,
-                b=b,
+                a=side_a,
+                b=side_b,
                 nodes_a=nodes_a,
                 nodes_b=nodes_b,
                 score=0.3,
@@ -224,8 +190,8 @@ def compare(facts_a: dict[str, Any], facts_b: dict[str, Any], ctx: Context) -> l
             "sess.run must feed it; the graph cannot tell whether evaluation fed 'no dropout' "
             "(keep_prob=1.0 / rate=0.0). If it fed the training value, test accuracy was measured "
             "with dropout on.",
-            a=a,
-            b=b,
+            a=side_a,
+            b=side_b,
             nodes_a=nodes_a,
             nodes_b=nodes_b,
             score=0.2,

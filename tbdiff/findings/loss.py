@@ -1,231 +1,177 @@
-"""The training loss: function, from_logits, sparse labels, label smoothing and reduction.
+"""The training loss: function, logits vs probabilities, sparse labels, label smoothing, reduction.
 
-Why from the ops: "categorical cross-entropy" may be a fused SoftmaxCrossEntropyWithLogits on
-logits or a Log of clipped probabilities; a Keras loss adds sample weighting and a
-`sum_over_batch_size` reduction (Sum + DivNoNan) that equals a plain Mean. Only candidates that
-are differentiated (have a `<name>_grad` node) count, so a metric computing the same function is
-not mistaken for the loss. Label smoothing is read from the `labels * (1 - ls) + ls / K` chain.
+The front-ends read the loss from the differentiated ops of an op graph (a fused
+SoftmaxCrossEntropyWithLogits on logits, or a Log of clipped softmax probabilities; a Keras
+`sum_over_batch_size` reduction equals a plain Mean) or from Keras 3's `compile_config`. Facts a
+source does not state (None) are not compared.
 """
 
 from __future__ import annotations
 
-from typing import Any
-
-import networkx as nx
-
-from tbdiff.findings import _layers as L
-from tbdiff.findings.base import Context, Finding, Hints
+from tbdiff.findings.base import Context, Finding
+from tbdiff.model.description import Loss, ModelDescription
 
 NAME = "loss"
+LABEL = "loss"
 
-_XENT = {
-    "SoftmaxCrossEntropyWithLogits": ("softmax_cross_entropy", False),
-    "SparseSoftmaxCrossEntropyWithLogits": ("softmax_cross_entropy", True),
-}
-_CLIPS = frozenset({"ClipByValue", "Maximum", "Minimum"})
-_SKIP = frozenset({"Reshape", "ExpandDims", "Squeeze", "Mul", "Neg", *L.PASS_OPS})
-_MAX_GUESSES = 4
-# Loss pairs that compute the same function up to numerical details.
-_EQUIVALENT = {
-    frozenset({"softmax_cross_entropy", "categorical_cross_entropy_probs"}),
-}
+_SAME_REDUCTION = {"sum_over_batch_size": "mean", "mean": "mean"}
 
 
-def _candidates(g: nx.MultiDiGraph) -> list[tuple[str, dict[str, Any]]]:
-    out = []
-    for n, d in g.nodes(data=True):
-        o = d.get("op", "")
-        if L.is_gradient_node(n):
-            continue
-        if o in _XENT:
-            kind, sparse = _XENT[o]
-            out.append((n, {"kind": kind, "from_logits": True, "sparse": sparse}))
-        elif o == "SquaredDifference" or (
-            o == "Square" and L.op(g, L.through(g, (L.data_inputs(g, n) or [n])[0])) == "Sub"
-        ):
-            out.append((n, {"kind": "mean_squared_error", "from_logits": False, "sparse": False}))
-        elif o == "Log1p" and "logistic_loss" in n:
-            out.append((n, {"kind": "sigmoid_cross_entropy", "from_logits": True, "sparse": False}))
-        elif o == "Log":
-            src = L.through(g, (L.data_inputs(g, n) or [n])[0])
-            if L.op(g, src) in _CLIPS or L.op(g, src) == "Softmax":
-                out.append(
-                    (
-                        n,
-                        {
-                            "kind": "categorical_cross_entropy_probs",
-                            "from_logits": False,
-                            "sparse": False,
-                        },
-                    )
-                )
-    return out
+def _same_reduction(a: str | None, b: str | None) -> bool:
+    if a is None or b is None:
+        return True
+    return _SAME_REDUCTION.get(a, a) == _SAME_REDUCTION.get(b, b)
 
 
-def _label_smoothing(g: nx.MultiDiGraph, labels: str | None) -> float:
-    """ls from `labels * (1 - ls) + ls / K` feeding the loss's labels input (0.0 if absent)."""
-    cur = labels
-    for _ in range(6):
-        if cur is None:
-            return 0.0
-        cur = L.through(g, cur)
-        o = L.op(g, cur)
-        if o in ("Reshape", "ExpandDims", "Squeeze"):
-            cur = L.input_at(g, cur, 0)
-            continue
-        if o in ("Add", "AddV2"):
-            for x in L.data_inputs(g, cur):
-                x = L.through(g, x)
-                if L.op(g, x) == "Mul":
-                    for y in L.data_inputs(g, x):
-                        c = L.scalar(L.const_value(g, y))
-                        if c is not None and 0.0 < c < 1.0:
-                            return L.rnd(1.0 - c) or 0.0
-        return 0.0
-    return 0.0
+def _src(x: Loss, y: Loss) -> str:
+    if x.source.origin == y.source.origin == "graph":
+        return ""
+    return f" (A from {x.source.label}, B from {y.source.label})"
 
 
-def _reduction(g: nx.MultiDiGraph, n: str) -> tuple[str, list[str]]:
-    """Mean / sum_over_batch_size (Sum + division) / sum, found downstream of the loss op."""
-    reducers = frozenset(("Mean", "Sum", "DivNoNan", "RealDiv", "Div"))
-    passes = reducers | frozenset(_SKIP)
-    order = [c for c in L.walk_forward(g, n, 8, passes.__contains__) if L.op(g, c) in reducers]
-    kinds = [L.op(g, c) for c in order]
-    if not kinds:
-        return "none", []
-    if kinds[0] == "Mean":
-        return "mean", order[:1]
-    if kinds[0] == "Sum":
-        div = next((c for c in order if L.op(g, c) in ("DivNoNan", "RealDiv", "Div")), None)
-        if div:
-            return "sum_over_batch_size", [order[0], div]
-        return "sum", order[:1]
-    return "mean", order[:1]
+def _input_problem(x: Loss, d: ModelDescription) -> str | None:
+    """What is wrong with what a configured cross-entropy receives, None when fine or unknown.
+
+    An op graph shows the function really computed; a config only says `from_logits`, which
+    must match the model's output activation (conventions.md: cross-entropy input)."""
+    if x.source.origin == "graph" or x.from_logits is None or not d.weight_layers:
+        return None
+    if x.kind not in ("categorical_cross_entropy", "binary_cross_entropy"):
+        return None
+    out = d.weight_layers[-1].activation
+    squash = out in ("softmax", "sigmoid")
+    if x.from_logits and squash:
+        return f"from_logits=True on a {out} output applies {out} twice"
+    if not x.from_logits and not squash:
+        return f"from_logits=False on a {out} output reads logits as probabilities"
+    return None
 
 
-def detect(graph: nx.MultiDiGraph, hints: Hints) -> dict[str, Any]:
-    """{"losses": [{kind, from_logits, sparse, label_smoothing, reduction, op, nodes}], "main"}."""
-    losses = []
-    cands = _candidates(graph)
-    trained = [(n, f) for n, f in cands if L.is_trained_on(graph, n)] or (
-        cands if not L.differentiated(graph) else []
+def _logits(
+    x: Loss, y: Loss, a: ModelDescription, b: ModelDescription, na: list[str], nb: list[str]
+) -> Finding:
+    pa, pb = _input_problem(x, a), _input_problem(y, b)
+    facts_a = {"loss": x.label, "from_logits": x.from_logits}
+    facts_b = {"loss": y.label, "from_logits": y.from_logits}
+    if pa or pb:
+        what = "; ".join(f"{s}: {p}" for s, p in (("A", pa), ("B", pb)) if p)
+        return Finding(
+            id="loss.mismatch",
+            severity="critical",
+            title=f"Cross-entropy input differs: from_logits={x.from_logits} vs {y.from_logits}",
+            detail=f"{what}{_src(x, y)}. The loss then computes a different function of the "
+            "model's output, so the gradients, the loss values and what is learned differ.",
+            a=facts_a,
+            b=facts_b,
+            nodes_a=na,
+            nodes_b=nb,
+            score=0.7,
+            verdict="the loss reads the model output differently ({a}: from_logits="
+            f"{x.from_logits}, {{b}}: from_logits={y.from_logits})",
+        )
+    return Finding(
+        id="loss.mismatch",
+        severity="benign",
+        title=f"Different loss functions: {x.label} vs {y.label}",
+        detail="Cross-entropy on logits and on clipped softmax probabilities are the same "
+        f"function; only numerical clipping differs{_src(x, y)}.",
+        a=facts_a,
+        b=facts_b,
+        nodes_a=na,
+        nodes_b=nb,
+        score=0.1,
     )
-    for n, facts in trained:
-        if facts["kind"] == "categorical_cross_entropy_probs":
-            labels = None
-        elif facts["kind"] == "softmax_cross_entropy":
-            labels = L.input_at(graph, n, 1)
-        else:
-            labels = None
-        red, red_nodes = _reduction(graph, n)
-        facts = {
-            **facts,
-            "label_smoothing": _label_smoothing(graph, labels),
-            "reduction": red,
-            "op": n,
-            "nodes": [n, *red_nodes],
-        }
-        losses.append(facts)
-    # one loss per kind and op family: several Log nodes of one expression are one loss
-    seen: set[tuple] = set()
-    uniq = []
-    for f in losses:
-        key = (f["kind"], f["reduction"], f["label_smoothing"], "/".join(f["op"].split("/")[:-1]))
-        if key not in seen:
-            seen.add(key)
-            uniq.append(f)
-    if not L.differentiated(graph):
-        # inference graph: any reduced squared difference might be the loss; keep the
-        # reduced ones, a few at most, and say they are guesses
-        uniq = [f for f in uniq if f["reduction"] != "none"][:_MAX_GUESSES]
-    return {
-        "losses": uniq,
-        "main": uniq[0] if uniq else None,
-        "trained": bool(L.differentiated(graph)),
-    }
 
 
-def _same_reduction(a: str, b: str) -> bool:
-    norm = {"sum_over_batch_size": "mean"}
-    return norm.get(a, a) == norm.get(b, b)
+def _kind(
+    x: Loss, y: Loss, a: ModelDescription, b: ModelDescription, na: list[str], nb: list[str]
+) -> Finding | None:
+    if x.kind != y.kind:
+        return Finding(
+            id="loss.mismatch",
+            severity="critical",
+            title=f"Different loss functions: {x.label} vs {y.label}",
+            detail="The models minimise different objectives, so gradients and the solution "
+            f"reached differ{_src(x, y)}.",
+            a={"loss": x.label, "from_logits": x.from_logits},
+            b={"loss": y.label, "from_logits": y.from_logits},
+            nodes_a=na,
+            nodes_b=nb,
+            score=0.7,
+            verdict=f"the runs minimise different losses ({{a}}: {x.label}, {{b}}: {y.label})",
+        )
+    if x.from_logits is not None and y.from_logits is not None and x.from_logits != y.from_logits:
+        return _logits(x, y, a, b, na, nb)
+    if x.sparse is not None and y.sparse is not None and x.sparse != y.sparse:
+        return Finding(
+            id="loss.mismatch",
+            severity="info",
+            title="Same loss, labels given as class indices in one model and one-hot in the other",
+            detail="Sparse and dense cross-entropy compute the same value.",
+            a={"sparse": x.sparse},
+            b={"sparse": y.sparse},
+            nodes_a=na,
+            nodes_b=nb,
+        )
+    return None
 
 
-def compare(facts_a: dict, facts_b: dict, ctx: Context) -> list[Finding]:
-    ma, mb = facts_a.get("main"), facts_b.get("main")
-    if ma is None or mb is None:
+def _smoothing(x: Loss, y: Loss, na: list[str], nb: list[str]) -> Finding | None:
+    la, lb = x.label_smoothing, y.label_smoothing
+    if la is None or lb is None or abs(la - lb) <= 1e-6:
+        return None
+    return Finding(
+        id="loss.mismatch",
+        severity="critical",
+        title=f"Label smoothing differs: {la} vs {lb}",
+        detail="Label smoothing changes the targets the model is trained towards (and the "
+        f"reported loss values), acting as a regulariser{_src(x, y)}.",
+        a={"label_smoothing": la},
+        b={"label_smoothing": lb},
+        nodes_a=na,
+        nodes_b=nb,
+        score=min(0.6, 0.2 + 2 * abs(la - lb)),
+        verdict=f"label smoothing differs ({{a}}: {la:g}, {{b}}: {lb:g})",
+    )
+
+
+def _reduction(x: Loss, y: Loss, na: list[str], nb: list[str]) -> Finding | None:
+    if _same_reduction(x.reduction, y.reduction):
+        return None
+    return Finding(
+        id="loss.mismatch",
+        severity="critical",
+        title=f"Loss reduction differs: {x.reduction} vs {y.reduction}",
+        detail="Summing instead of averaging over the batch scales the gradients by the batch "
+        f"size, which acts like a different learning rate{_src(x, y)}.",
+        a={"reduction": x.reduction},
+        b={"reduction": y.reduction},
+        nodes_a=na,
+        nodes_b=nb,
+        score=0.5,
+    )
+
+
+def compare(a: ModelDescription, b: ModelDescription, ctx: Context) -> list[Finding]:
+    x, y = a.loss, b.loss
+    if x is None or y is None:
         return []
-    if not (facts_a.get("trained") and facts_b.get("trained")):
+    if x.source.origin == "graph" and not a.trained or y.source.origin == "graph" and not b.trained:
         return []  # without a backward pass the "loss" is a guess: do not blame it
-    found: list[Finding] = []
-    na, nb = ma["nodes"], mb["nodes"]
-    if ma["kind"] != mb["kind"]:
-        equivalent = frozenset({ma["kind"], mb["kind"]}) in _EQUIVALENT
-        found.append(
-            Finding(
-                id="loss.mismatch",
-                severity="benign" if equivalent else "critical",
-                title=f"Different loss functions: {ma['kind']} vs {mb['kind']}",
-                detail=(
-                    "Cross-entropy on logits and on clipped softmax probabilities are the same "
-                    "function; only numerical clipping differs."
-                    if equivalent
-                    else "The models minimise different objectives, so gradients and the "
-                    "solution reached differ."
-                ),
-                a={"loss": ma["kind"], "from_logits": ma["from_logits"]},
-                b={"loss": mb["kind"], "from_logits": mb["from_logits"]},
-                nodes_a=na,
-                nodes_b=nb,
-                score=0.1 if equivalent else 0.7,
-            )
-        )
-    elif ma["sparse"] != mb["sparse"]:
-        found.append(
-            Finding(
-                id="loss.mismatch",
-                severity="info",
-                title="Same loss, labels given as class indices in one model and one-hot in the other",
-                detail="Sparse and dense cross-entropy compute the same value.",
-                a={"sparse": ma["sparse"]},
-                b={"sparse": mb["sparse"]},
-                nodes_a=na,
-                nodes_b=nb,
-            )
-        )
-    if abs(ma["label_smoothing"] - mb["label_smoothing"]) > 1e-6:
-        found.append(
-            Finding(
-                id="loss.mismatch",
-                severity="critical",
-                title=(
-                    f"Label smoothing differs: {ma['label_smoothing']} vs {mb['label_smoothing']}"
-                ),
-                detail=(
-                    "Label smoothing changes the targets the model is trained towards (and the "
-                    "reported loss values), acting as a regulariser."
-                ),
-                a={"label_smoothing": ma["label_smoothing"]},
-                b={"label_smoothing": mb["label_smoothing"]},
-                nodes_a=na,
-                nodes_b=nb,
-                score=min(0.6, 0.2 + 2 * abs(ma["label_smoothing"] - mb["label_smoothing"])),
-            )
-        )
-    if not _same_reduction(ma["reduction"], mb["reduction"]):
-        found.append(
-            Finding(
-                id="loss.mismatch",
-                severity="critical",
-                title=f"Loss reduction differs: {ma['reduction']} vs {mb['reduction']}",
-                detail=(
-                    "Summing instead of averaging over the batch scales the gradients by the "
-                    "batch size, which acts like a different learning rate."
-                ),
-                a={"reduction": ma["reduction"]},
-                b={"reduction": mb["reduction"]},
-                nodes_a=na,
-                nodes_b=nb,
-                score=0.5,
-            )
-        )
-    return found
+    na, nb = x.nodes, y.nodes
+    found = [_kind(x, y, a, b, na, nb), _smoothing(x, y, na, nb), _reduction(x, y, na, nb)]
+    return [f for f in found if f]
+
+
+def inspect(d: ModelDescription) -> str | None:
+    x = d.loss
+    if x is None:
+        return None
+    bits = [x.label]
+    if x.from_logits:
+        bits.append("from logits")
+    if x.label_smoothing:
+        bits.append(f"label smoothing {x.label_smoothing:.4g}")
+    if x.reduction:
+        bits.append(f"reduction {x.reduction}")
+    return ", ".join(bits) + f" [{x.source.label}]"

@@ -10,21 +10,21 @@ there is nothing to say.
 from __future__ import annotations
 
 from collections import Counter
-from typing import Any
+from typing import TYPE_CHECKING
 
-import networkx as nx
+from tbdiff.findings.base import Context, Finding
+from tbdiff.model.query import natural_key
 
-from tbdiff.findings import _trace as T
-from tbdiff.findings.base import Context, Finding, Hints
+if TYPE_CHECKING:
+    from tbdiff.model.description import ModelDescription
 
 NAME = "naming"
+LABEL = "naming"
 _EXAMPLES = 5
 
 
-def detect(graph: nx.MultiDiGraph, hints: Hints) -> dict[str, Any]:
-    """Facts: {"top_scopes": {scope: node count}} (renames are a two-graph notion)."""
-    counts = Counter(T.top_scope(n) for n in graph)
-    return {"top_scopes": dict(sorted(counts.items(), key=lambda kv: T.natural_key(kv[0])))}
+def inspect(d: ModelDescription) -> str | None:
+    return None  # renames are a two-run notion
 
 
 def _scope_renames(renamed: list[tuple[str, str]]) -> list[tuple[str, str, int]]:
@@ -42,15 +42,14 @@ def _scope_renames(renamed: list[tuple[str, str]]) -> list[tuple[str, str, int]]
     return [(x, y, k) for (x, y), k in c.most_common()]
 
 
-def compare(facts_a: dict[str, Any], facts_b: dict[str, Any], ctx: Context) -> list[Finding]:
+def compare(a: ModelDescription, b: ModelDescription, ctx: Context) -> list[Finding]:
     al = ctx.alignment
-    pairs = getattr(al, "pairs", None)
-    if not pairs:
+    if al is None or not al.pairs:
         return []
-    status_a = getattr(al, "status_a", {}) or {}
+    pairs, status_a = al.pairs, al.status_a
     renamed = sorted(
         ((a, b) for a, b in pairs.items() if a != b and status_a.get(a, "matched") == "matched"),
-        key=lambda p: T.natural_key(p[0]),
+        key=lambda p: natural_key(p[0]),
     )
     if not renamed:
         return []

@@ -1,252 +1,29 @@
-"""Optimizer type and hyper-parameters, read from the update ops the optimizer put in the graph.
+"""Optimizer type and hyper-parameters (plus batch size and epochs recorded as hparams).
 
-Why from the update ops: the class name a user passed is not in the graph, but every TF optimizer
-(tf.compat.v1.train.*, Keras OptimizerV2 via its fused kernels) emits one Apply*/ResourceApply* op
-per trained variable whose inputs *are* the hyper-parameters (Const for tf.train, a hyper-parameter
-variable initialised from a Const for Keras). So a tf.train.AdamOptimizer wrapped by Keras and one
-used directly give the same facts, and a Keras Adam with the same values compares equal in type and
-values (only an info note on the implementation). Keras optimizers that update with plain ops
-(no fused kernel) are recognised from their hyper-parameter variables (`<Class>/learning_rate` ...).
+The front-ends name the optimizer in one vocabulary (`model.names`: a tf.train.AdamOptimizer
+wrapped by Keras, a Keras `Adam` config, an hparam `optimizer: adam` and a PyTorch `Adam` are all
+`adam`; momentum SGD is `sgd` with a `momentum`), so this module compares types and values and
+says where each value came from (graph, Keras config, hparams).
 """
 
 from __future__ import annotations
 
 import math
-import re
-from collections import Counter
 from typing import Any
 
-import networkx as nx
-
-from tbdiff.findings import _layers as L
-from tbdiff.findings.base import Context, Finding, Hints
+from tbdiff.findings.base import Context, Finding
+from tbdiff.model.description import ModelDescription, Optimizer, Source
+from tbdiff.model.numbers import fmt_num
 
 NAME = "optimizer"
+LABEL = "optimizer"
 
-# fused kernel (without Resource/Sparse prefix) -> (type, {input index: hparam})
 _LR = "learning_rate"
-_APPLY: dict[str, tuple[str, dict[int, str]]] = {
-    "ApplyAdam": ("adam", {5: _LR, 6: "beta1", 7: "beta2", 8: "epsilon"}),
-    "ApplyAdamWithAmsgrad": ("adam", {6: _LR, 7: "beta1", 8: "beta2", 9: "epsilon"}),
-    "ApplyGradientDescent": ("sgd", {1: _LR}),
-    "ApplyMomentum": ("momentum", {2: _LR, 4: "momentum"}),
-    "ApplyKerasMomentum": ("momentum", {2: _LR, 4: "momentum"}),
-    "ApplyRMSProp": ("rmsprop", {3: _LR, 4: "rho", 5: "momentum", 6: "epsilon"}),
-    "ApplyCenteredRMSProp": ("rmsprop", {4: _LR, 5: "rho", 6: "momentum", 7: "epsilon"}),
-    "ApplyAdagrad": ("adagrad", {2: _LR}),
-    "ApplyAdagradV2": ("adagrad", {2: _LR, 3: "epsilon"}),
-    "ApplyAdadelta": ("adadelta", {3: _LR, 4: "rho", 5: "epsilon"}),
-    "ApplyFtrl": ("ftrl", {4: _LR, 5: "l1", 6: "l2", 7: "lr_power"}),
-    "ApplyFtrlV2": ("ftrl", {4: _LR, 5: "l1", 6: "l2", 7: "l2_shrinkage", 8: "lr_power"}),
-    "ApplyAdaMax": ("adamax", {4: _LR, 5: "beta1", 6: "beta2", 7: "epsilon"}),
-    "ApplyProximalGradientDescent": ("proximal_sgd", {1: _LR, 2: "l1", 3: "l2"}),
-    "ApplyProximalAdagrad": ("proximal_adagrad", {2: _LR, 3: "l1", 4: "l2"}),
-}
-# Sparse kernels insert `indices` after grad; only where that shifts hyper-parameter inputs.
-_SPARSE: dict[str, tuple[str, dict[int, str]]] = {
-    "SparseApplyMomentum": ("momentum", {2: _LR, 5: "momentum"}),
-    "SparseApplyKerasMomentum": ("momentum", {2: _LR, 5: "momentum"}),
-    "SparseApplyFtrl": ("ftrl", {5: _LR, 6: "l1", 7: "l2", 8: "lr_power"}),
-    "SparseApplyFtrlV2": ("ftrl", {5: _LR, 6: "l1", 7: "l2", 8: "l2_shrinkage", 9: "lr_power"}),
-    "SparseApplyProximalGradientDescent": ("proximal_sgd", {1: _LR, 2: "l1", 3: "l2"}),
-    "SparseApplyAdagradV2": ("adagrad", {2: _LR, 3: "epsilon"}),
-}
-# Keras OptimizerV2 hyper-parameter variable names -> our names.
-_KERAS_HYPER = {
-    "learning_rate": _LR,
-    "lr": _LR,
-    "beta_1": "beta1",
-    "beta_2": "beta2",
-    "momentum": "momentum",
-    "rho": "rho",
-    "decay": "decay",
-    "epsilon": "epsilon",
-    "weight_decay": "weight_decay",
-    "initial_accumulator_value": "initial_accumulator_value",
-    "learning_rate_power": "lr_power",
-    "l1_regularization_strength": "l1",
-    "l2_regularization_strength": "l2",
-}
-_KERAS_CLASSES = {
-    "adam": "adam",
-    "adamw": "adamw",
-    "sgd": "sgd",
-    "rmsprop": "rmsprop",
-    "adagrad": "adagrad",
-    "adadelta": "adadelta",
-    "adamax": "adamax",
-    "nadam": "nadam",
-    "ftrl": "ftrl",
-    "lion": "lion",
-    "adafactor": "adafactor",
-}
 # Hyper-parameters whose absence means "off" (0), so a missing one equals an explicit 0.
 _ZERO_DEFAULT = ("decay", "weight_decay", "momentum", "l1", "l2", "l2_shrinkage")
+_FLAGS = ("nesterov", "amsgrad", "centered")
 # Two epsilons both below this only guard a division; a difference is numerically negligible.
 _TINY_EPSILON = 1e-5
-
-
-def _kernel(op_type: str) -> tuple[str, dict[int, str]] | None:
-    base = op_type[len("Resource") :] if op_type.startswith("Resource") else op_type
-    if base in _SPARSE:
-        return _SPARSE[base]
-    if base.startswith("Sparse"):
-        base = base[len("Sparse") :]
-    return _APPLY.get(base)
-
-
-def _hparam_value(g: nx.MultiDiGraph, n: str, hints: Hints) -> tuple[Any, str, str]:
-    """(value, source kind, evidence node) of one hyper-parameter input tensor."""
-    src = L.through(g, n)
-    o = L.op(g, src)
-    if o == "Const":
-        return L.rnd(L.scalar(L.const_value(g, src))), "const", src
-    if o in L.VARIABLE_OPS:
-        return L.rnd(L.scalar(L.const_value(g, src))), "variable", src
-    if o in ("Placeholder", "PlaceholderV2", "PlaceholderWithDefault"):
-        fed, _how = hints.fed_value(src)
-        if fed is not None:
-            return L.rnd(fed), "fed", src
-        if o == "PlaceholderWithDefault":
-            return L.rnd(L.scalar(L.const_value(g, src))), "placeholder_default", src
-        return None, "fed_at_runtime", src
-    v = L.scalar(L.const_value(g, src))
-    return (L.rnd(v), "computed", src) if v is not None else (None, f"dynamic:{o}", src)
-
-
-def _keras_hyper_vars(g: nx.MultiDiGraph) -> dict[str, dict[str, str]]:
-    """Optimizer scope (e.g. 'training/Adam') -> {hparam: variable} for Keras hyper variables."""
-    out: dict[str, dict[str, str]] = {}
-    for var in L.variables(g):
-        parts = var.split("/")
-        if len(parts) < 2 or parts[-1] not in _KERAS_HYPER:
-            continue
-        cls = parts[-2].split("_")[0].lower()
-        if cls in _KERAS_CLASSES:
-            out.setdefault("/".join(parts[:-1]), {})[_KERAS_HYPER[parts[-1]]] = var
-    return out
-
-
-def _plain_update_type(g: nx.MultiDiGraph) -> tuple[str, list[str]] | None:
-    """Optimizer class from the scope of plain update ops writing layer weights (Keras 3)."""
-    weights = {v for layer in L.layers(g) for v in (layer.kernel, layer.bias) if v}
-    votes: Counter = Counter()
-    ops: dict[str, list[str]] = {}
-    for var, updates in L.apply_targets(g).items():
-        if var not in weights:
-            continue
-        for upd in updates:
-            for comp in reversed(g.nodes[upd].get("scope") or ()):
-                cls = re.sub(r"_\d+$", "", comp).lower()
-                if cls in _KERAS_CLASSES:
-                    votes[_KERAS_CLASSES[cls]] += 1
-                    ops.setdefault(_KERAS_CLASSES[cls], []).append(upd)
-                    break
-    if not votes:
-        return None
-    typ = votes.most_common(1)[0][0]
-    return typ, sorted(ops[typ])
-
-
-def detect(graph: nx.MultiDiGraph, hints: Hints) -> dict[str, Any]:
-    """{"type", "hparams", "implementation", "optimizers": [...]} (main optimizer first)."""
-    groups: dict[tuple, dict[str, Any]] = {}
-    for n, d in graph.nodes(data=True):
-        kern = _kernel(d.get("op", ""))
-        if kern is None or L.input_at(graph, n, 0) is None:
-            continue
-        typ, slots = kern
-        hp: dict[str, Any] = {}
-        src: dict[str, str] = {}
-        kinds: set[str] = set()
-        for idx, hname in slots.items():
-            inp = L.input_at(graph, n, idx)
-            if inp is None:
-                continue
-            val, kind, ev = _hparam_value(graph, inp, hints)
-            hp[hname] = val
-            src[hname] = ev
-            kinds.add(kind)
-        attrs = d.get("attrs") or {}
-        if attrs.get("use_nesterov"):
-            hp["nesterov"] = True
-        if "Amsgrad" in d["op"]:
-            hp["amsgrad"] = True
-        if "Centered" in d["op"]:
-            hp["centered"] = True
-        key = (typ, tuple(sorted((k, repr(v)) for k, v in hp.items())))
-        grp = groups.setdefault(
-            key,
-            {
-                "type": typ,
-                "hparams": hp,
-                "sources": src,
-                "value_kinds": set(),
-                "apply_op": d["op"],
-                "apply_ops": [],
-                "variables": [],
-            },
-        )
-        grp["value_kinds"] |= kinds
-        grp["apply_ops"].append(n)
-        grp["variables"].append(L.through(graph, L.input_at(graph, n, 0) or n))
-    hyper = _keras_hyper_vars(graph)
-    optimizers = sorted(groups.values(), key=lambda x: -len(x["apply_ops"]))
-    for grp in optimizers:
-        keras = "variable" in grp["value_kinds"]
-        grp["implementation"] = "keras_optimizer_v2" if keras else "tf.compat.v1.train"
-        if keras:  # Keras' decay / weight_decay hyper variables are not kernel inputs
-            for hvars in hyper.values():
-                if set(grp["sources"].values()) & set(hvars.values()):
-                    for hname, var in hvars.items():
-                        grp["hparams"].setdefault(hname, L.rnd(L.scalar(L.const_value(graph, var))))
-                        grp["sources"].setdefault(hname, var)
-        grp["value_kinds"] = sorted(grp["value_kinds"])
-        grp["n_variables"] = len(grp["variables"])
-        grp["apply_ops"] = sorted(grp["apply_ops"])[:8]
-        grp["variables"] = sorted(grp["variables"])[:8]
-    if not optimizers:  # Keras optimizer implemented with plain ops: only its hyper variables
-        for scope, hvars in sorted(hyper.items()):
-            cls = scope.split("/")[-1].split("_")[0].lower()
-            optimizers.append(
-                {
-                    "type": _KERAS_CLASSES[cls],
-                    "hparams": {
-                        h: L.rnd(L.scalar(L.const_value(graph, v))) for h, v in hvars.items()
-                    },
-                    "sources": dict(hvars),
-                    "value_kinds": ["variable"],
-                    "apply_op": None,
-                    "apply_ops": [],
-                    "variables": [],
-                    "n_variables": 0,
-                    "implementation": "keras_plain_ops",
-                }
-            )
-    if not optimizers:  # TF2 function graph: hyper variables are captured, only scopes remain
-        guess = _plain_update_type(graph)
-        if guess:
-            optimizers.append(
-                {
-                    "type": guess[0],
-                    "hparams": {},
-                    "sources": {},
-                    "value_kinds": ["captured"],
-                    "apply_op": L.op(graph, guess[1][0]),
-                    "apply_ops": guess[1][:8],
-                    "variables": [],
-                    "n_variables": len(guess[1]),
-                    "implementation": "keras_plain_ops",
-                }
-            )
-    main = optimizers[0] if optimizers else None
-    return {
-        "type": main["type"] if main else None,
-        "hparams": dict(main["hparams"]) if main else {},
-        "implementation": main["implementation"] if main else None,
-        "optimizers": optimizers,
-        "config_only": L.is_keras_config(graph),
-    }
 
 
 def _close(a: Any, b: Any) -> bool:
@@ -265,66 +42,105 @@ def _score(name: str, a: Any, b: Any) -> float:
         return min(0.9, 0.15 + 0.25 * abs(math.log10(fa / fb)))
     if name in ("beta1", "beta2", "momentum", "rho") and fa < 1 and fb < 1:
         return min(0.6, 0.1 + 0.2 * abs(math.log10((1 - fa) / (1 - fb))))
+    if name in ("batch_size", "epochs") and fa > 0 and fb > 0:
+        return min(0.6, 0.1 + 0.15 * abs(math.log2(fa / fb)))
     return min(0.5, 0.1 + 0.3 * abs(fa - fb) / max(abs(fa), abs(fb), 1e-12))
 
 
-def compare(facts_a: dict, facts_b: dict, ctx: Context) -> list[Finding]:
-    ta, tb = facts_a.get("type"), facts_b.get("type")
-    if ta is None and tb is None:
-        return []
-    oa = facts_a["optimizers"][0] if facts_a["optimizers"] else {}
-    ob = facts_b["optimizers"][0] if facts_b["optimizers"] else {}
-    nodes_a, nodes_b = list(oa.get("apply_ops", [])[:4]), list(ob.get("apply_ops", [])[:4])
-    if ta is None or tb is None:
-        side = "A" if ta is None else "B"
-        config_only = (facts_a if ta is None else facts_b).get("config_only")
-        return [
-            Finding(
-                id="optimizer.missing",
-                severity="info" if config_only else "warning",
-                title=f"No optimizer update ops found in graph {side}",
-                detail=(
-                    "One graph has no training step (an inference/eval graph, or the training "
-                    "function was not logged), so optimizers cannot be compared."
-                ),
-                a={"type": ta},
-                b={"type": tb},
-                nodes_a=nodes_a,
-                nodes_b=nodes_b,
-                score=0.1,
-            )
-        ]
-    if ta != tb:
-        return [
-            Finding(
-                id="optimizer.type_mismatch",
-                severity="critical",
-                title=f"Different optimizers: {ta} vs {tb}",
-                detail=(
-                    "The weights are updated by different algorithms, which changes convergence "
-                    "speed and the solution reached. Hyper-parameters: "
-                    f"A {facts_a['hparams']}, B {facts_b['hparams']}."
-                ),
-                a={"type": ta, **facts_a["hparams"]},
-                b={"type": tb, **facts_b["hparams"]},
-                nodes_a=nodes_a,
-                nodes_b=nodes_b,
-                score=0.8,
-            )
-        ]
-    found: list[Finding] = []
-    ha, hb = facts_a["hparams"], facts_b["hparams"]
+def _complete(o: Optimizer) -> bool:
+    """A fused kernel or a config lists every hyper-parameter; recorded hparams, and plain-op
+    update steps whose settings live in captured variables, may leave some out."""
+    return o.source.origin != "hparams" and "captured" not in o.value_kinds
+
+
+def _values(d: ModelDescription) -> tuple[dict[str, Any], dict[str, Source]]:
+    """Comparable values of one run: optimizer hyper-parameters, then batch size / epochs."""
+    o = d.optimizer
+    vals: dict[str, Any] = dict(o.hparams) if o else {}
+    srcs: dict[str, Source] = {k: o.sources.get(k, o.source) for k in vals} if o else {}
+    for k, v in d.training.values.items():
+        vals.setdefault(k, v)
+        srcs.setdefault(k, d.training.sources[k])
+    return vals, srcs
+
+
+def _diffs(a: ModelDescription, b: ModelDescription) -> dict[str, tuple[Any, Any]]:
+    (ha, _), (hb, _) = _values(a), _values(b)
+    full_a = a.optimizer is not None and _complete(a.optimizer)
+    full_b = b.optimizer is not None and _complete(b.optimizer)
     diffs: dict[str, tuple[Any, Any]] = {}
     for name in sorted(set(ha) | set(hb)):
-        default = 0.0 if name in _ZERO_DEFAULT else None
-        va, vb = ha.get(name, default), hb.get(name, default)
+        va, vb = ha.get(name), hb.get(name)
         if name not in ha or name not in hb:
-            if name not in _ZERO_DEFAULT and name not in ("nesterov", "amsgrad", "centered"):
-                continue  # not an input of one side's kernel: not comparable
-            if name in ("nesterov", "amsgrad", "centered"):
+            zero_ok = (name not in ha and full_a) or (name not in hb and full_b)
+            if name in _FLAGS and zero_ok:
                 va, vb = bool(va), bool(vb)
+            elif name in _ZERO_DEFAULT and zero_ok:
+                va, vb = (0.0 if va is None else va), (0.0 if vb is None else vb)
+            else:
+                continue  # not stated on one side: not comparable
         if not _close(va, vb):
             diffs[name] = (va, vb)
+    return diffs
+
+
+def _where(d: ModelDescription, keys: list[str]) -> str:
+    _, srcs = _values(d)
+    labels = sorted({srcs[k].label for k in keys if k in srcs})
+    return ", ".join(labels) or "defaults"
+
+
+def _nodes(d: ModelDescription, keys: list[str] | None = None) -> list[str]:
+    o = d.optimizer
+    if o is None:
+        return []
+    ev = [o.nodes[k] for k in keys or [] if k in o.nodes]
+    return ev or list(o.update_ops[:4])
+
+
+def _missing(a: ModelDescription, b: ModelDescription) -> Finding:
+    side = "A" if a.optimizer is None else "B"
+    config_only = (a if side == "A" else b).config_only
+    return Finding(
+        id="optimizer.missing",
+        severity="info" if config_only else "warning",
+        title=f"No optimizer update ops found in graph {side}",
+        detail=(
+            "One run shows no training step (an inference/eval graph, or the training function "
+            "was not logged) and records no optimizer, so optimizers cannot be compared."
+        ),
+        a={"type": a.optimizer.type if a.optimizer else None},
+        b={"type": b.optimizer.type if b.optimizer else None},
+        nodes_a=_nodes(a),
+        nodes_b=_nodes(b),
+        score=0.1,
+    )
+
+
+def _type_mismatch(a: ModelDescription, b: ModelDescription) -> Finding:
+    oa, ob = a.optimizer, b.optimizer
+    assert oa is not None and ob is not None
+    ta, tb = oa.type, ob.type
+    return Finding(
+        id="optimizer.type_mismatch",
+        severity="critical",
+        title=f"Different optimizers: {ta} vs {tb}",
+        detail=(
+            "The weights are updated by different algorithms, which changes convergence speed "
+            f"and the solution reached. A: {ta} (from {oa.source.label}) {oa.hparams}; "
+            f"B: {tb} (from {ob.source.label}) {ob.hparams}."
+        ),
+        a={"type": ta, **oa.hparams, "source": oa.source.label},
+        b={"type": tb, **ob.hparams, "source": ob.source.label},
+        nodes_a=_nodes(a),
+        nodes_b=_nodes(b),
+        score=0.8,
+        verdict=f"the runs use different optimizers ({{a}}: {ta}, {{b}}: {tb})",
+    )
+
+
+def _hparam_findings(a: ModelDescription, b: ModelDescription) -> list[Finding]:
+    diffs = _diffs(a, b)
     tiny = {
         k: v
         for k, v in diffs.items()
@@ -334,85 +150,124 @@ def compare(facts_a: dict, facts_b: dict, ctx: Context) -> list[Finding]:
     }
     unknown = {k: v for k, v in diffs.items() if k not in tiny and None in v}
     real = {k: v for k, v in diffs.items() if k not in tiny and k not in unknown}
-    src_a, src_b = oa.get("sources", {}), ob.get("sources", {})
-
-    def ev(keys, src):
-        return [src[k] for k in keys if k in src] or None
-
-    if real:
-        text = ", ".join(f"{k} {va} vs {vb}" for k, (va, vb) in real.items())
-        found.append(
-            Finding(
-                id="optimizer.hparam_mismatch",
-                severity="critical",
-                title=f"{ta} hyper-parameters differ: {text}",
-                detail=(
-                    "Same optimizer, different settings: the step size / averaging of the "
-                    "updates differs, so training follows a different trajectory."
-                ),
-                a={k: v[0] for k, v in real.items()},
-                b={k: v[1] for k, v in real.items()},
-                nodes_a=ev(real, src_a) or nodes_a,
-                nodes_b=ev(real, src_b) or nodes_b,
-                score=max(_score(k, *v) for k, v in real.items()),
-            )
-        )
-    if unknown:
-        text = ", ".join(f"{k} {va} vs {vb}" for k, (va, vb) in unknown.items())
-        found.append(
-            Finding(
-                id="optimizer.hparam_mismatch",
-                severity="warning",
-                title=f"{ta} hyper-parameters not readable on one side: {text}",
-                detail=(
-                    "A value is computed or fed at run time (schedule, placeholder) in one "
-                    "graph, so the logs alone cannot tell whether the settings match; pass "
-                    "--feed or record it as an hparam."
-                ),
-                a={k: v[0] for k, v in unknown.items()},
-                b={k: v[1] for k, v in unknown.items()},
-                nodes_a=ev(unknown, src_a) or nodes_a,
-                nodes_b=ev(unknown, src_b) or nodes_b,
-                score=0.3,
-            )
-        )
-    if tiny:
-        found.append(
-            Finding(
-                id="optimizer.hparam_mismatch",
-                severity="benign",
-                title=(
-                    f"{ta} epsilon differs: {tiny['epsilon'][0]} vs {tiny['epsilon'][1]} "
-                    "(numerically negligible)"
-                ),
-                detail=(
-                    "Epsilon only guards the division by the second-moment estimate; values "
-                    "this small (e.g. Keras' 1e-7 vs tf.train's 1e-8 default) do not change "
-                    "training noticeably."
-                ),
-                a={"epsilon": tiny["epsilon"][0]},
-                b={"epsilon": tiny["epsilon"][1]},
-                nodes_a=ev(tiny, src_a) or nodes_a,
-                nodes_b=ev(tiny, src_b) or nodes_b,
-                score=0.05,
-            )
-        )
-    ia, ib = facts_a.get("implementation"), facts_b.get("implementation")
-    if ia != ib:
-        found.append(
-            Finding(
-                id="optimizer.implementation",
-                severity="info",
-                title=f"Same {ta} optimizer, different implementation: {ia} vs {ib}",
-                detail=(
-                    "Both graphs run the same update rule (same kernel op and values); only "
-                    "how the hyper-parameters are stored differs (constants vs Keras variables)."
-                ),
-                a={"implementation": ia, "apply_op": oa.get("apply_op")},
-                b={"implementation": ib, "apply_op": ob.get("apply_op")},
-                nodes_a=nodes_a,
-                nodes_b=nodes_b,
-                score=0.0,
-            )
-        )
+    typ = (a.optimizer and a.optimizer.type) or (b.optimizer and b.optimizer.type) or "optimizer"
+    found = []
+    for group, sev in ((real, "critical"), (unknown, "warning"), (tiny, "benign")):
+        if group:
+            found.append(_hparam_finding(a, b, typ, group, sev))
     return found
+
+
+def _hparam_finding(
+    a: ModelDescription,
+    b: ModelDescription,
+    typ: str,
+    group: dict[str, tuple[Any, Any]],
+    sev: str,
+) -> Finding:
+    keys = list(group)
+    text = ", ".join(f"{k} {va} vs {vb}" for k, (va, vb) in group.items())
+    where = f" Values from: A {_where(a, keys)}; B {_where(b, keys)}."
+    if sev == "critical":
+        title = f"{typ} hyper-parameters differ: {text}"
+        detail = (
+            "Same optimizer, different settings: the step size / averaging of the updates "
+            "(or the batch size and number of epochs) differs, so training follows a different "
+            "trajectory."
+        )
+        score = max(_score(k, *v) for k, v in group.items())
+    elif sev == "warning":
+        title = f"{typ} hyper-parameters not readable on one side: {text}"
+        detail = (
+            "A value is computed, fed or captured at run time (schedule, placeholder, TF2 "
+            "function) in one run, so the logs alone cannot tell whether the settings match; "
+            "pass --feed or record it as an hparam."
+        )
+        score = 0.3
+    else:
+        (va, vb) = group["epsilon"]
+        title = f"{typ} epsilon differs: {va} vs {vb} (numerically negligible)"
+        detail = (
+            "Epsilon only guards the division by the second-moment estimate; values this small "
+            "(e.g. Keras' 1e-7 vs tf.train's 1e-8 default) do not change training noticeably."
+        )
+        score = 0.05
+    f = Finding(
+        id="optimizer.hparam_mismatch",
+        severity=sev,
+        title=title,
+        detail=detail + where,
+        a={k: v[0] for k, v in group.items()},
+        b={k: v[1] for k, v in group.items()},
+        nodes_a=_nodes(a, keys),
+        nodes_b=_nodes(b, keys),
+        score=score,
+    )
+    if sev == "critical" and _LR in group and None not in group[_LR]:
+        la, lb = group[_LR]
+        f.verdict = f"the learning rates differ ({{a}}: {la:g}, {{b}}: {lb:g})"
+    return f
+
+
+def _implementation(a: ModelDescription, b: ModelDescription) -> Finding | None:
+    oa, ob = a.optimizer, b.optimizer
+    if oa is None or ob is None or oa.source.origin != ob.source.origin:
+        return None
+    ia, ib = oa.implementation, ob.implementation
+    if ia == ib or ia is None or ib is None:
+        return None
+    how = (
+        "Both graphs run the same update rule (same kernel op and values); only how the "
+        "hyper-parameters are stored differs (constants vs Keras variables)."
+        if oa.source.origin == "graph"
+        else "Both runs configure the same optimizer with the same values; one wraps it "
+        "differently (e.g. a LossScaleOptimizer for mixed precision), which does not change "
+        "the update rule."
+    )
+    return Finding(
+        id="optimizer.implementation",
+        severity="info",
+        title=f"Same {oa.type} optimizer, different implementation: {ia} vs {ib}",
+        detail=how,
+        a={"implementation": ia, "apply_op": oa.update_ops[0] if oa.update_ops else None},
+        b={"implementation": ib, "apply_op": ob.update_ops[0] if ob.update_ops else None},
+        nodes_a=_nodes(a),
+        nodes_b=_nodes(b),
+        score=0.0,
+    )
+
+
+def compare(a: ModelDescription, b: ModelDescription, ctx: Context) -> list[Finding]:
+    oa, ob = a.optimizer, b.optimizer
+    if oa is None and ob is None:
+        return _hparam_findings(a, b)  # batch size / epochs recorded without an optimizer
+    if oa is None or ob is None:
+        return [_missing(a, b), *_hparam_findings(a, b)]
+    if oa.type and ob.type and oa.type != ob.type:
+        return [_type_mismatch(a, b)]
+    impl = _implementation(a, b)
+    return _hparam_findings(a, b) + ([impl] if impl else [])
+
+
+def inspect(d: ModelDescription) -> str | None:
+    """'adam (learning_rate=0.001, beta1=0.9) [graph]; batch_size=100, epochs=30 [hparams]'."""
+    parts = []
+    o = d.optimizer
+    if o is not None:
+        shown = []
+        for k, v in o.hparams.items():
+            if v is None:
+                continue
+            src = o.sources.get(k, o.source)
+            tag = f" [{src.label}]" if src.origin != o.source.origin or not o.type else ""
+            shown.append(f"{k}={fmt_num(v)}{tag}")
+        hp = f" ({', '.join(shown)})" if shown else ""
+        if o.type:
+            parts.append(f"{o.type}{hp} [{o.source.label}]")
+        else:
+            parts.append(f"type not recorded{hp}")
+    if d.training.values:
+        vals = ", ".join(f"{k}={fmt_num(v)}" for k, v in sorted(d.training.values.items()))
+        labels = sorted({s.label for s in d.training.sources.values()})
+        parts.append(f"{vals} [{', '.join(labels)}]")
+    return "; ".join(parts) or None

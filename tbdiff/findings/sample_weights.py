@@ -1,163 +1,113 @@
-"""Sample weights: a per-example weight input to the loss that exists in one graph only.
+"""Sample weights: a per-example weight input to the loss that exists in one run only.
 
 Keras graphs built by compile()/fit() may carry an ``<output>_sample_weights`` placeholder
 that multiplies each example's loss (a plain Placeholder in TF1 Keras, a
-``placeholder_with_default`` of ones in tf_keras).  When fit() gets no ``sample_weight`` /
+``placeholder_with_default`` of ones in tf_keras). When fit() gets no ``sample_weight`` /
 ``class_weight``, Keras feeds ones, and a weight of 1 for every example changes nothing.
-It only matters if the run passed non-uniform weights — which the run's hparams may record.
+It only matters if the run passed non-uniform weights, which the run's hparams may record.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-import networkx as nx
-import numpy as np
-
-from tbdiff.findings import _trace as T
-from tbdiff.findings.base import Context, Finding, Hints
+from tbdiff.findings.base import Context, Finding
+from tbdiff.model.description import ModelDescription, SampleWeights
 
 NAME = "sample_weights"
-
-#: hparams keys that may say what was passed to fit(); values like "none"/"ones"/"non_uniform"
-HINT_KEYS = ("sample_weights", "sample_weight", "class_weight", "class_weights")
-_UNIFORM = {"", "none", "null", "false", "0", "ones", "uniform", "1", "1.0", "no", "off"}
+LABEL = "sample weights"
 
 
-def _passed(hints: Hints) -> tuple[str | None, str | None]:
-    """('non_uniform' | 'uniform' | None, hparam key) from the run's hparams."""
-    for key in HINT_KEYS:
-        if key not in hints.hparams:
-            continue
-        v = hints.hparams[key]
-        s = str(v).strip().lower()
-        if isinstance(v, bool):
-            return ("non_uniform" if v and key.startswith("class") else "uniform"), key
-        if s in _UNIFORM:
-            return "uniform", key
-        return "non_uniform", key
-    return None, None
+def inspect(d: ModelDescription) -> str | None:
+    f = d.sample_weights
+    if f is None or f.weighting in ("none", "unknown"):
+        return None
+    if f.weighting == "constant" and f.constants and all(c.all_ones for c in f.constants):
+        return "constant 1 (none passed: no effect)"
+    if f.weighting == "placeholder":
+        names = ", ".join(p.node for p in f.placeholders)
+        return f"fed per sample ({names})" if names else "fed per sample"
+    return f.weighting
 
 
-def _feeds_loss(g: nx.MultiDiGraph, n: str) -> bool:
-    return any("loss" in d.lower() for d in nx.descendants(g, n))
-
-
-def _constant_weights(g: nx.MultiDiGraph) -> list[dict[str, Any]]:
-    """Keras' `.../weighted_loss/Mul` by a Const: the implicit weight when none can be fed."""
-    found = []
-    for n, d in g.nodes(data=True):
-        if d.get("op") != "Mul" or "weighted_loss" not in n.split("/") or T.is_gradient_node(n):
-            continue
-        for u in T.data_inputs(g, n):
-            arr = T.const_array(g, u)
-            if arr is not None:
-                src = T.resolve(g, u)
-                found.append(
-                    {
-                        "node": src,
-                        "op": "Const",
-                        "output": None,
-                        "default": arr.reshape(-1).astype(float).tolist()[:8],
-                        "all_ones": bool(arr.size and np.all(arr == 1.0)),
-                        "feeds_loss": True,
-                    }
-                )
-    return found
-
-
-def detect(graph: nx.MultiDiGraph, hints: Hints) -> dict[str, Any]:
-    """Facts: {"weighting": "placeholder"|"constant"|"none"|"unknown", "placeholders": [...],
-    "constants": [...], "passed": "uniform"|"non_uniform"|None, "passed_key"}; each entry is
-    {"node","op","output","default","all_ones","feeds_loss"}."""
-    if graph.graph.get("source") == "keras_model":  # a layer config has no loss ops to inspect
-        return {
-            "weighting": "unknown",
-            "placeholders": [],
-            "constants": [],
-            "passed": None,
-            "passed_key": None,
-        }
-    found = []
-    for n, d in graph.nodes(data=True):
-        last = n.rsplit("/", 1)[-1]
-        if not last.endswith("sample_weights") or d.get("op") not in T.PLACEHOLDERS:
-            continue
-        default = T.placeholder_default(graph, n)
-        arr = None if default is None else np.asarray(default, dtype=float)
-        found.append(
-            {
-                "node": n,
-                "op": d.get("op"),
-                "output": last[: -len("_sample_weights")] or None,
-                "default": None if arr is None else arr.reshape(-1).tolist()[:8],
-                "all_ones": None if arr is None else bool(arr.size and np.all(arr == 1.0)),
-                "feeds_loss": _feeds_loss(graph, n),
-            }
-        )
-    constants = _constant_weights(graph)
-    passed, key = _passed(hints)
-    weighting = "placeholder" if found else ("constant" if constants else "none")
+def _side(f: SampleWeights) -> dict[str, Any]:
+    entries = f.placeholders or f.constants
     return {
-        "weighting": weighting,
-        "placeholders": found,
-        "constants": constants,
-        "passed": passed,
-        "passed_key": key,
+        "weighting": f.weighting,
+        "sample_weights": [p.node for p in entries],
+        "default": [p.default for p in entries] or None,
+        "passed": f.passed,
     }
 
 
-def _side(f: dict[str, Any]) -> dict[str, Any]:
-    entries = f["placeholders"] or f["constants"]
-    return {
-        "weighting": f["weighting"],
-        "sample_weights": [p["node"] for p in entries],
-        "default": [p["default"] for p in entries] or None,
-        "passed": f["passed"],
-    }
-
-
-def _explain(f: dict[str, Any]) -> str:
-    if f["weighting"] == "none":
+def _explain(f: SampleWeights) -> str:
+    if f.weighting == "none":
         return "no per-sample weighting of the loss"
-    if f["weighting"] == "constant":
-        vals = sorted({v for c in f["constants"] for v in c["default"]})
+    if f.weighting == "data":
+        names = ", ".join(p.node for p in f.placeholders)
+        return f"each example's loss is multiplied by a weight that comes with the batch ({names})"
+    if f.weighting == "constant":
+        vals = sorted({v for c in f.constants for v in c.default})
         return (
             "the loss is multiplied by a constant sample weight "
-            f"{', '.join(f'{v:g}' for v in vals)} ({', '.join(c['node'] for c in f['constants'])}), "
+            f"{', '.join(f'{v:g}' for v in vals)} ({', '.join(c.node for c in f.constants)}), "
             "which Keras inserts when no sample weights can be passed"
         )
     kinds = []
-    for p in f["placeholders"]:
-        if p["op"] == "PlaceholderWithDefault":
-            ones = "ones" if p["all_ones"] else f"{p['default']}"
-            kinds.append(f"{p['node']!r}, a placeholder_with_default({ones})")
+    for p in f.placeholders:
+        if p.op == "PlaceholderWithDefault":
+            ones = "ones" if p.all_ones else f"{p.default}"
+            kinds.append(f"{p.node!r}, a placeholder_with_default({ones})")
         else:
             kinds.append(
-                f"{p['node']!r}, a plain placeholder that Keras' fit() feeds with ones when no "
+                f"{p.node!r}, a plain placeholder that Keras' fit() feeds with ones when no "
                 "sample_weight/class_weight is passed"
             )
     return "the loss takes per-sample weights from " + "; ".join(kinds)
 
 
-def _evidence(f: dict[str, Any]) -> list[str]:
-    return [p["node"] for p in (f["placeholders"] or f["constants"])]
+def _evidence(f: SampleWeights) -> list[str]:
+    return [p.node for p in (f.placeholders or f.constants)]
 
 
-def compare(facts_a: dict[str, Any], facts_b: dict[str, Any], ctx: Context) -> list[Finding]:
-    wa, wb = facts_a["weighting"], facts_b["weighting"]
+def _data_weighted(fa: SampleWeights, fb: SampleWeights, side: str, how: str) -> Finding:
+    return Finding(
+        id="sample_weights.present",
+        severity="warning",
+        title=f"{side} weights each example's loss with sample weights passed with its data",
+        detail=f"{how} {side}'s training step receives per-example weights with every batch "
+        "(fit(x, y, sample_weight=w) or a dataset of (x, y, w)): examples count differently in "
+        "the loss, which changes the gradients and what the model learns, while the other run "
+        "weights all examples equally. The logs do not hold the weights themselves.",
+        a=_side(fa),
+        b=_side(fb),
+        nodes_a=_evidence(fa),
+        nodes_b=_evidence(fb),
+        score=0.4,
+    )
+
+
+def compare(a: ModelDescription, b: ModelDescription, ctx: Context) -> list[Finding]:
+    fa, fb = a.sample_weights, b.sample_weights
+    if fa is None or fb is None:
+        return []
+    wa, wb = fa.weighting, fb.weighting
     if "unknown" in (wa, wb):
         return []
-    na = wa == "placeholder" and facts_a["passed"] == "non_uniform"
-    nb = wb == "placeholder" and facts_b["passed"] == "non_uniform"
-    ca = wa == "constant" and not all(c["all_ones"] for c in facts_a["constants"])
-    cb = wb == "constant" and not all(c["all_ones"] for c in facts_b["constants"])
+    na = wa == "placeholder" and fa.passed == "non_uniform"
+    nb = wb == "placeholder" and fb.passed == "non_uniform"
+    ca = wa == "constant" and not all(c.all_ones for c in fa.constants)
+    cb = wb == "constant" and not all(c.all_ones for c in fb.constants)
     if wa == wb and na == nb and ca == cb:
         return []
-    how = f"A: {_explain(facts_a)}. B: {_explain(facts_b)}."
+    how = f"A: {_explain(fa)}. B: {_explain(fb)}."
+    da = wa == "data" and fa.passed != "uniform"
+    db = wb == "data" and fb.passed != "uniform"
+    if da != db:
+        return [_data_weighted(fa, fb, "A" if da else "B", how)]
     if na or nb:
         side = "A" if na else "B"
-        key = (facts_a if na else facts_b)["passed_key"]
+        key = (fa if na else fb).passed_key
         sev, score = "warning", 0.4
         title = f"{side} trains with non-uniform sample weights"
         detail = (
@@ -176,12 +126,12 @@ def compare(facts_a: dict[str, Any], facts_b: dict[str, Any], ctx: Context) -> l
     else:
         side = "B" if wa == "none" or (wa == "constant" and wb == "placeholder") else "A"
         sev, score = "benign", 0.1
-        mine = facts_b if side == "B" else facts_a
-        if mine["weighting"] == "placeholder":
+        mine = fb if side == "B" else fa
+        if mine.weighting == "placeholder":
             title = f"Loss takes per-sample weights in {side} only (all ones unless passed)"
         else:
             title = f"{side}'s loss is multiplied by a constant sample weight of 1 (no effect)"
-        known = mine["passed"] == "uniform"
+        known = mine.passed == "uniform"
         detail = (
             f"{how} Keras weights every example's loss by a sample weight; when fit() is called "
             "without sample_weight or class_weight the weight is 1.0 for every example, and "
@@ -192,7 +142,7 @@ def compare(facts_a: dict[str, Any], facts_b: dict[str, Any], ctx: Context) -> l
                 else (
                     ". It would only matter if the program passed sample_weight=/class_weight= "
                     "to fit(), which these logs do not record."
-                    if mine["weighting"] == "placeholder"
+                    if mine.weighting == "placeholder"
                     else "."
                 )
             )
@@ -203,10 +153,10 @@ def compare(facts_a: dict[str, Any], facts_b: dict[str, Any], ctx: Context) -> l
             severity=sev,
             title=title,
             detail=detail,
-            a=_side(facts_a),
-            b=_side(facts_b),
-            nodes_a=_evidence(facts_a),
-            nodes_b=_evidence(facts_b),
+            a=_side(fa),
+            b=_side(fb),
+            nodes_a=_evidence(fa),
+            nodes_b=_evidence(fb),
             score=score,
         )
     ]
