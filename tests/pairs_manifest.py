@@ -160,8 +160,11 @@ TF1_PAIRS = [
     P("tf1_both_fed_renamed", "tf1", _W_TF1_GRAPH, "tf_keep_ph", "tf_keep_ph_renamed",
       "both feed keep_prob through the same PlaceholderWithDefault, scopes renamed",
       notes=(("dropout.runtime_fed", "info", "--feed"), *RENAMED)),
-    P("tf1_dropout_equivalent", "tf1", _W_TF1_GRAPH, "tf_keep_const07", "tf_rate03",
-      "keep_prob=0.7 vs rate=0.3: written differently, same effect", "dropout.equivalent", INFO),
+    # keep_prob as a tensor: a Python float keep_prob is folded by TF into the same constant
+    # rate as rate=0.3 (identical graphs, nothing to tell apart)
+    P("tf1_dropout_equivalent", "tf1", _W_TF1_GRAPH, "tf_keep_tensor07", "tf_rate03",
+      "keep_prob=tf.constant(0.7) vs rate=0.3: written differently, same effect",
+      "dropout.equivalent", INFO),
     P("tf1_sigmoid_loss", "tf1", _W_TF1_GRAPH, "tf_sigmoid_loss", "tf_softmax_loss",
       "reduce_mean(sigmoid_cross_entropy_with_logits) vs reduce_mean(softmax_cross_entropy_"
       "with_logits), both with 2 keep_prob=0.8 dropouts: logistic_loss is no dropout site",

@@ -41,13 +41,14 @@ def test_inspect_model_description(check: M.Inspect, tf1_out: Path, tf1_cli: dic
 def test_fixture_logs_are_what_the_writers_write(tf1_out: Path, tf1_cli: dict) -> None:
     """A FileWriter run holds the graph (graph_def, and meta_graph_def when the graph has
     collections to export) and nothing else; a tf_keras graph-mode fit() run holds the epoch
-    scalars of its TensorBoard callback and the complete graph (train function included)."""
+    scalars of its TensorBoard callback and the complete graph (train function included; the
+    v1 callback writes it as a GraphDef, without a MetaGraphDef)."""
     C.require_runs(tf1_out, *SANITY)
     (fw,) = tf1_cli[("inspect", "tf_bn")].doc()["runs"]
     assert {g["kind"] for g in fw["graphs"]} <= {"graph_def", "meta_graph_def"}
     assert "graph_def" in {g["kind"] for g in fw["graphs"]} and fw["scalars"] == []
     (fit,) = tf1_cli[("inspect", "fit_acc_string")].doc()["runs"]
-    assert {g["kind"] for g in fit["graphs"]} == {"graph_def", "meta_graph_def"}
+    assert "graph_def" in {g["kind"] for g in fit["graphs"]}
     assert {"epoch_accuracy", "epoch_loss"} <= {s["tag"] for s in fit["scalars"]}
 
 
