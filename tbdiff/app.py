@@ -2,22 +2,32 @@
 
 Data flows one way: logdir -> events -> graph -> align -> findings -> report -> render.
 Every user-facing failure is turned into a one-line message and exit code 2 here, so
-no command ever shows a traceback for bad input.
+no command ever shows a traceback for bad input. stdout carries the report (or JSON) only;
+warnings, progress and "wrote FILE" go to stderr.
 """
 
 from __future__ import annotations
 
 import argparse
 import sys
+from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
+from tbdiff.diagnostics import LogWarning
 from tbdiff.errors import TbdiffError
+
+if TYPE_CHECKING:
+    from tbdiff.inputs import Input
+    from tbdiff.report import Report
 
 EXIT_OK, EXIT_DIFF, EXIT_ERROR = 0, 1, 2
 
 
 def run(args: argparse.Namespace) -> int:
     """Dispatch a parsed command line; map known errors to a clean exit code 2."""
+    from tbdiff.inputs import describe_os_error
+
     handler = {
         "inspect": cmd_inspect,
         "graphs": cmd_graphs,
@@ -35,44 +45,136 @@ def run(args: argparse.Namespace) -> int:
         return 130
     except BrokenPipeError:
         return EXIT_OK
+    except OSError as exc:  # a file that vanished or lost its permission while being read
+        print(f"tbdiff: error: {describe_os_error(exc)}", file=sys.stderr)
+        return EXIT_ERROR
+
+
+def print_warnings(records: Sequence[LogWarning]) -> None:
+    """Every warning on stderr, one line each, repeated problems summarised."""
+    from tbdiff.render import warning_lines
+
+    for line in warning_lines(records):
+        print(f"tbdiff: warning: {line}", file=sys.stderr)
+
+
+# ------------------------------------------------------------------ inspect
 
 
 def cmd_inspect(args: argparse.Namespace) -> int:
     """List runs, event counts, scalar tags and graph records of a log directory or file."""
     import json
 
-    from tbdiff import events
+    from tbdiff.inputs import check_input
     from tbdiff.render import render_inspect
 
-    runs = events.read_logdir(args.logdir, verify_crc=not getattr(args, "no_crc", False))
-    inv = events.inventory(args.logdir, runs)
-    if not getattr(args, "no_model", False):
-        for run, entry in zip(runs, inv["runs"], strict=True):
-            entry["model"] = _describe_model(run, inv["warnings"])
+    source = check_input(args.logdir)
+    warnings: list[LogWarning] = []
+    if source.is_graph:
+        inv = _graph_file_inventory(source, warnings, describe=not args.no_model)
+    else:
+        inv = _logs_inventory(
+            source, warnings, verify_crc=not args.no_crc, describe=not args.no_model
+        )
+    inv["warnings"] = [str(w) for w in warnings]
+    inv["warning_records"] = [w.to_dict() for w in warnings]
     if args.json:
         sys.stdout.write(json.dumps(inv, indent=1) + "\n")
     else:
         render_inspect(inv, make_console(args))
-    for w in inv["warnings"]:
-        print(f"tbdiff: warning: {w}", file=sys.stderr)
+    print_warnings(warnings)
     return EXIT_OK
 
 
-def _describe_model(run, warnings: list[str]) -> dict[str, str]:
-    """What the run's most complete graph does, in plain words (the detectors' one-graph half)."""
-    from tbdiff import graph
-    from tbdiff.findings import Hints, analyse
-    from tbdiff.findings.summary import describe
+def _logs_inventory(
+    source: Input, warnings: list[LogWarning], *, verify_crc: bool, describe: bool
+) -> dict[str, Any]:
+    from tbdiff import events
+    from tbdiff.selection import best_graph, group_hparams, group_runs
 
-    source = run.best_graph()
-    if source is None:
-        return {}
+    runs = events.read_logdir(source.path, verify_crc=verify_crc)
+    inv = events.inventory(source.text, runs)
+    for rd in runs:
+        warnings.extend(rd.warnings)
+    entries = {e["name"]: e for e in inv["runs"]}
+    for group in group_runs(runs):  # star the graph `compare` would use for this run
+        chosen = best_graph(group.members)
+        for rd in group.members:
+            for g in entries[rd.name].get("graphs", []):
+                g["best"] = chosen is not None and _same_record(g, chosen[1])
+        if chosen is not None and describe:
+            entry = entries[chosen[0].name]
+            hparams = group_hparams(group.members, chosen[0])
+            _describe_model(entry, chosen[1], hparams, str(chosen[0].path), warnings)
+    return inv
+
+
+def _same_record(entry: dict[str, Any], src: Any) -> bool:
+    return str(entry.get("file")) == str(src.file) and entry.get("offset") == src.offset
+
+
+def _describe_model(
+    entry: dict[str, Any], source: Any, hparams: dict, where: str, warnings: list[LogWarning]
+) -> None:
+    """Add what the graph does (the detectors' one-graph half) and its node count once
+    functions are inlined (what `compare` counts) to an inventory run entry."""
+    from tbdiff import graph
+
     try:
         g = graph.load_graph(source)
     except TbdiffError as exc:
-        warnings.append(f"{run.name}: graph not analysed: {exc}")
-        return {}
-    return describe(analyse(g, Hints(hparams=dict(run.hparams))))
+        warnings.append(LogWarning("graph.load", f"graph not analysed: {exc}", path=where))
+        return
+    _add_model(entry, g, hparams)
+
+
+def _add_model(entry: dict[str, Any], g: Any, hparams: dict) -> None:
+    from tbdiff.findings import Hints, analyse
+    from tbdiff.findings.summary import describe
+
+    entry["model"] = describe(analyse(g, Hints(hparams=dict(hparams))))
+    for rec in entry.get("graphs", []):
+        if rec.get("best"):
+            rec["inlined_nodes"] = g.number_of_nodes()  # what compare counts
+
+
+def _graph_file_inventory(source: Input, warnings: list[LogWarning], *, describe: bool) -> dict:
+    """The inventory of a .pb/.pbtxt file or SavedModel: one run holding one graph."""
+    from tbdiff import graph
+    from tbdiff.events import INSPECT_SCHEMA
+
+    g, info = graph.graph_from_path(source.path)
+    warnings.extend(g.graph.get("warnings", []))
+    top = sum(1 for _n, d in g.nodes(data=True) if not d.get("function"))
+    record = {
+        "kind": info.kind,
+        "tag": None,
+        "step": None,
+        "nodes": top,
+        "functions": info.functions,
+        "file": info.file,
+        "offset": None,
+        "best": True,
+    }
+    size = Path(info.file).stat().st_size if info.file else None
+    entry: dict[str, Any] = {
+        "name": ".",
+        "path": source.text,
+        "files": [
+            {"path": info.file or source.text, "size": size, "records": 0, "format": "graph"}
+        ],
+        "counts": {},
+        "scalars": [],
+        "graphs": [record],
+        "hparams": {},
+        "warnings": [str(w) for w in warnings],
+    }
+    if describe:
+        _add_model(entry, g, {})
+    return {"schema": INSPECT_SCHEMA, "path": source.text, "runs": [entry]}
+
+
+# ------------------------------------------------------------------ comparisons
 
 
 def make_console(args: argparse.Namespace, *, record: bool = False, file=None):
@@ -91,8 +193,9 @@ def make_console(args: argparse.Namespace, *, record: bool = False, file=None):
     )
 
 
-def emit_report(report, args: argparse.Namespace) -> None:
-    """Print the report as JSON or rich text, and write --html/--svg exports if asked."""
+def emit_report(report: Report, args: argparse.Namespace) -> None:
+    """Print the report as JSON or rich text on stdout, warnings on stderr, and write
+    --html/--svg exports if asked."""
     import io
 
     from tbdiff.render import render_report
@@ -100,13 +203,12 @@ def emit_report(report, args: argparse.Namespace) -> None:
     exporting = bool(getattr(args, "html", None) or getattr(args, "svg", None))
     if args.json:
         sys.stdout.write(report.to_json() + "\n")
-        for w in report.warnings:
-            print(f"tbdiff: warning: {w}", file=sys.stderr)
         console = make_console(args, record=True, file=io.StringIO()) if exporting else None
     else:
         console = make_console(args, record=exporting)
     if console is not None:
         render_report(report, console)
+    print_warnings(report.warnings)
     if exporting:
         title = f"tbdiff: {report.a.label} vs {report.b.label}"
         from tbdiff.html import export_svg, render_html
@@ -118,15 +220,14 @@ def emit_report(report, args: argparse.Namespace) -> None:
 
 
 def _write_export(target: str, produce) -> None:
-    from pathlib import Path
-
     try:
         Path(target).write_text(produce(), encoding="utf-8")
     except OSError as exc:
         raise TbdiffError(f"cannot write {target}: {exc.strerror or exc}") from None
+    print(f"tbdiff: wrote {target}", file=sys.stderr)
 
 
-def _report_from_args(args: argparse.Namespace, *, graphs: bool, scalars: bool):
+def _report_from_args(args: argparse.Namespace, *, graphs: bool, scalars: bool) -> Report:
     from tbdiff.pipeline import build_report
 
     return build_report(
@@ -165,6 +266,9 @@ def cmd_compare(args: argparse.Namespace) -> int:
     return report.exit_code()
 
 
+# ------------------------------------------------------------------ train-and-compare
+
+
 def _compare_after_training(
     dir_a: Path, dir_b: Path, args: argparse.Namespace, experiment: dict
 ) -> int:
@@ -181,6 +285,18 @@ def _compare_after_training(
     return report.exit_code()
 
 
+def _require_training_packages() -> None:
+    """`make demo` installs the analysis only: say how to add TensorFlow, in one line."""
+    import importlib.util
+
+    missing = [m for m in ("tensorflow", "tf_keras") if importlib.util.find_spec(m) is None]
+    if missing:
+        raise TbdiffError(
+            f"train-and-compare needs {' and '.join(missing)}, which the analysis install "
+            "leaves out: run `make train-and-compare` or `pip install -e '.[train]'`"
+        )
+
+
 def cmd_train_and_compare(args: argparse.Namespace) -> int:
     """Train the seed case's raw-TF and Keras MLPs on MNIST, then compare their logs.
 
@@ -192,6 +308,7 @@ def cmd_train_and_compare(args: argparse.Namespace) -> int:
 
     from rich.console import Console
 
+    _require_training_packages()
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
     from tbdiff.experiment import train as experiment
 

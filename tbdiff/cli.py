@@ -7,12 +7,22 @@ the parser can be read in one screen.
 from __future__ import annotations
 
 import argparse
+import math
 import sys
 from collections.abc import Sequence
+from typing import NoReturn
 
 from tbdiff import __version__
 
 EXIT_OK, EXIT_DIFF, EXIT_ERROR = 0, 1, 2
+MIN_WIDTH = 60  # narrower, the tables fold every cell and stop being readable
+
+
+class Parser(argparse.ArgumentParser):
+    """argparse with tbdiff's usage errors: one line on stderr, a pointer to --help, exit 2."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(EXIT_ERROR, f"tbdiff: error: {message} (see '{self.prog} --help')\n")
 
 
 def _feed(text: str) -> tuple[str, float]:
@@ -20,9 +30,24 @@ def _feed(text: str) -> tuple[str, float]:
     if not sep or not name:
         raise argparse.ArgumentTypeError(f"expected NAME=VALUE, got {text!r}")
     try:
-        return name, float(value)
+        number = float(value)
     except ValueError:
         raise argparse.ArgumentTypeError(f"value of {name} is not a number: {value!r}") from None
+    if not math.isfinite(number):
+        raise argparse.ArgumentTypeError(f"value of {name} must be a finite number: {value!r}")
+    return name, number
+
+
+def _width(text: str) -> int:
+    try:
+        width = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number of columns, got {text!r}") from None
+    if width < MIN_WIDTH:
+        raise argparse.ArgumentTypeError(
+            f"{width} columns is too narrow to read; use at least {MIN_WIDTH}"
+        )
+    return width
 
 
 def _pair(text: str) -> tuple[str, str]:
@@ -35,7 +60,12 @@ def _pair(text: str) -> tuple[str, str]:
 def _add_output_flags(p: argparse.ArgumentParser) -> None:
     p.add_argument("--json", action="store_true", help="print the JSON report on stdout")
     p.add_argument("--no-color", action="store_true", help="plain text, no colours")
-    p.add_argument("--width", type=int, default=None, help="render width (default: terminal)")
+    p.add_argument(
+        "--width",
+        type=_width,
+        default=None,
+        help=f"render width, at least {MIN_WIDTH} (default: terminal)",
+    )
 
 
 def _add_pair_flags(p: argparse.ArgumentParser) -> None:
@@ -83,46 +113,7 @@ def _add_export_flags(p: argparse.ArgumentParser) -> None:
     p.add_argument("--svg", metavar="FILE", help="also write the report as SVG")
 
 
-def build_parser() -> argparse.ArgumentParser:
-    """The whole command tree; `app` functions receive the parsed namespace."""
-    parser = argparse.ArgumentParser(
-        prog="tbdiff",
-        description="Explain why two TensorBoard runs of 'the same' model behave differently.",
-    )
-    parser.add_argument("--version", action="version", version=f"tbdiff {__version__}")
-    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
-
-    p = sub.add_parser("inspect", help="list the runs, scalars and graphs in a log directory")
-    p.add_argument("logdir", metavar="LOGDIR", help="log directory or single event file")
-    p.add_argument("--json", action="store_true", help="print JSON on stdout")
-    p.add_argument("--no-color", action="store_true", help="plain text, no colours")
-    p.add_argument("--width", type=int, default=None, help="render width (default: terminal)")
-    p.add_argument("--no-crc", action="store_true", help="skip CRC checks (faster, less safe)")
-    p.add_argument(
-        "--no-model",
-        action="store_true",
-        help="do not analyse the graphs (skip the dropout/optimizer/layers summary)",
-    )
-
-    p = sub.add_parser("graphs", help="compare the graphs of two runs and explain the differences")
-    _add_pair_flags(p)
-    _add_graph_flags(p)
-    _add_output_flags(p)
-    _add_export_flags(p)
-
-    p = sub.add_parser("scalars", help="compare the scalar curves of two runs")
-    _add_pair_flags(p)
-    _add_tag_pair_flag(p)
-    _add_output_flags(p)
-    _add_export_flags(p)
-
-    p = sub.add_parser("compare", help="graphs + scalars + hparams in one report")
-    _add_pair_flags(p)
-    _add_graph_flags(p)
-    _add_tag_pair_flag(p)
-    _add_output_flags(p)
-    _add_export_flags(p)
-
+def _add_train_parser(sub) -> None:
     p = sub.add_parser(
         "train-and-compare",
         help="train the raw-TF and Keras MNIST MLPs (the seed case) and diagnose the difference",
@@ -171,6 +162,51 @@ def build_parser() -> argparse.ArgumentParser:
     )
     _add_output_flags(p)
     _add_export_flags(p)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The whole command tree; `app` functions receive the parsed namespace."""
+    parser = Parser(
+        prog="tbdiff",
+        description="Explain why two TensorBoard runs of 'the same' model behave differently.",
+    )
+    parser.add_argument("--version", action="version", version=f"tbdiff {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    p = sub.add_parser("inspect", help="list the runs, scalars and graphs in a log directory")
+    p.add_argument(
+        "logdir",
+        metavar="LOGDIR",
+        help="log directory, event file, .pb/.pbtxt or SavedModel",
+    )
+    _add_output_flags(p)
+    p.add_argument("--no-crc", action="store_true", help="skip CRC checks (faster, less safe)")
+    p.add_argument(
+        "--no-model",
+        action="store_true",
+        help="do not analyse the graphs (skip the dropout/optimizer/layers summary)",
+    )
+
+    p = sub.add_parser("graphs", help="compare the graphs of two runs and explain the differences")
+    _add_pair_flags(p)
+    _add_graph_flags(p)
+    _add_output_flags(p)
+    _add_export_flags(p)
+
+    p = sub.add_parser("scalars", help="compare the scalar curves of two runs")
+    _add_pair_flags(p)
+    _add_tag_pair_flag(p)
+    _add_output_flags(p)
+    _add_export_flags(p)
+
+    p = sub.add_parser("compare", help="graphs + scalars + hparams in one report")
+    _add_pair_flags(p)
+    _add_graph_flags(p)
+    _add_tag_pair_flag(p)
+    _add_output_flags(p)
+    _add_export_flags(p)
+
+    _add_train_parser(sub)
     return parser
 
 

@@ -7,7 +7,8 @@ an HTML list), and code that needs to know *what* happened tests `kind`, never t
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Iterable
+from dataclasses import dataclass, field
 from typing import Any
 
 #: Known kinds. A new reader may add kinds; keep them short, lower-case, dotted by area.
@@ -22,9 +23,11 @@ KINDS = (
     "value.skipped",  # a summary value that could not be used (e.g. a scalar that is not rank 0)
     "scalars.restart",  # steps went back (a restart): orphaned values were purged
     "scalars.overlap",  # several files wrote the same steps of a tag
+    "scalars.compare",  # a side without scalars, a pair of curves without common steps
     "graph.load",  # a graph record could not be decoded or inlined fully
     "graph.missing",  # a side has no graph to compare
     "run.selection",  # how a run was chosen among several
+    "input.same_path",  # A and B name the same run
     "hparams",  # hyper-parameters that could not be read
     "other",
 )
@@ -43,4 +46,33 @@ class LogWarning:
         return f"{self.path}: {self.message}" if self.path else self.message
 
     def to_dict(self) -> dict[str, Any]:
-        return {"kind": self.kind, "path": self.path, "offset": self.offset, "message": self.message}
+        return {
+            "kind": self.kind,
+            "path": self.path,
+            "offset": self.offset,
+            "message": self.message,
+        }
+
+
+@dataclass
+class WarningGroup:
+    """Warnings with the same kind and message (e.g. 5,000 empty files), in first-seen order."""
+
+    kind: str
+    message: str
+    records: list[LogWarning] = field(default_factory=list)
+
+    @property
+    def paths(self) -> list[str]:
+        return [w.path for w in self.records if w.path is not None]
+
+
+def group_warnings(records: Iterable[LogWarning]) -> list[WarningGroup]:
+    """One group per (kind, message), in the order each was first met."""
+    groups: dict[tuple[str, str], WarningGroup] = {}
+    for w in records:
+        key = (w.kind, w.message)
+        if key not in groups:
+            groups[key] = WarningGroup(w.kind, w.message)
+        groups[key].records.append(w)
+    return list(groups.values())

@@ -939,53 +939,26 @@ def _located(g: nx.MultiDiGraph, source: Any) -> nx.MultiDiGraph:
 
 def _from_events(path: Path, run: str | None, kind: str) -> tuple[nx.MultiDiGraph, GraphInfo]:
     from tbdiff import events  # events layer owns log reading
+    from tbdiff.selection import best_graph, select_run  # the one run selector
 
     if kind not in ("auto", *GRAPH_KINDS):
         raise TbdiffError(
             f"unknown graph kind {kind!r} (use auto or one of {', '.join(GRAPH_KINDS)})"
         )
-    runs = events.find_runs(path)
-    if run is not None:
-        chosen = [r for r in runs if r.name == run] or [
-            r for r in runs if r.name.endswith("/" + run) or Path(r.name).name == run
-        ]
-        if not chosen:
-            names = ", ".join(r.name for r in runs)
-            raise TbdiffError(f"{path}: no run named {run!r} (runs: {names})")
-        runs = chosen
-    best = None
-    best_run = None
-    warnings: list[LogWarning] = []
-    with_graph = []
-    for r in runs:
-        data = events.read_run(r, scalars=False)
-        warnings.extend(data.warnings)
-        src = data.best_graph(kind)
-        if src is None:
-            continue
-        with_graph.append(r.name)
-        score = (src.kind != "keras_model", src.node_count + src.function_count)
-        if best is None or score > best[0]:
-            best, best_run = (score, src), r
-    if best is None:
+    group = select_run(events.find_runs(path), run, path=str(path))
+    parts = [events.read_run(r, scalars=False) for r in group.members]
+    warnings: list[LogWarning] = [w for data in parts for w in data.warnings]
+    chosen = best_graph(parts, kind)
+    if chosen is None:
         what = "graphs" if kind == "auto" else f"{kind} graphs"
         raise TbdiffError(f"{path}: no {what} found in the event files")
-    src = best[1]
-    if len(with_graph) > 1:
-        warnings.append(
-            LogWarning(
-                "run.selection",
-                f"{len(with_graph)} runs have graphs ({', '.join(with_graph)}); "
-                f"using {best_run.name!r} (pick another with --run)",
-                str(path),
-            )
-        )
+    data, src = chosen
     g = load_graph(src)
     g.graph["warnings"] = warnings + g.graph["warnings"]
     info = GraphInfo(
         path=str(path),
         kind=src.kind,
-        run=best_run.name,
+        run=data.name,
         file=str(src.file),
         step=src.step,
         tag=src.tag,

@@ -2,115 +2,205 @@
 
 logdir -> events -> graph -> align -> findings (+ scalars, hparams) -> Report.
 `app.py` calls `build_report` and hands the result to the renderer or to JSON; tests call it
-directly. Each side is read once: scalars, hparams and the graph record come from the same pass.
+directly. Each side is read once: scalars, hparams and the graph record come from the same pass,
+and only the run the side names is read (`tbdiff.selection`). A side with nothing to compare,
+or a comparison that compared nothing, is bad input (TbdiffError naming the side and why).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
-
-import networkx as nx
+from typing import TYPE_CHECKING, Any
 
 from tbdiff import events
+from tbdiff.diagnostics import LogWarning
 from tbdiff.errors import TbdiffError
 from tbdiff.findings import Hints, compare_graphs
 from tbdiff.findings.evidence import rank_by_evidence
+from tbdiff.inputs import Input, check_input
 from tbdiff.report import Report, RunRef, build_verdict, hparam_diffs
+from tbdiff.selection import best_graph, group_hparams, select_run
 
-GRAPH_FILE_SUFFIXES = (".pb", ".pbtxt", ".pbtext", ".textproto")
+if TYPE_CHECKING:
+    import networkx as nx
+
+    from tbdiff.events import RunData
 
 
 @dataclass
 class Side:
     """One side of a comparison, as read from disk."""
 
+    letter: str  # "A" or "B", used in every message about this side
+    source: Input
     ref: RunRef
-    runs: list[Any] = field(default_factory=list)  # events.RunData of every run under the path
-    run: Any = None  # the RunData whose graph and hparams are used
+    runs: list[RunData] = field(default_factory=list)  # the parts of the selected run
     graph: nx.MultiDiGraph | None = None
     hparams: dict[str, Any] = field(default_factory=dict)
-    warnings: list[str] = field(default_factory=list)
+    warnings: list[LogWarning] = field(default_factory=list)
 
-
-def _is_graph_file(path: Path) -> bool:
-    if path.is_file():
-        return path.suffix.lower() in GRAPH_FILE_SUFFIXES
-    return path.is_dir() and (path / "saved_model.pb").is_file()
+    def error(self, why: str) -> TbdiffError:
+        return TbdiffError(f"{self.letter}: {self.source.text}: {why}")
 
 
 def _label(path: Path) -> str:
-    name = path.resolve().name if path.name in ("", ".") else path.name
+    name = path.resolve().name if path.name in ("", ".", "..") else path.name
     return name[: -len(path.suffix)] if path.is_file() and path.suffix else name
-
-
-def _select_run(runs: list[Any], wanted: str | None, kind: str) -> Any:
-    """The run named by --run, else the run with the most complete graph, else the first."""
-    if wanted is not None:
-        for rd in runs:
-            if rd.name == wanted or rd.name.rstrip("/") == wanted.rstrip("/"):
-                return rd
-        names = ", ".join(rd.name for rd in runs)
-        raise TbdiffError(f"no run named {wanted!r}; runs here: {names}")
-    best, best_size = None, -1
-    for rd in runs:
-        src = rd.best_graph(kind)
-        size = -1 if src is None else src.node_count + src.function_count
-        if src is not None and src.kind == "keras_model":
-            size = 0
-        if size > best_size:
-            best, best_size = rd, size
-    return best if best is not None else (runs[0] if runs else None)
 
 
 def load_side(
     path_text: str,
     *,
+    letter: str = "A",
     run: str | None = None,
     kind: str = "auto",
     need_graph: bool = True,
     need_scalars: bool = True,
 ) -> Side:
-    """Read one side: its runs (scalars, hparams) and the selected graph, inlined."""
-    from tbdiff import graph as graph_mod  # graph.py pulls numpy decoding only when needed
-
-    path = Path(path_text)
-    if not path.exists():
-        raise TbdiffError(f"{path_text}: no such file or directory")
-    side = Side(ref=RunRef(path=path_text, run=".", label=_label(path)))
-    if _is_graph_file(path):
-        if not need_graph:
-            raise TbdiffError(f"{path_text}: a graph file holds no scalars")
-        g, _info = graph_mod.graph_from_path(path)
-        side.graph = g
-    else:
-        runs = events.read_logdir(path, scalars=need_scalars, graphs=need_graph)
-        side.runs = runs
-        for rd in runs:
-            side.warnings.extend(rd.warnings)
-        chosen = _select_run(runs, run, kind)
-        side.run = chosen
-        if chosen is not None:
-            side.ref.run = chosen.name
-            side.hparams = dict(chosen.hparams)
-            for rd in runs:  # hparams recorded by a sibling run (train/validation) still count
-                for key, value in rd.hparams.items():
-                    side.hparams.setdefault(key, value)
-            if need_graph:
-                source = chosen.best_graph(kind)
-                if source is not None:
-                    side.graph = graph_mod.load_graph(source)
-                elif kind != "auto":
-                    raise TbdiffError(f"{path_text}: run {chosen.name!r} has no {kind} graph")
+    """Read one side: the run it names (scalars, hparams) and that run's graph, inlined."""
+    try:
+        source = check_input(path_text)
+    except TbdiffError as exc:
+        raise TbdiffError(f"{letter}: {exc}") from None
+    side = Side(letter, source, RunRef(path=path_text, run=".", label=_label(source.path)))
+    try:
+        if source.is_graph:
+            _load_graph_file(side, need_graph, run)
+        else:
+            _load_logs(side, run, kind, need_graph=need_graph, need_scalars=need_scalars)
+    except TbdiffError as exc:
+        raise TbdiffError(f"{letter}: {exc}") from None
     if side.graph is not None:
         side.ref.graph_source = side.graph.graph.get("source")
         side.ref.nodes = side.graph.number_of_nodes()
         side.ref.functions = int(side.graph.graph.get("functions", 0))
         side.warnings.extend(side.graph.graph.get("warnings", []))
-    elif need_graph:
-        side.warnings.append(f"{path_text}: no graph found (only scalars can be compared)")
     return side
+
+
+def _load_graph_file(side: Side, need_graph: bool, run: str | None) -> None:
+    from tbdiff import graph as graph_mod  # graph.py pulls numpy decoding only when needed
+
+    if not need_graph:
+        raise TbdiffError(f"{side.source.text}: a graph file holds no scalars")
+    if run is not None:
+        raise TbdiffError(
+            f"--run-{side.letter.lower()} {run}: {side.source.text} is a graph file, not a log directory"
+        )
+    side.graph, _info = graph_mod.graph_from_path(side.source.path)
+
+
+def _load_logs(side: Side, run: str | None, kind: str, *, need_graph: bool, need_scalars: bool):
+    from tbdiff import graph as graph_mod
+
+    text = side.source.text
+    walk_warnings: list[LogWarning] = []
+    found = events.find_runs(side.source.path, walk_warnings)
+    group = select_run(found, run, path=text, flag=f"--run-{side.letter.lower()}")
+    side.runs = [events.read_run(r, scalars=need_scalars, graphs=need_graph) for r in group.members]
+    side.warnings.extend(walk_warnings)
+    for rd in side.runs:
+        side.warnings.extend(rd.warnings)
+    side.ref.run = group.name
+    if group.name != ".":
+        side.ref.label = Path(group.name).name
+    chosen = best_graph(side.runs, kind) if need_graph else None
+    side.hparams = group_hparams(side.runs, chosen[0] if chosen else None)
+    if chosen is not None:
+        side.graph = graph_mod.load_graph(chosen[1])
+    elif need_graph and kind != "auto":
+        raise TbdiffError(f"{text}: run {group.name!r} has no {kind} graph")
+
+
+# ------------------------------------------------------------------ is there anything to compare
+
+
+def nothing_readable(runs: list[RunData]) -> str | None:
+    """Why a side's runs hold nothing readable at all (the reader says), or None."""
+    why = events.nothing_readable(runs)
+    return None if why is None else f"nothing readable: {why}"
+
+
+def _contents(side: Side) -> str:
+    counts: dict[str, int] = {}
+    for rd in side.runs:
+        for key, n in rd.counts.items():
+            counts[key] = counts.get(key, 0) + n
+    n = sum(rd.events for rd in side.runs)
+    what = ", ".join(f"{k} {v}" for k, v in sorted(counts.items()))
+    return f"{n} event(s)" + (f": {what}" if what else "")
+
+
+def _check_side(side: Side, *, graphs: bool, scalars: bool) -> None:
+    """TbdiffError when this side cannot take part in the requested comparison."""
+    if side.source.is_graph:
+        return
+    why = nothing_readable(side.runs)
+    if why:
+        raise side.error(why)
+    has_scalars = any(rd.scalars for rd in side.runs)
+    if graphs and not scalars and side.graph is None:
+        raise side.error(f"no graph to compare in run {side.ref.run!r} ({_contents(side)})")
+    if scalars and not graphs and not has_scalars:
+        raise side.error(f"no scalar summaries in run {side.ref.run!r} ({_contents(side)})")
+    if graphs and scalars and side.graph is None and not has_scalars:
+        raise side.error(
+            f"no graph and no scalar summaries in run {side.ref.run!r} ({_contents(side)})"
+        )
+
+
+def _check_compared(report: Report, a: Side, b: Side) -> None:
+    """A comparison that compared nothing is an error, never a silent 'no difference'."""
+    if report.graph_counts is not None:
+        return
+    if report.scalars is not None and report.scalars.pairs:
+        return
+    if report.scalars is not None and (report.scalars.unpaired_a or report.scalars.unpaired_b):
+        tags_a = ", ".join(report.scalars.unpaired_a[:4]) or "none"
+        tags_b = ", ".join(report.scalars.unpaired_b[:4]) or "none"
+        raise TbdiffError(
+            f"nothing compared: no scalar tag of A pairs with one of B (A: {tags_a}; B: {tags_b});"
+            " pair them with --pair A_TAG=B_TAG"
+        )
+    have = {
+        s.letter: ("a graph" if s.graph is not None else "no graph")
+        + (" and scalars" if any(rd.scalars for rd in s.runs) else " and no scalars")
+        for s in (a, b)
+    }
+    raise TbdiffError(f"nothing compared: A has {have['A']}, B has {have['B']}")
+
+
+# ------------------------------------------------------------------ labels
+
+
+def _identity(side: Side) -> tuple[str, ...]:
+    """The resolved path of the side's run, as path components."""
+    try:
+        base = side.source.path.resolve()
+    except OSError:
+        base = side.source.path.absolute()
+    return (base / side.ref.run).parts if side.ref.run != "." else base.parts
+
+
+def _set_labels(a: Side, b: Side) -> LogWarning | None:
+    """Short, distinct names for sentences; a warning when A and B are the same run."""
+    if a.ref.label != b.ref.label:
+        return None
+    ia, ib = _identity(a), _identity(b)
+    if ia == ib:
+        a.ref.label, b.ref.label = "A", "B"
+        where = a.source.text if a.ref.run == "." else f"{a.source.text} run {a.ref.run}"
+        return LogWarning("input.same_path", f"A and B are the same run ({where})")
+    for depth in range(2, min(len(ia), len(ib)) + 1):
+        if ia[-depth] != ib[-depth]:  # the nearest parent that tells them apart
+            a.ref.label, b.ref.label = "/".join(ia[-depth:]), "/".join(ib[-depth:])
+            return None
+    a.ref.label, b.ref.label = "A", "B"
+    return None
+
+
+# ------------------------------------------------------------------ the report
 
 
 def build_report(
@@ -127,44 +217,22 @@ def build_report(
     list_nodes: bool = False,
 ) -> Report:
     """Compare two paths; sections not requested (or not possible) are left empty."""
-    a = load_side(path_a, run=run_a, kind=kind, need_graph=graphs, need_scalars=scalars)
-    b = load_side(path_b, run=run_b, kind=kind, need_graph=graphs, need_scalars=scalars)
-    if a.ref.label == b.ref.label:
-        a.ref.label, b.ref.label = "A", "B"
+    a = load_side(path_a, letter="A", run=run_a, kind=kind, need_graph=graphs, need_scalars=scalars)
+    b = load_side(path_b, letter="B", run=run_b, kind=kind, need_graph=graphs, need_scalars=scalars)
+    for side in (a, b):
+        _check_side(side, graphs=graphs, scalars=scalars)
+    same = _set_labels(a, b)
     report = Report(a=a.ref, b=b.ref)
-    report.warnings = [*a.warnings, *b.warnings]
+    report.warnings = [*([same] if same else []), *a.warnings, *b.warnings]
     if graphs:
-        if a.graph is None or b.graph is None:
-            if not scalars:
-                missing = a if a.graph is None else b
-                why = next((str(w) for w in missing.warnings if "no graph found" not in str(w)), "")
-                raise TbdiffError(
-                    f"{missing.ref.path}: no graph found to compare" + (f" ({why})" if why else "")
-                )
-        else:
-            from tbdiff.align import align
-
-            alignment = align(a.graph, b.graph)
-            report.graph_counts = alignment.counts()
-            report.layers = list(alignment.layers)
-            feeds = dict(feeds or {})
-            report.findings = compare_graphs(
-                a.graph,
-                b.graph,
-                alignment,
-                Hints(hparams=a.hparams, feeds=feeds),
-                Hints(hparams=b.hparams, feeds=feeds),
-            )
-            if list_nodes:
-                report.node_diffs = _node_diffs(alignment)
+        _compare_graph_sides(report, a, b, dict(feeds or {}), list_nodes)
     if scalars and a.runs and b.runs:
         from tbdiff.scalars import compare_scalars
 
         report.scalars = compare_scalars(a.runs, b.runs, forced=list(forced_pairs or []))
         report.warnings.extend(report.scalars.warnings)
         report.findings = rank_by_evidence(report.findings, report.scalars)
-    elif scalars and not graphs:
-        raise TbdiffError("scalars need two log directories with event files")
+    _check_compared(report, a, b)
     report.hparams = hparam_diffs(a.hparams, b.hparams)
     report.verdict = build_verdict(
         report.findings,
@@ -174,6 +242,34 @@ def build_report(
         graphs=report.graph_counts is not None,
     )
     return report
+
+
+def _compare_graph_sides(
+    report: Report, a: Side, b: Side, feeds: dict[str, float], list_nodes: bool
+) -> None:
+    from tbdiff.feeds import check_feeds
+
+    hints_a, hints_b = Hints(hparams=a.hparams, feeds=feeds), Hints(hparams=b.hparams, feeds=feeds)
+    check_feeds(feeds, {"A": (a.graph, hints_a), "B": (b.graph, hints_b)})
+    if a.graph is None or b.graph is None:
+        for side in (a, b):
+            if side.graph is None:
+                report.warnings.append(
+                    LogWarning(
+                        "graph.missing",
+                        f"{side.letter} has no graph: only scalars were compared",
+                        path=side.source.text,
+                    )
+                )
+        return
+    from tbdiff.align import align
+
+    alignment = align(a.graph, b.graph)
+    report.graph_counts = alignment.counts()
+    report.layers = list(alignment.layers)
+    report.findings = compare_graphs(a.graph, b.graph, alignment, hints_a, hints_b)
+    if list_nodes:
+        report.node_diffs = _node_diffs(alignment)
 
 
 def _node_diffs(alignment: Any) -> list[tuple[str, str, str, str]]:

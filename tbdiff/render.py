@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 import warnings
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
@@ -18,19 +19,46 @@ from rich.panel import Panel
 from rich.table import Table
 from rich.text import Text
 
+from tbdiff.diagnostics import LogWarning, group_warnings
 from tbdiff.report import Report
 
 _INSPECT_MAX_SCALARS = 25  # rows per run in the table; --json has them all
+_INSPECT_MAX_FILES = 12  # file rows per run before the rest are summarised
+_SAME_WARNINGS = 3  # identical problems listed one by one before they are summarised
 
 
-def _inspect_num(x) -> str:
+def value_text(x: Any) -> str:
+    """A recorded value (hparam, scalar) as `inspect` and `compare` both print it: integral
+    numbers without exponent (n_train=55000 whether stored as int or float), others to 6
+    significant digits."""
     if x is None:
         return "-"
-    if isinstance(x, str):  # nan / inf, kept as text by the inventory
-        return x
+    if isinstance(x, bool) or isinstance(x, str):  # nan / inf are kept as text by the inventory
+        return str(x)
     if isinstance(x, float):
+        if math.isfinite(x) and x.is_integer() and abs(x) < 1e15:
+            return str(int(x))
         return f"{x:.6g}"
     return str(x)
+
+
+_inspect_num = value_text
+
+
+def warning_lines(records: Sequence[LogWarning]) -> list[str]:
+    """One line per warning; the same problem in many files becomes one line with a count."""
+    groups = {(g.kind, g.message): g for g in group_warnings(records)}
+    lines: list[str] = []
+    for w in records:  # first-seen order
+        g = groups.pop((w.kind, w.message), None)
+        if g is None:  # already shown, one by one or summarised
+            continue
+        if len(g.records) <= _SAME_WARNINGS or len(g.paths) < len(g.records):
+            lines.extend(str(x) for x in g.records)
+        else:
+            first, last = g.paths[0], g.paths[-1]
+            lines.append(f"{len(g.records):,} files: {g.message} (first: {first}, last: {last})")
+    return lines
 
 
 def _inspect_short(text: str, width: int = 40) -> str:
@@ -89,73 +117,129 @@ def _inspect_graphs_table(graphs: list[dict], files: list[str]) -> Table:
     if multi:
         t.add_column("file", justify="right", no_wrap=True)
     for g in graphs:
-        kind = Text(g["kind"] + (" *" if g["best"] else ""), style="bold" if g["best"] else "")
-        nodes = "config" if g["kind"] == "keras_model" else str(g["nodes"])
-        cells = [kind, _inspect_short(g["tag"] or "-", 24), str(g["step"]), nodes]
-        cells += [str(g["functions"]), str(g["offset"])]
+        best = bool(g.get("best"))
+        kind = Text(str(g.get("kind")) + (" *" if best else ""), style="bold" if best else "")
+        nodes = "config" if g.get("kind") == "keras_model" else value_text(g.get("nodes"))
+        cells = [kind, _inspect_short(g.get("tag") or "-", 24), value_text(g.get("step")), nodes]
+        cells += [value_text(g.get("functions")), value_text(g.get("offset"))]
         if multi:
-            cells.append(f"#{files.index(g['file']) + 1}" if g["file"] in files else "?")
+            cells.append(f"#{files.index(g['file']) + 1}" if g.get("file") in files else "?")
         t.add_row(*cells)
     return t
 
 
+def _graph_note(graphs: list[dict]) -> Text | None:
+    """Which node count is which: inspect lists records as written, compare inlines functions."""
+    best = next((g for g in graphs if g.get("best")), None)
+    if best is None or best.get("kind") == "keras_model":
+        return None
+    inlined = best.get("inlined_nodes")
+    if not isinstance(inlined, int) or isinstance(inlined, bool) or inlined == best.get("nodes"):
+        return None
+    fns = best.get("functions") or 0
+    return Text(
+        f"* {best.get('kind')}: {best.get('nodes')} nodes as recorded, {inlined} with its "
+        f"{fns} function(s) inlined (the count compare reports)",
+        style="dim",
+    )
+
+
+def _file_status(f: dict) -> str:
+    size, records = f.get("size"), f.get("records") or 0
+    if f.get("format") == "graph":
+        return f"graph file, {size:,} bytes" if isinstance(size, int) else "graph file"
+    if size == 0:
+        return "empty (0 bytes)"
+    if f.get("first_step") is not None:
+        parts = [f"{records} ev, steps {f['first_step']}..{f['last_step']}"]
+    else:
+        parts = [f"{records} ev, no steps"]
+    if f.get("truncated_at") is not None:
+        parts.append(f"truncated at offset {f['truncated_at']}")
+    if f.get("corrupt_at"):
+        parts.append(f"{len(f['corrupt_at'])} damaged record(s)")
+    return ", ".join(parts)
+
+
+def _file_rows(files: list[dict]) -> list[tuple[str, Text]]:
+    """(label, text) per file; many empty files become one row, a long list is cut."""
+    multi = len(files) > 1
+    empty = [i for i, f in enumerate(files) if f.get("size") == 0]
+    collapse = len(empty) > _SAME_WARNINGS
+    rows: list[tuple[str, Text]] = []
+    for i, f in enumerate(files):
+        if collapse and f.get("size") == 0:
+            if i == empty[0]:
+                first, last = (
+                    str(files[j].get("path", "?")).rsplit("/", 1)[-1] for j in (empty[0], empty[-1])
+                )
+                rows.append(
+                    (f"{len(empty):,} files", Text(f"empty (0 bytes): {first} ... {last}", "dim"))
+                )
+            continue
+        name = str(f.get("path", "?")).rsplit("/", 1)[-1]
+        label = f"file #{i + 1}" if multi else "file"
+        rows.append((label, Text.assemble(name, (f"  {_file_status(f)}", "dim"))))
+    if len(rows) > _INSPECT_MAX_FILES:
+        more = len(rows) - _INSPECT_MAX_FILES + 1
+        rows = rows[: _INSPECT_MAX_FILES - 1] + [("...", Text(f"{more} more (see --json)", "dim"))]
+    return rows
+
+
+def _inspect_run(r: dict, console: Console) -> None:
+    title = Text()
+    title.append("run ", style="dim")
+    title.append(str(r.get("name")), style="bold magenta")
+    files = r.get("files") or []
+    n_events = sum(f.get("records") or 0 for f in files)
+    title.append(f"  ({len(files)} file{'s' if len(files) != 1 else ''}, ", style="dim")
+    title.append(f"{n_events} events)", style="dim")
+    console.print(title)
+    console.rule(style="dim")
+    counts = r.get("counts") or {}
+    event_kinds = [k for k in _INSPECT_EVENT_KINDS if k in counts]
+    value_kinds = sorted(k for k in counts if k not in _INSPECT_EVENT_KINDS)
+    info = Table.grid(padding=(0, 1))
+    info.add_column(style="dim", no_wrap=True)
+    info.add_column(overflow="fold")
+    for label, text in _file_rows(files):
+        info.add_row(label, text)
+    if not all(f.get("format") == "graph" for f in files):
+        info.add_row("events", Text(_inspect_counts(counts, event_kinds)))
+        info.add_row("values", Text(_inspect_counts(counts, value_kinds)))
+    if r.get("hparams"):
+        hp = ", ".join(f"{k}={value_text(v)}" for k, v in sorted(r["hparams"].items()))
+        info.add_row("hparams", Text(hp))
+    for concept, line in (r.get("model") or {}).items():
+        info.add_row(concept, Text(line))
+    console.print(info)
+    if r.get("scalars"):
+        console.print(_inspect_scalars_table(r["scalars"]))
+    graphs = r.get("graphs") or []
+    if graphs:
+        console.print(_inspect_graphs_table(graphs, [f.get("path") for f in files]))
+        note = _graph_note(graphs)
+        if note is not None:
+            console.print(note)
+
+
 def render_inspect(inv: dict, console: Console) -> None:
-    """Render an inventory dict (`tbdiff.events.inventory`, schema tbdiff.inspect/1)."""
-    runs = inv["runs"]
-    n_files = sum(len(r["files"]) for r in runs)
-    n_records = sum(f["records"] for r in runs for f in r["files"])
+    """Render an inventory dict (`tbdiff.events.inventory`, schema tbdiff.inspect/1).
+
+    Warnings are not drawn here (they go to stderr); a damaged file shows its state in its row.
+    """
+    runs = inv.get("runs") or []
+    n_files = sum(len(r.get("files") or []) for r in runs)
+    n_records = sum(f.get("records") or 0 for r in runs for f in r.get("files") or [])
     head = Text()
     head.append("tbdiff inspect ", style="bold")
-    head.append(inv["path"], style="cyan")
+    head.append(str(inv.get("path")), style="cyan")
     head.append(f"\n{len(runs)} run(s), {n_files} file(s), {n_records} event(s)")
     console.print(head)
     for r in runs:
         console.print()
-        title = Text()
-        title.append("run ", style="dim")
-        title.append(r["name"], style="bold magenta")
-        files = r["files"]
-        title.append(f"  ({len(files)} file{'s' if len(files) != 1 else ''}, ", style="dim")
-        title.append(f"{sum(f['records'] for f in files)} events)", style="dim")
-        console.print(title)
-        console.rule(style="dim")
-        counts = r["counts"]
-        event_kinds = [k for k in _INSPECT_EVENT_KINDS if k in counts]
-        value_kinds = sorted(k for k in counts if k not in _INSPECT_EVENT_KINDS)
-        info = Table.grid(padding=(0, 1))
-        info.add_column(style="dim", no_wrap=True)
-        info.add_column(overflow="fold")
-        for i, f in enumerate(files, start=1):
-            steps = (
-                f"steps {f['first_step']}..{f['last_step']}"
-                if f["first_step"] is not None
-                else "no steps"
-            )
-            name = f["path"].rsplit("/", 1)[-1]
-            info.add_row(
-                f"file #{i}" if len(files) > 1 else "file",
-                Text.assemble(name, (f"  {f['records']} ev, {steps}", "dim")),
-            )
-        info.add_row("events", Text(_inspect_counts(counts, event_kinds)))
-        info.add_row("values", Text(_inspect_counts(counts, value_kinds)))
-        if r["hparams"]:
-            hp = ", ".join(f"{k}={_inspect_num(v)}" for k, v in sorted(r["hparams"].items()))
-            info.add_row("hparams", Text(hp))
-        for concept, line in (r.get("model") or {}).items():
-            info.add_row(concept, Text(line))
-        console.print(info)
-        if r["scalars"]:
-            console.print(_inspect_scalars_table(r["scalars"]))
-        if r["graphs"]:
-            console.print(_inspect_graphs_table(r["graphs"], [f["path"] for f in files]))
-        for w in r["warnings"]:
-            for i, f in enumerate(files, start=1):  # the file is listed above: name it by number
-                if w.startswith(f["path"] + ": "):
-                    label = f"file #{i}" if len(files) > 1 else "file"
-                    w = f"{label}: " + w[len(f["path"]) + 2 :]
-                    break
-            console.print(Text("! " + w, style="yellow"), overflow="fold")
-    if any(g["best"] for r in runs for g in r["graphs"]):
+        _inspect_run(r, console)
+    if any(g.get("best") for r in runs for g in r.get("graphs") or []):
         console.print()
         console.print(Text("* = graph used for comparisons (most complete)", style="dim"))
 
@@ -216,11 +300,16 @@ def _fmt(v: Any, nested: bool = False) -> str:
 def _side(ref: Any, letter: str, graphs: bool) -> Text:
     t = Text()
     t.append(f"{letter} ", style="bold")
-    t.append(ref.label or ref.path, style="bold magenta" if letter == "A" else "bold blue")
+    if ref.label and ref.label != letter:
+        t.append(ref.label, style="bold magenta" if letter == "A" else "bold blue")
+        t.append("  ")
     run = "" if ref.run in ("", ".") else f" run {ref.run}"
-    t.append(f"  {ref.path}{run}", style="dim")
+    t.append(f"{ref.path}{run}", style="dim")
     if graphs:
-        src = f"{ref.graph_source}, {ref.nodes} nodes" if ref.graph_source else "no graph"
+        src = "no graph"
+        if ref.graph_source:
+            inlined = f", {ref.functions} functions inlined" if ref.functions else ""
+            src = f"{ref.graph_source}, {ref.nodes} nodes{inlined}"
         t.append(f" ({src})", style="dim")
     return t
 
@@ -321,7 +410,9 @@ def hparams_table(report: Report) -> Table | None:
     table.add_column("A", style="magenta")
     table.add_column("B", style="blue")
     for h in report.hparams:
-        table.add_row(h.key, _fmt(h.a), _fmt(h.b))
+        table.add_row(
+            h.key, "—" if h.a is None else value_text(h.a), "—" if h.b is None else value_text(h.b)
+        )
     return table
 
 
@@ -383,13 +474,24 @@ def render_report(report: Report, console: Console) -> None:
         console.print(line)
     if report.node_diffs:
         console.print(_section(f"Node differences ({len(report.node_diffs)})"))
-        nd = Table(box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False)
-        nd.add_column("status", no_wrap=True)
-        nd.add_column("A", ratio=1)
-        nd.add_column("B", ratio=1)
-        nd.add_column("what changed", ratio=1, style="dim")
-        for status, a, b, what in report.node_diffs:
-            nd.add_row(Text(status, style=STATUS_STYLE.get(status, "")), a or "—", b or "—", what)
-        console.print(nd)
-    for w in report.warnings:
-        console.print(Text(f"warning: {w}", style="yellow"))
+        console.print(node_diffs_table(report))
+
+
+def node_diffs_table(report: Report) -> Table:
+    """`--all`: node names in full (long ones wrap, never cut), A above B, then what changed."""
+    nd = Table(box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False)
+    nd.add_column("status", no_wrap=True)
+    nd.add_column("node (A / B) and what changed", ratio=1, overflow="fold")
+    for status, a, b, what in report.node_diffs:
+        cell = Text()
+        if a:
+            cell.append("A ", style="bold magenta")
+            cell.append(a)
+        if b:
+            cell.append("\n" if a else "")
+            cell.append("B ", style="bold blue")
+            cell.append(b)
+        if what:
+            cell.append(f"\n  {what}", style="dim")
+        nd.add_row(Text(status, style=STATUS_STYLE.get(status, "")), cell)
+    return nd

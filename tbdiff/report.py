@@ -12,6 +12,7 @@ import math
 from dataclasses import dataclass, field
 from typing import Any
 
+from tbdiff.diagnostics import LogWarning
 from tbdiff.findings.base import SEVERITY_RANK, Finding
 
 SCHEMA = "tbdiff.report/1"
@@ -59,7 +60,7 @@ class Report:
     hparams: list[HparamDiff] = field(default_factory=list)
     # (status, node in A, node in B, what changed) for every node difference, filled with --all
     node_diffs: list[tuple[str, str, str, str]] = field(default_factory=list)
-    warnings: list[str] = field(default_factory=list)
+    warnings: list[LogWarning] = field(default_factory=list)  # formatted by renderers only
     verdict: str = ""
     extra: dict[str, Any] = field(default_factory=dict)  # e.g. train-and-compare accuracies
 
@@ -96,7 +97,8 @@ class Report:
                 {"status": s, "a": a, "b": b, "detail": d} for s, a, b, d in self.node_diffs
             ]
         out.update(self.extra)
-        out["warnings"] = [str(w) for w in self.warnings]  # LogWarning records or strings
+        out["warnings"] = [str(w) for w in self.warnings]  # the contract's [str]
+        out["warning_records"] = [w.to_dict() for w in self.warnings]
         return out
 
     def to_json(self, indent: int | None = 2) -> str:

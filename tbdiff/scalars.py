@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from tbdiff.diagnostics import LogWarning
 from tbdiff.errors import TbdiffError
 
 if TYPE_CHECKING:  # events is imported for types only: any object with these fields works
@@ -725,7 +726,7 @@ class ScalarComparison:
     pairs: list[ScalarPair]
     unpaired_a: list[str]
     unpaired_b: list[str]
-    warnings: list[str] = field(default_factory=list)
+    warnings: list[LogWarning] = field(default_factory=list)
 
     def to_list(self) -> list[dict[str, Any]]:
         """The report's "scalars" array."""
@@ -736,7 +737,7 @@ class ScalarComparison:
             "pairs": self.to_list(),
             "unpaired_a": list(self.unpaired_a),
             "unpaired_b": list(self.unpaired_b),
-            "warnings": list(self.warnings),
+            "warnings": [str(w) for w in self.warnings],
         }
 
 
@@ -770,11 +771,11 @@ def compare_scalars(
     exist; everything else (empty runs, NaN, disjoint steps) yields partial results + notes.
     """
     sa, sb = _as_mapping(runs_a), _as_mapping(runs_b)
-    warnings: list[str] = []
+    warnings: list[LogWarning] = []
     if not sa:
-        warnings.append("run A has no scalar summaries")
+        warnings.append(LogWarning("scalars.compare", "run A has no scalar summaries"))
     if not sb:
-        warnings.append("run B has no scalar summaries")
+        warnings.append(LogWarning("scalars.compare", "run B has no scalar summaries"))
     tag_pairs, unpaired_a, unpaired_b = pair_tags(sa, sb, forced)
     pairs = [
         compare_series(sa[p.a], sb[p.b], tag_a=p.a, tag_b=p.b, how=p.how, note=p.note, k=k)
@@ -782,7 +783,9 @@ def compare_scalars(
     ]
     for p in pairs:
         if p.steps == 0:
-            warnings.append(f"scalars {p.tag_a} / {p.tag_b}: no common steps to compare")
+            warnings.append(
+                LogWarning("scalars.compare", f"scalars {p.tag_a} / {p.tag_b}: no common steps")
+            )
     return ScalarComparison(
         pairs=pairs, unpaired_a=unpaired_a, unpaired_b=unpaired_b, warnings=warnings
     )

@@ -1,7 +1,14 @@
 """Shared test helpers: where the shared data lives, and the TF fixture runner.
 
 The real logs and MNIST files live in `../shared` beside the repository (CI lays it there);
-env TBDIFF_REALLOGS / TBDIFF_DATA_DIR override. Fixture runner below:
+env TBDIFF_REALLOGS / TBDIFF_DATA_DIR override. They belong to other people and are never
+committed here, so a plain clone runs without them: a test that reads them calls
+`need_shared(path)` (or carries `@pytest.mark.shared("reallogs"|"mnist")`), which skips it
+with a `SharedDataMissing` reason that tests/conftest.py counts and reports loudly at the end
+of the run. With TBDIFF_REQUIRE_SHARED=1 (set by .ci/run) a missing path fails the test
+instead: CI must never pass by skipping them.
+
+Fixture runner below:
 
 TF1 graph mode (`disable_eager_execution`) is process-global and importing TensorFlow costs
 seconds, so every test module that needs TF-written graphs or logs goes through this one helper:
@@ -16,11 +23,32 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 SAMPLE_LOGS = ROOT / "sample_logs"
 REALLOGS = Path(os.environ.get("TBDIFF_REALLOGS") or ROOT.parent / "shared/data/reallogs")
 MNIST_DIR = Path(os.environ.get("TBDIFF_DATA_DIR") or ROOT.parent / "shared/data/mnist")
+
+
+SHARED = {"reallogs": REALLOGS, "mnist": MNIST_DIR}
+REQUIRE_SHARED_ENV = "TBDIFF_REQUIRE_SHARED"
+
+
+class SharedDataMissing(pytest.skip.Exception):
+    """A skip because data from ../shared is not there (counted by tests/conftest.py)."""
+
+
+def need_shared(path: Path | str, what: str = "") -> Path:
+    """`path` (under ../shared) if it exists; else skip the test, or fail it under CI."""
+    p = Path(path)
+    if p.exists():
+        return p
+    why = f"{what + ': ' if what else ''}{p} not found (shared data, not in this repository)"
+    if os.environ.get(REQUIRE_SHARED_ENV) == "1":
+        pytest.fail(f"{why}; {REQUIRE_SHARED_ENV}=1 requires it", pytrace=False)
+    raise SharedDataMissing(why, allow_module_level=True)
 
 
 def tf_env() -> dict[str, str]:

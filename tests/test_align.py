@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from helpers import REALLOGS, generated
+from helpers import REALLOGS, generated, need_shared
 from tensorboard.compat.proto import graph_pb2
 
 from tbdiff.align import align, find_layers, normalise_name
@@ -208,9 +208,7 @@ def test_keras_layer_graph_against_the_tf1_op_graph(fx):
 
 
 def test_layers_of_a_real_estimator_graph():
-    path = REALLOGS / "hsbarker__UniqueMNISTsolutions/graph.pbtxt"
-    if not path.exists():
-        pytest.skip("real logs not available")
+    path = need_shared(REALLOGS / "hsbarker__UniqueMNISTsolutions/graph.pbtxt", "real logs")
     from tbdiff.graph import graph_from_path
 
     g, _ = graph_from_path(path)

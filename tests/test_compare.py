@@ -13,7 +13,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from helpers import REALLOGS, SAMPLE_LOGS
+from helpers import REALLOGS, SAMPLE_LOGS, need_shared
 
 from tbdiff.events import read_logdir
 
@@ -169,9 +169,7 @@ def test_bad_input_gives_one_line_and_exit_2(args: list[str], needle: str) -> No
 
 def test_graphs_on_a_dir_without_graph_is_a_clear_error() -> None:
     # PyTorch logs hold only scalars (read in place: tbdiff never writes into a log dir)
-    strict = REALLOGS / "janosh__tensorboard-reducer/tests/runs/strict"
-    if not strict.is_dir():
-        pytest.skip("real logs not available")
+    strict = need_shared(REALLOGS / "janosh__tensorboard-reducer/tests/runs/strict", "real logs")
     proc = tbdiff("graphs", str(strict / "run_1"), str(KERAS_DIR))
     assert proc.returncode == 2
     assert "no graph" in proc.stderr and len(proc.stderr.strip().splitlines()) == 1

@@ -8,7 +8,7 @@ import json
 from pathlib import Path
 
 import pytest
-from helpers import REALLOGS, generated
+from helpers import REALLOGS, generated, need_shared
 
 from tbdiff.findings import analyse, compare_graphs
 from tbdiff.findings import dropout as dropout_mod
@@ -249,10 +249,7 @@ def test_facts_are_json(pairs: Path) -> None:
 
 
 def _real(rel: str) -> Path:
-    p = REALLOGS / rel
-    if not p.exists():
-        pytest.skip(f"real logs not available: {p}")
-    return p
+    return need_shared(REALLOGS / rel, "real logs")
 
 
 def test_real_tf23_keras_functional_cond_dropout() -> None:

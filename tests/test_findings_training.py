@@ -11,7 +11,7 @@ import json
 from pathlib import Path
 
 import pytest
-from helpers import REALLOGS, generated
+from helpers import REALLOGS, generated, need_shared
 
 from tbdiff.findings import analyse, compare_graphs
 from tbdiff.graph import load_graph
@@ -228,8 +228,7 @@ VICTOR = "VictorNM__triplet-cnn-cbir/logs"
 
 
 def real_pair(a: str, b: str):
-    if not REALLOGS.is_dir():
-        pytest.skip(f"real logs not found at {REALLOGS}")
+    need_shared(REALLOGS, "real logs")
     from tbdiff.graph import graph_from_path
 
     ga, gb = graph_from_path(REALLOGS / a)[0], graph_from_path(REALLOGS / b)[0]

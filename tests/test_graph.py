@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 from google.protobuf import text_format
-from helpers import REALLOGS, generated
+from helpers import REALLOGS, generated, need_shared
 from tensorboard.compat.proto import graph_pb2, meta_graph_pb2, tensor_pb2, types_pb2
 
 from tbdiff.errors import TbdiffError
@@ -31,10 +31,7 @@ def _gd(path: Path) -> graph_pb2.GraphDef:
 
 
 def _real(rel: str) -> Path:
-    p = REALLOGS / rel
-    if not p.exists():
-        pytest.skip(f"real logs not available: {p}")
-    return p
+    return need_shared(REALLOGS / rel, "real logs")
 
 
 # -- constants ----------------------------------------------------------------------------------

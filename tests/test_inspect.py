@@ -14,6 +14,7 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import gen_event_fixtures  # noqa: E402
+from helpers import REALLOGS, need_shared  # noqa: E402
 
 from tbdiff import events  # noqa: E402
 
@@ -140,12 +141,7 @@ def test_single_file_and_no_crc(fx: Path) -> None:
 
 
 def test_real_logs_inspect(tmp_path: Path) -> None:
-    root = Path(
-        os.environ.get("TBDIFF_REALLOGS")
-        or Path(__file__).resolve().parents[2] / "shared/data/reallogs"
-    )
-    if not root.exists():
-        pytest.skip(f"no real logs at {root}")
+    root = need_shared(REALLOGS, "real logs")
     proc = tbdiff("inspect", str(root), "--no-color", "--width", "80")
     assert proc.returncode == 0 and "Traceback" not in proc.stderr
     assert "183917" in proc.stderr

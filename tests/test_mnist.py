@@ -209,9 +209,7 @@ def test_cli_no_data_exits_2_with_one_line(tmp_path: Path) -> None:
     assert not (tmp_path / "runs").exists()  # nothing created before the data is there
 
 
-@pytest.mark.skipif(
-    not REAL_DATA.is_dir(), reason=f"real MNIST files not found at {REAL_DATA} (TBDIFF_DATA_DIR)"
-)
+@pytest.mark.shared("mnist")
 def test_real_files_match_official_checksums() -> None:
     for stem in FILES:
         path = mnist.find_idx_file(REAL_DATA, stem)

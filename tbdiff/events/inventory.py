@@ -7,7 +7,7 @@ from pathlib import Path
 
 import numpy as np
 
-from tbdiff.diagnostics import LogWarning
+from tbdiff.diagnostics import LogWarning, group_warnings
 from tbdiff.events.model import FileInfo, GraphSource, RunData, nothing_readable
 
 INSPECT_SCHEMA = "tbdiff.inspect/1"
@@ -85,19 +85,11 @@ def _run(rd: RunData) -> dict:
 
 
 def warning_groups(warnings: list[LogWarning]) -> list[dict]:
-    """Warnings with the same kind and message (e.g. 5,000 empty files) as one entry each.
-
-    Order of first appearance; `paths` lists up to 5 of them, `count` says how many there were.
-    """
-    groups: dict[tuple[str, str], dict] = {}
-    for w in warnings:
-        g = groups.setdefault(
-            (w.kind, w.message), {"kind": w.kind, "message": w.message, "count": 0, "paths": []}
-        )
-        g["count"] += 1
-        if w.path is not None and len(g["paths"]) < 5:
-            g["paths"].append(w.path)
-    return list(groups.values())
+    """Warnings with the same kind and message as one entry each (`count`, up to 5 `paths`)."""
+    return [
+        {"kind": g.kind, "message": g.message, "count": len(g.records), "paths": g.paths[:5]}
+        for g in group_warnings(warnings)
+    ]
 
 
 def inventory(path: str | Path, runs: list[RunData]) -> dict:

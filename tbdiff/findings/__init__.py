@@ -14,7 +14,8 @@ from typing import Any
 
 import networkx as nx
 
-from tbdiff.findings.base import SEVERITIES, Context, Finding, Hints, rank
+from tbdiff.findings import _trace
+from tbdiff.findings.base import SEVERITIES, Context, FeedSpec, Finding, Hints, rank
 
 # Order only matters for `inspect` output; findings are ranked by severity and score.
 _DETECTOR_MODULES = (
@@ -68,13 +69,29 @@ def compare_graphs(
     return rank(found)
 
 
+def placeholders(graph: nx.MultiDiGraph) -> list[str]:
+    """Names of the graph's placeholders (what `--feed NAME=VALUE` can name)."""
+    return sorted(n for n, d in graph.nodes(data=True) if d.get("op") in _trace.PLACEHOLDERS)
+
+
+def feed_specs(graph: nx.MultiDiGraph, hints: Hints | None = None) -> list[FeedSpec]:
+    """What each detector knows a fed placeholder means (a detector may define `feed_specs`)."""
+    hints = hints or Hints()
+    return [
+        s for mod in DETECTORS if hasattr(mod, "feed_specs") for s in mod.feed_specs(graph, hints)
+    ]
+
+
 __all__ = [
     "DETECTORS",
     "SEVERITIES",
     "Context",
+    "FeedSpec",
     "Finding",
     "Hints",
     "analyse",
     "compare_graphs",
+    "feed_specs",
+    "placeholders",
     "rank",
 ]

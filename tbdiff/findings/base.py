@@ -73,6 +73,17 @@ class Hints:
         return None, None
 
 
+@dataclass(frozen=True)
+class FeedSpec:
+    """What the value fed to a placeholder means to a detector, and the range it must lie in
+    (checked against `--feed` before any comparison)."""
+
+    placeholder: str
+    meaning: str  # e.g. "the keep_prob of dropout Dropout1"
+    low: float
+    high: float
+
+
 @dataclass
 class Context:
     """Everything a detector's `compare` may look at besides the two fact sets."""

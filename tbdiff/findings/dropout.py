@@ -24,7 +24,7 @@ from typing import Any
 import networkx as nx
 
 from tbdiff.findings import _trace as T
-from tbdiff.findings.base import Context, Finding, Hints
+from tbdiff.findings.base import Context, FeedSpec, Finding, Hints
 
 NAME = "dropout"
 
@@ -217,6 +217,15 @@ def detect(graph: nx.MultiDiGraph, hints: Hints) -> dict[str, Any]:
         "drop_rates": [s["drop_rate"] for s in sites],
         "unresolved": unresolved,
     }
+
+
+def feed_specs(graph: nx.MultiDiGraph, hints: Hints) -> list[FeedSpec]:
+    """Placeholders that set a dropout probability: a fed value must lie in [0, 1]."""
+    return [
+        FeedSpec(ph, f"the {s['param']} of dropout {s['layer']}", 0.0, 1.0)
+        for s in find_sites(graph, hints)
+        for ph in s["placeholders"]
+    ]
 
 
 # ------------------------------------------------------------------------------------------

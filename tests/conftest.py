@@ -1,0 +1,106 @@
+"""Shared pytest fixtures, and the report of tests skipped for lack of ../shared data.
+
+Fixtures: `event_fx` (event files written by TensorFlow's/TensorBoard's own writers,
+tests/gen_event_fixtures.py), `graph_fx` (GraphDef .pb files, event logs and a SavedModel
+written by TensorFlow, tests/gen_graph_fixtures.py), `cli` (runs `python -m tbdiff` as a user
+does). Marker `shared("reallogs" | "mnist")`: the test reads that ../shared data set.
+
+At the end of every run, the tests skipped because ../shared is missing are counted in a
+section of their own (what was missing, how many tests), so a plain clone never passes
+quietly with them left out; TBDIFF_REQUIRE_SHARED=1 (.ci/run) turns those skips into failures.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from helpers import (  # noqa: E402
+    REQUIRE_SHARED_ENV,
+    ROOT,
+    SHARED,
+    SharedDataMissing,
+    generated,
+    need_shared,
+)
+
+_MISSING_KEY = pytest.StashKey[dict[str, list[str]]]()
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers", "shared(name): reads ../shared data (reallogs or mnist); skipped when absent"
+    )
+    config.stash[_MISSING_KEY] = {}
+
+
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    for mark in item.iter_markers("shared"):
+        for name in mark.args:
+            need_shared(SHARED[name], name)
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
+    report = yield
+    if call.excinfo is not None and call.excinfo.errisinstance(SharedDataMissing):
+        reason = str(call.excinfo.value.msg or "")
+        item.config.stash[_MISSING_KEY].setdefault(reason, []).append(item.nodeid)
+    return report
+
+
+def pytest_terminal_summary(terminalreporter, exitstatus: int, config: pytest.Config) -> None:
+    missing = config.stash.get(_MISSING_KEY, {})
+    if not missing:
+        return
+    n = sum(len(v) for v in missing.values())
+    tr = terminalreporter
+    tr.section(f"{n} test(s) SKIPPED: ../shared data not found", sep="!", red=True, bold=True)
+    for reason, ids in sorted(missing.items()):
+        tr.write_line(f"{len(ids):4d}  {reason}")
+    tr.write_line(
+        "These tests read real third-party logs / MNIST that are not part of this repository "
+        "(see README, 'Tests and data'). Lay them out in ../shared or set TBDIFF_REALLOGS / "
+        f"TBDIFF_DATA_DIR; {REQUIRE_SHARED_ENV}=1 (CI) makes their absence a failure."
+    )
+
+
+# ------------------------------------------------------------------ fixtures
+
+
+@pytest.fixture(scope="session")
+def event_fx(tmp_path_factory) -> Path:
+    """Event files written by TF1/TF2/Keras/TensorBoard writers (tests/gen_event_fixtures.py)."""
+    return generated(tmp_path_factory, "gen_event_fixtures.py", "written.json")
+
+
+@pytest.fixture(scope="session")
+def graph_fx(tmp_path_factory) -> Path:
+    """tf1.pb, keras.pb, consts.pb, logs/<name>/ and saved_model/ (tests/gen_graph_fixtures.py)."""
+    return generated(tmp_path_factory, "gen_graph_fixtures.py", "done.json")
+
+
+def run_cli(*args: str, env: dict[str, str] | None = None, timeout: int = 300):
+    """`python -m tbdiff ARGS` in a subprocess, as a user runs it (never a traceback)."""
+    full_env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2", **(env or {}))
+    proc = subprocess.run(
+        [sys.executable, "-m", "tbdiff", *args],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        cwd=ROOT,
+        env=full_env,
+    )
+    assert "Traceback" not in proc.stderr, proc.stderr
+    return proc
+
+
+@pytest.fixture
+def cli() -> Callable[..., subprocess.CompletedProcess]:
+    return run_cli
