@@ -89,6 +89,20 @@ class RemotePath:
         return RemotePath(self.protocol, str(PurePosixPath(self.key).parent).strip("."))
 
     @property
+    def suffix(self) -> str:
+        return PurePosixPath(self.key).suffix
+
+    @property
+    def parts(self) -> tuple[str, ...]:
+        return (f"{self.protocol}://", *PurePosixPath(self.key).parts)
+
+    def resolve(self) -> RemotePath:
+        return self
+
+    def absolute(self) -> RemotePath:
+        return self
+
+    @property
     def fs(self):
         return filesystem(self.protocol)
 
