@@ -177,6 +177,9 @@ def main_metrics(runs: list[RunSummary], wanted: str | None) -> list[str]:
             names = ", ".join(sorted(counts)[:8]) or "none"
             raise TbdiffError(f"no run has a scalar tag {wanted!r} (tags: {names})")
     common = [t for t, n in counts.items() if n * 2 >= len(runs)]
+    if not common and counts:  # no tag in half the runs: the most widespread ones
+        top = max(counts.values())
+        common = [t for t, n in counts.items() if n == top]
 
     def rank(tag: str) -> tuple:
         t = parse_tag(tag)

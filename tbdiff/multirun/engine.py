@@ -80,10 +80,17 @@ def read_all(
 
 
 def _pool(tasks: Sequence[RunTask], jobs: int) -> Iterator[RunSummary]:
+    """Worker processes by fork (cheapest) for local logs; by forkserver when any run is in
+    object storage (fsspec's async filesystems are not fork-safe once used in the parent)."""
+    import multiprocessing
     from concurrent.futures import ProcessPoolExecutor
 
+    from tbdiff.events.storage import is_url
+
+    remote = any(is_url(folder) for t in tasks for _p, folder, _f in t.parts)
+    ctx = multiprocessing.get_context("forkserver" if remote else "fork")
     chunk = max(1, min(16, len(tasks) // (jobs * 8)))
-    with ProcessPoolExecutor(max_workers=min(jobs, len(tasks))) as pool:
+    with ProcessPoolExecutor(max_workers=min(jobs, len(tasks)), mp_context=ctx) as pool:
         yield from pool.map(summarise, tasks, chunksize=chunk)
 
 
@@ -95,7 +102,7 @@ def _dask(
     except ImportError:
         raise TbdiffError("--dask needs dask.distributed (pip install 'tbdiff[dask]')") from None
     try:
-        client = Client(address, timeout="10s", set_as_default=False)
+        client = Client(address, timeout="10s")
     except (OSError, TimeoutError) as exc:
         raise TbdiffError(f"cannot connect to the Dask scheduler at {address}: {exc}") from None
     try:
