@@ -130,5 +130,6 @@ def test_real_sweep_like_folder(cli):
     root = REALLOGS / "janosh__tensorboard-reducer" / "tests" / "runs" / "lax"
     doc, proc = _runs_json(cli, str(root))
     assert [r["name"] for r in doc["runs"]] == ["run_1", "run_2", "run_3"]
-    assert doc["metric"] == "lax/foo"  # the one tag every run has
+    # main metrics: tags in at least half the runs (foo in all three, bar_2/bar_3 in two)
+    assert sorted(doc["metrics"]) == ["lax/bar_2", "lax/bar_3", "lax/foo"]
     assert doc["groups"][0]["id"] == "no-model" and doc["groups"][0]["size"] == 3
