@@ -287,7 +287,7 @@ def noise_and_outliers(report: RunsReport) -> list[Outlier]:
             count[gid] = count.get(gid, 0) + 1
     for g in report.groups:
         d = dev.get(g.id)
-        if d:
+        if d and len(d) >= 3:  # a floor needs several replicates of this model
             g.noise_floor = 1.4826 * float(np.median(d))
             g.replicate_sets = count.get(g.id, 0)
     floors = [g.noise_floor for g in report.groups if g.noise_floor]
