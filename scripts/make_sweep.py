@@ -12,7 +12,7 @@ dropout (2 values), seed (the rest); the metric depends on them by a stated form
 noise, so tests know which groups, which effect and which outlier to expect. `--outlier`
 plants one run whose hparams repeat run_0000's (seed aside) but whose model has Dropout(0.7):
 a bug the hparams do not show. The models are built once each (tf_keras's to_json); events
-are written with TensorBoard's own EventFileWriter and summary protos (`scalar_pb`, `hparams_pb`,
+are written with TensorBoard's own EventFileWriter and summary protos (scalar events as TF2's writer emits them, `hparams_pb`,
 the Keras callback's `graph_keras_model` record), the same bytes TF's writers produce. TensorFlow is imported only here (a generator script).
 """
 
@@ -76,7 +76,6 @@ def write_run(run_dir: Path, hp: dict, config: str, steps: int) -> None:
     import numpy as np
     from tensorboard.compat.proto import event_pb2, summary_pb2
     from tensorboard.plugins.hparams import api as hparams_api
-    from tensorboard.plugins.scalar.summary import scalar_pb
     from tensorboard.summary.writer.event_file_writer import EventFileWriter
     from tensorboard.util import tensor_util
 
@@ -108,9 +107,23 @@ def write_run(run_dir: Path, hp: dict, config: str, steps: int) -> None:
             w.add_event(event_pb2.Event(wall_time=wall, step=0, summary=hp_summary))
         for i in range(steps):
             for tag, v in (("epoch_loss", loss[i]), ("epoch_accuracy", acc[i])):
-                ev = event_pb2.Event(wall_time=wall + i, step=i, summary=scalar_pb(tag, float(v)))
-                w.add_event(ev)
+                w.add_event(_scalar_event(tag, float(v), i, wall + i, first=i == 0))
         w.close()
+
+
+def _scalar_event(tag: str, value: float, step: int, wall: float, first: bool):
+    """What TF2's writer emits for tf.summary.scalar: a rank-0 float32 tensor (its 4 bytes as
+    tensor_content), the scalars plugin metadata on the tag's first event only."""
+    import struct
+
+    from tensorboard.compat.proto import event_pb2, summary_pb2, tensor_pb2
+
+    tensor = tensor_pb2.TensorProto(dtype=1, tensor_content=struct.pack("<f", value))
+    tensor.tensor_shape.SetInParent()
+    v = summary_pb2.Summary.Value(tag=tag, tensor=tensor)
+    if first:
+        v.metadata.plugin_data.plugin_name = "scalars"
+    return event_pb2.Event(wall_time=wall, step=step, summary=summary_pb2.Summary(value=[v]))
 
 
 def main(argv: list[str] | None = None) -> int:
