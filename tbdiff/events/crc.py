@@ -91,20 +91,15 @@ def _after(d: int) -> np.ndarray:
     return _AFTER[d]
 
 
-def crc_rows_delta(ref: bytes, columns: list[tuple[int, np.ndarray]]) -> np.ndarray:
-    """CRC32C of equal-length messages that differ from `ref` only in the given columns.
+def crc_rows_delta(ref: bytes, deltas: list[tuple[int, np.ndarray]], k: int) -> np.ndarray:
+    """CRC32C of k equal-length messages that differ from `ref` only in the given columns.
 
-    `columns` holds (column number, that byte of every message). Exact under that premise
-    (callers check it): `ref`'s CRC comes from the C extension, every message's by linearity,
-    one table lookup per column (the table pre-xored with ref's byte).
+    `deltas` holds (column number, that byte of every message XOR ref's byte); columns not
+    listed must equal ref's. `ref`'s CRC comes from the C extension, every message's by
+    linearity: one table lookup per listed column.
     """
     width = len(ref)
-    k = len(columns[0][1]) if columns else 0
     acc = np.full(k, crc32c.crc32c(ref), dtype=np.uint32)
-    for j, col in columns:
-        table = _after(width - 1 - j)[_BYTES ^ ref[j]]
-        np.bitwise_xor(acc, table[col], out=acc)
+    for j, delta in deltas:
+        np.bitwise_xor(acc, _after(width - 1 - j)[delta], out=acc)
     return acc
-
-
-_BYTES = np.arange(256, dtype=np.uint8)

@@ -51,12 +51,7 @@ def find_runs(path: str | Path | RemotePath, warnings: list[LogWarning] | None =
         raise TbdiffError(f"not a file or directory: {root}")
     runs: list[Run] = []
     walk_errors: list[OSError] = []
-    for dirpath, dirnames, filenames in os.walk(
-        root, followlinks=False, onerror=walk_errors.append
-    ):
-        dirnames.sort()
-        names = sorted(n for n in filenames if is_event_file_name(n))
-        files = [Path(dirpath) / n for n in names if (Path(dirpath) / n).is_file()]
+    for dirpath, files in _walk(str(root), walk_errors):
         if files:
             rel = os.path.relpath(dirpath, root)
             runs.append(Run(name=Path(rel).as_posix(), path=Path(dirpath), files=files))
@@ -69,6 +64,34 @@ def find_runs(path: str | Path | RemotePath, warnings: list[LogWarning] | None =
         raise TbdiffError(f"no TensorBoard event files (events.out.tfevents.*) under {root}{hint}")
     runs.sort(key=lambda r: r.name)
     return runs
+
+
+def _walk(top: str, errors: list[OSError]):
+    """(folder, its regular event files sorted by name) for every folder under `top`.
+
+    os.scandir's entry types come with the listing (no stat per file, unlike Path.is_file);
+    symlinked folders are not entered (no loops); listing errors are collected.
+    """
+    stack = [top]
+    while stack:
+        folder = stack.pop()
+        try:
+            with os.scandir(folder) as it:
+                entries = list(it)
+        except OSError as exc:
+            errors.append(exc)
+            continue
+        files, subdirs = [], []
+        for e in entries:
+            try:
+                if e.is_dir(follow_symlinks=False):
+                    subdirs.append(e.path)
+                elif is_event_file_name(e.name) and e.is_file():
+                    files.append(e.name)
+            except OSError:
+                continue
+        yield folder, [Path(folder) / n for n in sorted(files)]
+        stack.extend(sorted(subdirs, reverse=True))
 
 
 def find_remote_runs(root: RemotePath) -> list[Run]:

@@ -13,6 +13,7 @@ from __future__ import annotations
 import struct
 from collections.abc import Iterator
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 
 import crc32c
@@ -148,7 +149,7 @@ class RowGroup:
     offset: int  # of row 0 in src
     stride: int  # bytes from one row to the next
 
-    @property
+    @cached_property
     def rows(self) -> np.ndarray:
         k = len(self.sel)
         return as_strided(

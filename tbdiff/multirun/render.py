@@ -248,6 +248,7 @@ def _chart(report: RunsReport, tag: str, color: dict[str, str], w: int = 720, h:
     )
     return (
         f"<figure><figcaption>{escape(tag)}</figcaption>"
-        f'<svg viewBox="0 0 {w} {h}" width="100%" role="img" aria-label="{escape(tag)}">'
+        f'<svg viewBox="0 0 {w} {h}" width="100%" style="max-width:{w}px" role="img" '
+        f'aria-label="{escape(tag)}">'
         f"{axis}{''.join(lines)}</svg></figure>"
     )
