@@ -188,16 +188,6 @@ def _layouts(
     return vpos, ok
 
 
-def _varint_ends_at(pay: np.ndarray, rc: int) -> np.ndarray:
-    """Bool per record: its step varint (from column 10) ends exactly at column rc - 1."""
-    ok = np.ones(pay.shape[0], dtype=bool)
-    if rc > 10:
-        ok &= pay[:, rc - 1] < 0x80
-        for j in range(10, rc - 1):
-            ok &= pay[:, j] >= 0x80
-    return ok
-
-
 def _decode(
     g: RowGroup, members: np.ndarray, rc: int, vpos: tuple[int, ...]
 ) -> tuple[np.ndarray, np.ndarray, list[np.ndarray]]:
@@ -283,18 +273,6 @@ def _masked_key(row: np.ndarray, rc: int, vpos: tuple[int, ...]) -> bytes:
     return bytes(b)
 
 
-def _equal_on(g: RowGroup, rep: int, cols: np.ndarray) -> np.ndarray:
-    """Bool per row: equal to row `rep` in every payload column of `cols` (8 bytes at a time)."""
-    eq = np.ones(g.rows.shape[0], dtype=bool)
-    for start, n in _runs(cols.tolist()):
-        while n:
-            size = next(s for s in (8, 4, 2, 1) if s <= n)
-            col = g.column(12 + start, _WORD[size])
-            eq &= col == col[rep]
-            start, n = start + size, n - size
-    return eq
-
-
 def _runs(cols: list[int]) -> list[tuple[int, int]]:
     """Sorted column numbers as (start, length) runs of consecutive columns."""
     runs: list[tuple[int, int]] = []
@@ -311,7 +289,7 @@ def _by_representative(g: RowGroup, ch: Chunk, em: _Emitter) -> np.ndarray:
 
     The representative is the last record still to do (later steps dominate a file); its
     layout says which columns may differ (wall time, step, values). Records equal to it in
-    every other column have its layout, checked per record only for the step varint's length;
+    every other byte (and in the high bits of the step varint's bytes) have its layout;
     their CRCs follow from the representative's by linearity over the columns that may differ.
     Up to 8 representatives per group (several tags may share a record length); what is left
     is returned for `_mixed`.
@@ -333,38 +311,36 @@ def _by_representative(g: RowGroup, ch: Chunk, em: _Emitter) -> np.ndarray:
         free[10:rc] = True
         for vp in vpos:
             free[vp : vp + 4] = True
-        match = todo & _varint_ends_at(pay, rc) & _equal_on(g, rep, np.flatnonzero(~free))
+        # equal to rep outside the free bytes, and the same step-varint length (the high bits
+        # of the varint bytes): one masked comparison of whole rows
+        mask = np.where(free, 0, 0xFF).astype(np.uint8)
+        mask[10:rc] = 0x80
+        delta = pay ^ pay[rep]
+        match = todo & ~(delta & mask).any(axis=1)
         todo &= ~match
         members = np.flatnonzero(match)
         unchecked = ~ch.checked[g.sel[members]]
         if unchecked.any():
-            members = _verify(g, ch, members, rep, np.flatnonzero(free).tolist())
+            members = _verify(g, ch, members, rep, delta, free)
         if len(members):
             em.emit(g, members, rc, vpos)
     return todo
 
 
-def _verify(g: RowGroup, ch: Chunk, members: np.ndarray, rep: int, free: list[int]) -> np.ndarray:
+def _verify(
+    g: RowGroup, ch: Chunk, members: np.ndarray, rep: int, delta: np.ndarray, free: np.ndarray
+) -> np.ndarray:
     """Check the payload CRCs of `members` (equal to `rep` outside `free`); the good ones.
 
-    Free columns are read a word at a time (the wall time is one 8-byte word, a value one
-    4-byte word): bytes that do not change within the group (the high bytes of a wall time)
-    cost nothing; each changing byte is one table lookup (crc.crc_rows_delta).
+    `delta` is every row XOR the representative's: only the free bytes that change within
+    the group (not the high bytes of a wall time) cost a table lookup (crc.crc_rows_delta).
     """
     whole = len(members) == len(g.sel)
-    deltas: list[tuple[int, np.ndarray]] = []
-    for start, n in _runs(free):
-        while n:
-            size = next(s for s in (8, 4, 2, 1) if s <= n)
-            col = g.column(12 + start, _WORD[size])
-            x = (col if whole else col[members]) ^ col[rep]
-            changed = int(np.bitwise_or.reduce(x)) if len(x) else 0
-            for b in range(size):
-                if (changed >> (8 * b)) & 0xFF:
-                    deltas.append((start + b, ((x >> _SHIFT[b]) & 0xFF).astype(np.uint8)))
-            start, n = start + size, n - size
+    d = delta if whole else delta[members]
+    cols = np.flatnonzero(free)
+    changed = cols[d[:, cols].any(axis=0)] if len(d) else cols[:0]
     ref = g.rows[rep, 12 : 12 + g.width].tobytes()
-    got = masked(crc_rows_delta(ref, deltas, len(members)))
+    got = masked(crc_rows_delta(ref, [(j, d[:, j]) for j in changed.tolist()], len(members)))
     stored = g.stored_crcs()
     good = got == (stored if whole else stored[members])
     idx = g.sel[members]

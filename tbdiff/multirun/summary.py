@@ -10,6 +10,7 @@ worker, so the parent's memory grows with the number of runs only by what is kep
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 import numpy as np
 
@@ -36,8 +37,8 @@ class Curve:
     best_step: int
     last_step: int
     points: int
-    steps: list[int]  # downsampled (at most CURVE_POINTS), the last point always kept
-    values: list[float]
+    steps: np.ndarray  # int64, downsampled (at most CURVE_POINTS), the last point always kept
+    values: np.ndarray  # float64
 
 
 @dataclass
@@ -113,19 +114,27 @@ def _common(task: RunTask) -> str:
     return prefix
 
 
-def _curve(tag: str, steps: np.ndarray, values: np.ndarray) -> Curve | None:
-    finite = np.isfinite(values)
-    if len(values) == 0:
-        return None
+@lru_cache(maxsize=4096)
+def _higher(tag: str) -> bool:
     from tbdiff.scalars import parse_tag
 
-    metric = parse_tag(tag).metric
-    if finite.any():
-        v = np.where(finite, values, -np.inf if higher_is_better(metric) else np.inf)
-        i = int(np.argmax(v) if higher_is_better(metric) else np.argmin(v))
+    return higher_is_better(parse_tag(tag).metric)
+
+
+def _curve(tag: str, steps: np.ndarray, values: np.ndarray) -> Curve | None:
+    if len(values) == 0:
+        return None
+    finite = np.isfinite(values)
+    hi = _higher(tag)
+    if finite.all():
+        i = int(np.argmax(values) if hi else np.argmin(values))
+    elif finite.any():
+        v = np.where(finite, values, -np.inf if hi else np.inf)
+        i = int(np.argmax(v) if hi else np.argmin(v))
     else:
         i = len(values) - 1
-    keep = np.unique(np.linspace(0, len(values) - 1, min(len(values), CURVE_POINTS)).astype(int))
+    n = len(values)
+    keep = (np.arange(min(n, CURVE_POINTS)) * (n - 1)) // max(1, min(n, CURVE_POINTS) - 1)
     return Curve(
         tag=tag,
         final=float(values[-1]),
@@ -133,6 +142,6 @@ def _curve(tag: str, steps: np.ndarray, values: np.ndarray) -> Curve | None:
         best_step=int(steps[i]),
         last_step=int(steps[-1]),
         points=int(len(values)),
-        steps=[int(s) for s in steps[keep]],
-        values=[float(x) for x in values[keep]],
+        steps=steps[keep].copy(),
+        values=values[keep].copy(),
     )
