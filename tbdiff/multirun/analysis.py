@@ -41,22 +41,27 @@ ETA_METHOD = (
 )
 
 
+@dataclass(frozen=True)
+class FindingRef:
+    """A finding of `tbdiff.findings`, as the runs report keeps it."""
+
+    id: str
+    severity: str
+    title: str
+
+
 @dataclass
 class Difference:
     """What sets a run or group apart from another: findings and hyper-parameters."""
 
     vs: str  # the run compared against
-    findings: list[dict[str, Any]] = field(default_factory=list)  # id, severity, title
+    findings: list[FindingRef] = field(default_factory=list)
     hparams: dict[str, list[Any]] = field(default_factory=dict)  # name -> [this, other]
     error: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
-        return {
-            "vs": self.vs,
-            "findings": self.findings,
-            "hparams": self.hparams,
-            "error": self.error,
-        }
+        found = [{"id": f.id, "severity": f.severity, "title": f.title} for f in self.findings]
+        return {"vs": self.vs, "findings": found, "hparams": self.hparams, "error": self.error}
 
 
 @dataclass
@@ -113,7 +118,7 @@ class RunsReport:
         """1 when a run is outside its noise floor or groups differ by a critical/warning
         finding (like `compare`), else 0."""
         serious = any(
-            f["severity"] in ("critical", "warning")
+            f.severity in ("critical", "warning")
             for g in self.groups
             if g.difference is not None
             for f in g.difference.findings
@@ -379,7 +384,7 @@ def difference(run: RunSummary, other: RunSummary, varying: list[str], cache: di
     found = compare_graphs(
         ga, gb, align(ga, gb), Hints(hparams=dict(run.hparams)), Hints(hparams=dict(other.hparams))
     )
-    d.findings = [{"id": f.id, "severity": f.severity, "title": f.title} for f in found]
+    d.findings = [FindingRef(f.id, f.severity, f.title) for f in found]
     return d
 
 

@@ -82,7 +82,7 @@ def render_runs(report: RunsReport, console) -> None:
 
 
 def _findings_lines(d) -> list[str]:
-    lines = [f"{f['severity']:8} {f['id']}: {f['title']}" for f in d.findings[:6]]
+    lines = [f"{f.severity:8} {f.id}: {f.title}" for f in d.findings[:6]]
     if len(d.findings) > 6:
         lines.append(f"... and {len(d.findings) - 6} more finding(s)")
     if d.hparams:
