@@ -40,10 +40,11 @@ test: $(STAMP)
 train-and-compare: $(STAMP)
 	$(VENV)/bin/tbdiff train-and-compare $(ARGS); test $$? -le 1
 
-## make bench: event-reading and alignment benchmarks (minutes; writes into bench_out/)
+## make bench: event-reading, alignment and many-runs benchmarks (minutes; writes into bench_out/)
 bench: $(STAMP)
 	$(PY) scripts/bench_events.py
 	$(PY) scripts/bench_align.py
+	$(PY) scripts/bench_runs.py
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check tbdiff tests scripts

@@ -33,6 +33,7 @@ def run(args: argparse.Namespace) -> int:
         "graphs": cmd_graphs,
         "scalars": cmd_scalars,
         "compare": cmd_compare,
+        "runs": cmd_runs,
         "train-and-compare": cmd_train_and_compare,
     }[args.command]
     try:
@@ -56,6 +57,39 @@ def print_warnings(records: Sequence[LogWarning]) -> None:
 
     for line in warning_lines(records):
         print(f"tbdiff: warning: {line}", file=sys.stderr)
+
+
+# ------------------------------------------------------------------ runs
+
+
+def cmd_runs(args: argparse.Namespace) -> int:
+    """Many runs at once (tbdiff.multirun): exit 1 when a run is outside its seed-noise floor or
+    model groups differ by a critical/warning finding, else 0."""
+    import json
+
+    from tbdiff import multirun as runs_mod
+    from tbdiff.inputs import check_input
+    from tbdiff.multirun.render import render_runs, render_runs_html
+
+    for root in args.roots:
+        if check_input(root).is_graph:
+            raise TbdiffError(f"{root}: a graph file, not a folder of runs")
+    warnings: list[LogWarning] = []
+    tasks = runs_mod.discover(args.roots, verify_crc=not args.no_crc, warnings=warnings)
+    print(f"tbdiff: reading {len(tasks)} run(s) ...", file=sys.stderr)
+    summaries = runs_mod.read_all(tasks, jobs=args.jobs, dask_address=args.dask)
+    report = runs_mod.analyse(
+        list(args.roots), summaries, metric=args.metric, baseline=args.baseline, warnings=warnings
+    )
+    doc = runs_mod.to_json(report)
+    if args.json:
+        sys.stdout.write(json.dumps(doc, indent=1, allow_nan=False) + "\n")
+    else:
+        render_runs(report, make_console(args))
+    if args.html:
+        _write_export(args.html, lambda: render_runs_html(report, doc))
+    print_warnings(report.warnings)
+    return report.exit_code()
 
 
 # ------------------------------------------------------------------ inspect

@@ -113,6 +113,41 @@ def _add_export_flags(p: argparse.ArgumentParser) -> None:
     p.add_argument("--svg", metavar="FILE", help="also write the report as SVG")
 
 
+def _jobs(text: str) -> int:
+    try:
+        n = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number of processes, got {text!r}") from None
+    if n < 1:
+        raise argparse.ArgumentTypeError(f"expected at least 1 process, got {n}")
+    return n
+
+
+def _add_runs_parser(sub) -> None:
+    p = sub.add_parser(
+        "runs",
+        help="many runs at once: model groups, seed-noise floor, outliers, what drives the metric",
+    )
+    p.add_argument(
+        "roots", metavar="ROOT", nargs="+", help="log folder or fsspec URL (s3://bucket/exp ...)"
+    )
+    p.add_argument("--metric", metavar="TAG", help="primary metric tag (default: chosen)")
+    p.add_argument(
+        "--baseline",
+        metavar="RUN",
+        help="run to explain others against (default: best run of the largest model group)",
+    )
+    p.add_argument(
+        "--jobs", type=_jobs, default=None, help="local reading processes (default: CPU count)"
+    )
+    p.add_argument(
+        "--dask", metavar="ADDRESS", help="read and analyse on this Dask scheduler (tcp://...)"
+    )
+    p.add_argument("--no-crc", action="store_true", help="skip CRC checks (faster, less safe)")
+    _add_output_flags(p)
+    p.add_argument("--html", metavar="FILE", help="also write the report as HTML")
+
+
 def _add_train_parser(sub) -> None:
     p = sub.add_parser(
         "train-and-compare",
@@ -206,6 +241,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_output_flags(p)
     _add_export_flags(p)
 
+    _add_runs_parser(sub)
     _add_train_parser(sub)
     return parser
 

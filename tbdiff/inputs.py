@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from tbdiff.errors import TbdiffError
+from tbdiff.events.storage import RemotePath, is_url
 
 GRAPH_FILE_SUFFIXES = (".pb", ".pbtxt", ".pbtext", ".textproto", ".prototxt")
 SAVED_MODEL_FILE = "saved_model.pb"
@@ -24,7 +25,7 @@ class Input:
     """A checked input path: `kind` is "logs" (event files) or "graph" (GraphDef/SavedModel)."""
 
     text: str  # as the user wrote it (used in messages)
-    path: Path
+    path: Path | RemotePath  # RemotePath for an fsspec URL (log files only)
     kind: str
 
     @property
@@ -46,6 +47,8 @@ def check_input(text: str) -> Input:
     Only the path itself is checked: an unreadable file *inside* a log directory is a warning
     of the reader (partial results), not an error.
     """
+    if is_url(text):
+        return _check_url(text)
     path = Path(text)
     try:
         mode = path.stat().st_mode
@@ -63,6 +66,18 @@ def check_input(text: str) -> Input:
         raise _os_error(text, exc) from None
     is_graph = "tfevents" not in path.name and path.suffix.lower() in GRAPH_FILE_SUFFIXES
     return Input(text, path, "graph" if is_graph else "logs")
+
+
+def _check_url(text: str) -> Input:
+    """An fsspec URL (s3://bucket/exp ...): log files in object storage (events.storage)."""
+    remote = RemotePath.parse(text)
+    try:
+        found = remote.exists()
+    except OSError as exc:
+        raise TbdiffError(f"{text}: cannot read ({exc})") from None
+    if not found:
+        raise TbdiffError(f"{text}: no such file or directory")
+    return Input(text, remote, "logs")
 
 
 def describe_os_error(exc: OSError) -> str:

@@ -9,11 +9,14 @@ The package, one job per module:
 
     model.py      the public data model: Run, RunData, FileInfo, ScalarSeries, GraphSource;
                   what is readable (FileInfo.problem/status, RunData.readable, nothing_readable)
-    discovery.py  which directories are runs, which files are event files
-    crc.py        CRC32C, vectorised with numpy
-    framing.py    TFRecord framing: chunked reads, CRC checks, truncation and corruption
+    storage.py    local paths, or object storage through fsspec URLs (RemotePath); the one
+                  place files are opened
+    discovery.py  which directories are runs, which files are event files (local or a prefix)
+    crc.py        CRC32C, vectorised with numpy; by linearity for records differing in a few bytes
+    framing.py    TFRecord framing: chunked reads, records grouped by length as row arrays,
+                  CRC checks (lazy for small records: Chunk.settle), truncation and corruption
                   recovery; what a file is, told by content (sniff_file: empty, cut, not_event)
-    fastpath.py   one-value scalar events decoded a chunk at a time
+    fastpath.py   scalar events (one or several values per Summary) decoded a chunk at a time
     values.py     value decoding shared by both paths (plugins, legacy kinds, rank-0 tensors)
     series.py     scalar columns of one tag -> ScalarSeries, in file order, orphans of a
                   restart purged (TensorBoard's rule, per tag) and reported
@@ -37,16 +40,21 @@ framing + two crc32c calls + Event.FromString costs ~4 us/record here, i.e. >12 
   short-circuited by speculation: scalar logs repeat a small cycle of record sizes, so after
   64 plain steps the next positions are predicted from that cycle and all checked with one
   numpy gather; predictions are kept up to the first mismatch (exact by induction).
-* CRC32C of every length header and payload is computed vectorised with numpy (slicing-by-4
-  tables over a (records x bytes) array per payload length); rare lengths and records over
-  300 bytes use the `crc32c` C extension. A bad header CRC means the length can't be trusted:
-  we scan forward (vectorised) for the next offset whose header CRC verifies and resume.
-* Scalar fast path: records of one tag that differ only in wall time, step and the 4 value
-  bytes are grouped, one representative is proven to have that layout with protobuf, and the
-  whole group is decoded at once (fastpath.py).
-* Everything else (graphs, histograms, hparams, multi-value summaries, a tag's first TF2
-  event carrying plugin metadata) goes through `Event.FromString` in file order, so
-  TensorBoard's "plugin metadata only on a tag's first occurrence" rule applies to both paths.
+* Records of one payload length (<= 300 bytes) are copied once into a contiguous (records x
+  bytes) array: every later pass reads columns of it. Header CRCs are checked once per
+  length (equal lengths, equal headers). Payload CRCs: the fast path checks the records it
+  decodes by CRC linearity (crc(m) = crc(ref) ^ raw(m ^ ref) for equal lengths), one table
+  lookup per byte that may differ (wall time, step, values) instead of one per byte; the rest
+  use slicing-by-4 tables (crc_rows) or the `crc32c` C extension (big records). A bad header
+  CRC means the length can't be trusted: we scan forward (vectorised) for the next offset
+  whose header CRC verifies and resume.
+* Scalar fast path: a representative record's layout (wall, step, one or more tag/value
+  slots) says which bytes may differ; records equal to it elsewhere (8-byte compares) share
+  it; one representative per layout is proven with protobuf (distinct sentinels per slot)
+  and the whole group decoded at once (fastpath.py). Leftovers are grouped per record.
+* Everything else (graphs, histograms, hparams, a tag's first TF2 event carrying plugin
+  metadata) goes through `Event.FromString` in file order, so TensorBoard's "plugin metadata
+  only on a tag's first occurrence" rule applies to both paths.
 
 Measured with scripts/bench_events.py, 3,000,000 scalar events per file, CRCs verified, on the
 2-core dev machine while it was quiet (2026-11-26; seconds / peak RSS):

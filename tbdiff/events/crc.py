@@ -7,6 +7,7 @@ payload length, one table lookup per 4 columns. Rare lengths and big records use
 
 from __future__ import annotations
 
+import crc32c
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
@@ -69,3 +70,36 @@ def gather(arr: np.ndarray, starts: np.ndarray, width: int) -> np.ndarray:
 
 def u32_at(arr: np.ndarray, starts: np.ndarray) -> np.ndarray:
     return np.ascontiguousarray(gather(arr, starts, 4)).view("<u4")[:, 0]
+
+
+# --------------------------------------------------------------------------------------------
+# CRCs of many equal-length records that differ in a few columns (CRC linearity)
+# --------------------------------------------------------------------------------------------
+# For messages of equal length, crc(m) ^ crc(t) = raw(m ^ t), where raw is the CRC register
+# with zero initial value and no final xor: linear over GF(2). The contribution of one byte b
+# with d bytes after it is _AFTER[d][b] (b through the table, then d zero bytes). So the CRCs of
+# a group of records that differ from the first one only in a few columns cost one lookup per
+# differing column instead of one per byte.
+
+_AFTER: list[np.ndarray] = [_T0.copy()]
+
+
+def _after(d: int) -> np.ndarray:
+    while len(_AFTER) <= d:
+        s = _AFTER[-1]
+        _AFTER.append(_T0[s & _UFF] ^ (s >> _U8))
+    return _AFTER[d]
+
+
+def crc_rows_delta(ref: bytes, deltas: list[tuple[int, np.ndarray]], k: int) -> np.ndarray:
+    """CRC32C of k equal-length messages that differ from `ref` only in the given columns.
+
+    `deltas` holds (column number, that byte of every message XOR ref's byte); columns not
+    listed must equal ref's. `ref`'s CRC comes from the C extension, every message's by
+    linearity: one table lookup per listed column.
+    """
+    width = len(ref)
+    acc = np.full(k, crc32c.crc32c(ref), dtype=np.uint32)
+    for j, delta in deltas:
+        np.bitwise_xor(acc, _after(width - 1 - j)[delta], out=acc)
+    return acc

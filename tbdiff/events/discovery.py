@@ -9,6 +9,7 @@ from tbdiff.diagnostics import LogWarning
 from tbdiff.errors import TbdiffError
 from tbdiff.events.framing import sniff_file
 from tbdiff.events.model import Run
+from tbdiff.events.storage import RemotePath, is_url
 
 EVENT_FILE_MARKER = "tfevents"
 
@@ -26,7 +27,7 @@ _NOT_EVENT_WHY = {
 }
 
 
-def find_runs(path: str | Path, warnings: list[LogWarning] | None = None) -> list[Run]:
+def find_runs(path: str | Path | RemotePath, warnings: list[LogWarning] | None = None) -> list[Run]:
     """Runs under `path`: every directory that directly holds event files, sorted by name.
 
     A single file is a run of its own when it is named like an event file, or when its content
@@ -35,6 +36,8 @@ def find_runs(path: str | Path, warnings: list[LogWarning] | None = None) -> lis
     followed (no loops); unreadable directories are skipped (noted in `warnings`). TbdiffError
     when nothing is found.
     """
+    if is_url(path) or isinstance(path, RemotePath):
+        return find_remote_runs(path if isinstance(path, RemotePath) else RemotePath.parse(path))
     root = Path(path)
     if not root.exists():
         raise TbdiffError(f"path does not exist: {root}")
@@ -48,12 +51,7 @@ def find_runs(path: str | Path, warnings: list[LogWarning] | None = None) -> lis
         raise TbdiffError(f"not a file or directory: {root}")
     runs: list[Run] = []
     walk_errors: list[OSError] = []
-    for dirpath, dirnames, filenames in os.walk(
-        root, followlinks=False, onerror=walk_errors.append
-    ):
-        dirnames.sort()
-        names = sorted(n for n in filenames if is_event_file_name(n))
-        files = [Path(dirpath) / n for n in names if (Path(dirpath) / n).is_file()]
+    for dirpath, files in _walk(str(root), walk_errors):
         if files:
             rel = os.path.relpath(dirpath, root)
             runs.append(Run(name=Path(rel).as_posix(), path=Path(dirpath), files=files))
@@ -64,5 +62,65 @@ def find_runs(path: str | Path, warnings: list[LogWarning] | None = None) -> lis
     if not runs:
         hint = f" ({len(walk_errors)} director(ies) could not be read)" if walk_errors else ""
         raise TbdiffError(f"no TensorBoard event files (events.out.tfevents.*) under {root}{hint}")
+    runs.sort(key=lambda r: r.name)
+    return runs
+
+
+def _walk(top: str, errors: list[OSError]):
+    """(folder, its regular event files sorted by name) for every folder under `top`.
+
+    os.scandir's entry types come with the listing (no stat per file, unlike Path.is_file);
+    symlinked folders are not entered (no loops); listing errors are collected.
+    """
+    stack = [top]
+    while stack:
+        folder = stack.pop()
+        try:
+            with os.scandir(folder) as it:
+                entries = list(it)
+        except OSError as exc:
+            errors.append(exc)
+            continue
+        files, subdirs = [], []
+        for e in entries:
+            try:
+                if e.is_dir(follow_symlinks=False):
+                    subdirs.append(e.path)
+                elif is_event_file_name(e.name) and e.is_file():
+                    files.append(e.name)
+            except OSError:
+                continue
+        yield folder, [Path(folder) / n for n in sorted(files)]
+        stack.extend(sorted(subdirs, reverse=True))
+
+
+def find_remote_runs(root: RemotePath) -> list[Run]:
+    """`find_runs` for object storage: one listing of the prefix, files grouped by folder.
+
+    Storage has no real folders (a prefix is one), so there are no unreadable directories or
+    symlinks to care about; a listing error is a TbdiffError naming the URL.
+    """
+    try:
+        if root.is_file():
+            if not is_event_file_name(root.name) and sniff_file(root) != "event":
+                raise TbdiffError(f"{root}: not a TensorBoard event file")
+            return [Run(name=root.name, path=root.parent, files=[root])]
+        listing = root.find_files()
+    except OSError as exc:
+        raise TbdiffError(f"cannot list {root}: {exc}") from None
+    by_dir: dict[str, list[str]] = {}
+    for key in listing:
+        folder, _, name = key.rpartition("/")
+        if is_event_file_name(name):
+            by_dir.setdefault(folder, []).append(key)
+    if not by_dir:
+        raise TbdiffError(f"no TensorBoard event files (events.out.tfevents.*) under {root}")
+    runs = []
+    for folder, keys in by_dir.items():
+        rel = folder[len(root.key) :].strip("/") or "."
+        files = [
+            RemotePath(root.protocol, k) for k in sorted(keys, key=lambda k: k.rpartition("/")[2])
+        ]
+        runs.append(Run(name=rel, path=RemotePath(root.protocol, folder), files=files))
     runs.sort(key=lambda r: r.name)
     return runs

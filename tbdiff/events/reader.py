@@ -85,11 +85,11 @@ class RunReader:
         n = len(ch.starts)
         seq0 = self.seq
         self.seq += n
+        fast_mask = np.zeros(n, dtype=bool)
+        markers: list[tuple[int, Template]] = []  # (first index, template) of each fast group
+        fast_groups = fast_scalars(ch, fast_mask, markers, self.templates)  # settles CRCs
         self.info.records += int(ch.keep.sum())
-        fast_mask = ~ch.keep  # records failing their CRC are neither fast nor slow
-        markers: list[tuple[int, Template]] = []  # (index, template): first use of a template
-        fast_groups = fast_scalars(ch, fast_mask, markers, self.templates)
-        slow_idx = np.flatnonzero(~fast_mask).tolist()  # fast_mask now also marks fast records
+        slow_idx = np.flatnonzero(~fast_mask & ch.keep).tolist()  # records failing CRC: neither
         # process slow records and first uses of fast templates in file order
         items: list[tuple[int, Template | None]] = [(i, None) for i in slow_idx]
         items.extend(markers)
@@ -98,27 +98,31 @@ class RunReader:
             if tpl is None:
                 s, m = int(ch.starts[i]), int(ch.lengths[i])
                 self._slow(ch.buf[s : s + m], ch.base + s - 12, seq0 + i)
-            elif tpl.encoding == "simple_value":
-                self.tag_plugin(tpl.tag, SCALAR_PLUGIN)
-            else:
-                self.tag_plugin(tpl.tag, tpl.meta_plugin)
+                continue
+            for slot in tpl.slots:
+                meta = SCALAR_PLUGIN if slot.encoding == "simple_value" else slot.meta_plugin
+                self.tag_plugin(slot.tag, meta)
         for tpl, idx, steps, walls, vals in fast_groups:
-            count = len(idx)
-            self.info.events["summary"] += count
+            self._fast_group(tpl, idx + seq0, steps, walls, vals)
+
+    def _fast_group(self, tpl: Template, seqs, steps, walls, vals) -> None:
+        count = len(seqs)
+        self.info.events["summary"] += count
+        if count:
+            self.info.note_steps(int(steps.min()), int(steps.max()))
+        for slot, values in zip(tpl.slots, vals, strict=True):
             plugin = (
-                SCALAR_PLUGIN if tpl.encoding == "simple_value" else self.plugin.get(tpl.tag, "")
+                SCALAR_PLUGIN if slot.encoding == "simple_value" else self.plugin.get(slot.tag, "")
             )
             self.info.values[plugin or "tensors"] += count
-            if count:
-                self.info.note_steps(int(steps.min()), int(steps.max()))
             if plugin != SCALAR_PLUGIN or not self.want_scalars:
                 continue
-            ser = self.series.get(tpl.tag)
+            ser = self.series.get(slot.tag)
             if ser is None:
-                ser = self.series[tpl.tag] = Series()
+                ser = self.series[slot.tag] = Series()
             ser.flush()
-            ser.blocks.append((idx + seq0, steps, vals, walls))
-            ser.encodings.add(tpl.encoding)
+            ser.blocks.append((seqs, steps, values, walls))
+            ser.encodings.add(slot.encoding)
 
     # ---- the general path ----------------------------------------------------------------
     def _slow(self, payload: bytes, offset: int, seq: int) -> None:

@@ -1,0 +1,483 @@
+"""Many runs at once: model groups, the hyper-parameters that vary, the seed-noise floor,
+outliers and what explains them, and which hyper-parameter drives the metric.
+
+Methods (stated in the output too):
+
+* main metrics: tags present in at least half the runs; validation/test before plain before
+  train, accuracy-like before loss-like (`--metric TAG` picks the primary one). Best = max for
+  accuracy-like names, min otherwise.
+* groups: runs with equal model keys (fingerprint.py), largest first (M1, M2 ...).
+* replicate sets: runs with equal values of every varying hyper-parameter except seeds.
+  Noise floor of a group: robust sigma (1.4826 x median absolute deviation from the set
+  median) of the primary metric's final value over its replicate sets' members. A run is an
+  outlier when it is more than OUTLIER_SIGMAS floors from its set's median.
+* hyper-parameter effect: eta squared of the final primary metric (one-way ANOVA: between-level
+  sum of squares over total), per varying hyper-parameter, ranked.
+* differences and explanations: the findings (`tbdiff.findings.compare_graphs`) of a group's
+  representative (its best run) vs the baseline run, and of each outlier vs the baseline, plus
+  their hyper-parameter differences.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from tbdiff.diagnostics import LogWarning
+from tbdiff.errors import TbdiffError
+from tbdiff.multirun.summary import RunSummary, higher_is_better
+
+SCHEMA = "tbdiff.runs/1"
+OUTLIER_SIGMAS = 4.0
+_SEED = re.compile(r"(^|[_./-])(seed|random_state|rng|trial|replicate|rep)($|[_./-])", re.I)
+_FAMILY_RANK = {"validation": 0, "test": 1, "": 2, "train": 3}
+ETA_METHOD = (
+    "eta squared of the final {metric}: between-level sum of squares / total sum of squares "
+    "(one-way ANOVA), per varying hyper-parameter (seeds excluded)"
+)
+
+
+@dataclass(frozen=True)
+class FindingRef:
+    """A finding of `tbdiff.findings`, as the runs report keeps it."""
+
+    id: str
+    severity: str
+    title: str
+
+
+@dataclass
+class Difference:
+    """What sets a run or group apart from another: findings and hyper-parameters."""
+
+    vs: str  # the run compared against
+    findings: list[FindingRef] = field(default_factory=list)
+    hparams: dict[str, list[Any]] = field(default_factory=dict)  # name -> [this, other]
+    error: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        found = [{"id": f.id, "severity": f.severity, "title": f.title} for f in self.findings]
+        return {"vs": self.vs, "findings": found, "hparams": self.hparams, "error": self.error}
+
+
+@dataclass
+class Group:
+    id: str
+    runs: list[str]
+    key: str | None
+    source: str | None
+    facts: dict[str, str]
+    representative: str
+    difference: Difference | None = None  # vs the baseline (None for the baseline's group)
+    noise_floor: float | None = None
+    replicate_sets: int = 0
+
+
+@dataclass
+class Outlier:
+    run: str
+    group: str
+    value: float
+    peers: list[str]
+    peers_median: float
+    sigmas: float
+    explanation: Difference | None = None
+
+
+@dataclass
+class Effect:
+    hparam: str
+    eta_squared: float
+    levels: int
+    runs: int
+
+
+@dataclass
+class RunsReport:
+    roots: list[str]
+    runs: list[RunSummary]
+    metric: str | None
+    metrics: list[str]
+    varying: list[str]
+    groups: list[Group]
+    group_of: dict[str, str]
+    baseline: str | None
+    outliers: list[Outlier]
+    effects: list[Effect]
+    warnings: list[LogWarning]
+
+    def final(self, run: RunSummary, tag: str | None = None) -> float | None:
+        c = run.curves.get(tag or self.metric or "")
+        return None if c is None else c.final
+
+    def exit_code(self) -> int:
+        """1 when a run is outside its noise floor or groups differ by a critical/warning
+        finding (like `compare`), else 0."""
+        serious = any(
+            f.severity in ("critical", "warning")
+            for g in self.groups
+            if g.difference is not None
+            for f in g.difference.findings
+        )
+        return 1 if self.outliers or serious else 0
+
+
+# --------------------------------------------------------------------------------------------
+
+
+def analyse(
+    roots: list[str],
+    runs: list[RunSummary],
+    *,
+    metric: str | None = None,
+    baseline: str | None = None,
+    warnings: list[LogWarning] | None = None,
+) -> RunsReport:
+    """The whole analysis of already-read runs (see module doc)."""
+    readable = [r for r in runs if r.readable]
+    if not readable:
+        raise TbdiffError(f"nothing readable in {len(runs)} run(s) under {', '.join(roots)}")
+    metrics = main_metrics(readable, metric)
+    primary = metrics[0] if metrics else None
+    varying = varying_hparams(readable)
+    groups, group_of = make_groups(readable, primary)
+    base = _baseline(readable, groups, baseline, primary)
+    report = RunsReport(
+        roots,
+        readable,
+        primary,
+        metrics,
+        varying,
+        groups,
+        group_of,
+        base,
+        [],
+        [],
+        list(warnings or []),
+    )
+    for r in runs:
+        report.warnings.extend(r.warnings)
+        if not r.readable:
+            report.warnings.append(LogWarning("run.unreadable", "nothing readable", path=r.path))
+    if primary is not None:
+        report.outliers = noise_and_outliers(report)
+        report.effects = effects(readable, varying, primary)
+    explain(report)
+    return report
+
+
+def main_metrics(runs: list[RunSummary], wanted: str | None) -> list[str]:
+    from tbdiff.scalars import parse_tag
+
+    counts: dict[str, int] = {}
+    for r in runs:
+        for tag in r.curves:
+            counts[tag] = counts.get(tag, 0) + 1
+    if wanted is not None:
+        if wanted not in counts:
+            names = ", ".join(sorted(counts)[:8]) or "none"
+            raise TbdiffError(f"no run has a scalar tag {wanted!r} (tags: {names})")
+    common = [t for t, n in counts.items() if n * 2 >= len(runs)]
+    if not common and counts:  # no tag in half the runs: the most widespread ones
+        top = max(counts.values())
+        common = [t for t, n in counts.items() if n == top]
+
+    def rank(tag: str) -> tuple:
+        t = parse_tag(tag)
+        kind = 0 if higher_is_better(t.metric) else (1 if "loss" in t.metric else 2)
+        return (kind, _FAMILY_RANK.get(t.family, 2), tag)
+
+    ordered = sorted(common, key=rank)
+    if wanted is not None:
+        ordered = [wanted] + [t for t in ordered if t != wanted]
+    return ordered[:3]
+
+
+def is_seed(name: str) -> bool:
+    return bool(_SEED.search(name))
+
+
+def varying_hparams(runs: list[RunSummary]) -> list[str]:
+    keys = sorted({k for r in runs for k in r.hparams})
+    return [k for k in keys if len({_hashable(r.hparams.get(k)) for r in runs}) > 1]
+
+
+def _hashable(v: Any) -> Any:
+    return repr(v) if isinstance(v, (list, dict)) else v
+
+
+def make_groups(runs: list[RunSummary], primary: str | None) -> tuple[list[Group], dict[str, str]]:
+    by_key: dict[str | None, list[RunSummary]] = {}
+    for r in runs:
+        by_key.setdefault(r.model.key if r.model else None, []).append(r)
+    ordered = sorted(by_key.items(), key=lambda kv: (-len(kv[1]), kv[0] is None, kv[0] or ""))
+    groups, group_of = [], {}
+    for i, (key, members) in enumerate(ordered, 1):
+        gid = f"M{i}" if key is not None else "no-model"
+        model = members[0].model
+        best = _best(members, primary)
+        groups.append(
+            Group(
+                gid,
+                [m.name for m in members],
+                key,
+                model.source if model else None,
+                dict(model.facts) if model else {},
+                best.name,
+            )
+        )
+        for m in members:
+            group_of[m.name] = gid
+    return groups, group_of
+
+
+def _best(runs: list[RunSummary], tag: str | None) -> RunSummary:
+    if tag is None:
+        return runs[0]
+    scored = [
+        (r.curves[tag].final, r)
+        for r in runs
+        if tag in r.curves and math.isfinite(r.curves[tag].final)
+    ]
+    if not scored:
+        return runs[0]
+    hi = higher_is_better(_metric(tag))
+    return (max if hi else min)(scored, key=lambda s: s[0])[1]
+
+
+def _metric(tag: str) -> str:
+    from tbdiff.scalars import parse_tag
+
+    return parse_tag(tag).metric
+
+
+def _baseline(runs, groups, wanted: str | None, primary: str | None) -> str | None:
+    names = [r.name for r in runs]
+    if wanted is not None:
+        for n in names:
+            if n == wanted or n.rstrip("/") == wanted.rstrip("/"):
+                return n
+        shown = ", ".join(names[:6]) + (f" ... and {len(names) - 6} more" if len(names) > 6 else "")
+        raise TbdiffError(f"--baseline: no run named {wanted!r}; runs: {shown}")
+    return groups[0].representative if groups else None
+
+
+# --------------------------------------------------------------------------------------------
+
+
+def replicate_key(run: RunSummary, varying: list[str]) -> tuple:
+    return tuple(_hashable(run.hparams.get(k)) for k in varying if not is_seed(k))
+
+
+def noise_and_outliers(report: RunsReport) -> list[Outlier]:
+    """Per group noise floor from replicate sets; outliers against their set (module doc)."""
+    tag = report.metric
+    sets: dict[tuple, list[RunSummary]] = {}
+    for r in report.runs:
+        if tag in r.curves and math.isfinite(r.curves[tag].final):
+            sets.setdefault(replicate_key(r, report.varying), []).append(r)
+    sets = {k: v for k, v in sets.items() if len(v) >= 3}
+    dev: dict[str, list[float]] = {}
+    count: dict[str, int] = {}
+    for members in sets.values():
+        vals = np.array([m.curves[tag].final for m in members])
+        med = float(np.median(vals))
+        for m, v in zip(members, vals, strict=True):
+            dev.setdefault(report.group_of[m.name], []).append(abs(float(v) - med))
+        for gid in {report.group_of[m.name] for m in members}:
+            count[gid] = count.get(gid, 0) + 1
+    for g in report.groups:
+        d = dev.get(g.id)
+        if d and len(d) >= 3:  # a floor needs several replicates of this model
+            g.noise_floor = 1.4826 * float(np.median(d))
+            g.replicate_sets = count.get(g.id, 0)
+    floors = [g.noise_floor for g in report.groups if g.noise_floor]
+    fallback = float(np.median(floors)) if floors else None
+    out = []
+    for members in sets.values():
+        vals = np.array([m.curves[tag].final for m in members])
+        med = float(np.median(vals))
+        major = max(
+            {report.group_of[m.name] for m in members},
+            key=lambda gid: sum(report.group_of[m.name] == gid for m in members),
+        )
+        floor = next((g.noise_floor for g in report.groups if g.id == major), None) or fallback
+        scale = max(floor or 0.0, 1e-9 * max(1.0, abs(med)))
+        for m, v in zip(members, vals, strict=True):
+            sig = abs(float(v) - med) / scale
+            if sig > OUTLIER_SIGMAS:
+                peers = [p.name for p in members if p is not m]
+                out.append(Outlier(m.name, report.group_of[m.name], float(v), peers, med, sig))
+    out.sort(key=lambda o: -o.sigmas)
+    return out
+
+
+def effects(runs: list[RunSummary], varying: list[str], tag: str) -> list[Effect]:
+    ys = {
+        r.name: r.curves[tag].final
+        for r in runs
+        if tag in r.curves and math.isfinite(r.curves[tag].final)
+    }
+    if len(ys) < 3:
+        return []
+    y_all = np.array(list(ys.values()))
+    total = float(((y_all - y_all.mean()) ** 2).sum())
+    out = []
+    for h in varying:
+        if is_seed(h):
+            continue
+        levels: dict[Any, list[float]] = {}
+        for r in runs:
+            if r.name in ys:
+                levels.setdefault(_hashable(r.hparams.get(h)), []).append(ys[r.name])
+        if len(levels) < 2:
+            continue
+        between = sum(len(v) * (float(np.mean(v)) - y_all.mean()) ** 2 for v in levels.values())
+        eta = between / total if total > 0 else 0.0
+        out.append(Effect(h, float(eta), len(levels), len(ys)))
+    out.sort(key=lambda e: (-e.eta_squared, e.hparam))
+    return out
+
+
+# --------------------------------------------------------------------------------------------
+
+
+def explain(report: RunsReport) -> None:
+    """Findings vs the baseline: each other group's representative, and each outlier."""
+    if report.baseline is None:
+        return
+    by_name = {r.name: r for r in report.runs}
+    base = by_name[report.baseline]
+    cache: dict[str, Any] = {}
+    for g in report.groups:
+        if report.baseline in g.runs:
+            continue
+        g.difference = difference(by_name[g.representative], base, report.varying, cache)
+    for o in report.outliers:
+        if o.run != report.baseline:
+            o.explanation = difference(by_name[o.run], base, report.varying, cache)
+
+
+def difference(run: RunSummary, other: RunSummary, varying: list[str], cache: dict) -> Difference:
+    d = Difference(vs=other.name)
+    for k in varying:
+        a, b = run.hparams.get(k), other.hparams.get(k)
+        if _hashable(a) != _hashable(b):
+            d.hparams[k] = [a, b]
+    if run.model is not None and other.model is not None and run.model.key == other.model.key:
+        return d  # the same model: no graph finding to look for
+    try:
+        ga, gb = _graph(run, cache), _graph(other, cache)
+    except TbdiffError as exc:
+        d.error = str(exc)
+        return d
+    if ga is None or gb is None:
+        d.error = "no graph recorded" if ga is None else f"{other.name} has no graph recorded"
+        return d
+    from tbdiff.align import align
+    from tbdiff.findings import Hints, compare_graphs
+
+    found = compare_graphs(
+        ga, gb, align(ga, gb), Hints(hparams=dict(run.hparams)), Hints(hparams=dict(other.hparams))
+    )
+    d.findings = [FindingRef(f.id, f.severity, f.title) for f in found]
+    return d
+
+
+def _graph(run: RunSummary, cache: dict):
+    """The run's graph, re-read from its event file (summaries keep only where it is)."""
+    if run.graph is None:
+        return None
+    folder, file, offset = run.graph
+    if (file, offset) in cache:
+        return cache[(file, offset)]
+    from tbdiff import events, graph
+    from tbdiff.events import storage
+
+    rd = events.read_run(
+        events.Run("g", storage.as_path(folder), [storage.as_path(file)]), scalars=False
+    )
+    source = next((g for g in rd.graphs if g.offset == offset), None)
+    g = graph.load_graph(source) if source is not None else None
+    cache[(file, offset)] = g
+    return g
+
+
+def to_json(report: RunsReport) -> dict[str, Any]:
+    """The `tbdiff.runs/1` document (README: "JSON of tbdiff runs")."""
+    from tbdiff.report import _json_safe as json_safe
+
+    def metrics(r: RunSummary) -> dict:
+        return {
+            t: {
+                "final": c.final,
+                "best": c.best,
+                "best_step": c.best_step,
+                "last_step": c.last_step,
+                "points": c.points,
+            }
+            for t, c in r.curves.items()
+            if t in report.metrics
+        }
+
+    doc = {
+        "schema": SCHEMA,
+        "roots": report.roots,
+        "metric": report.metric,
+        "metrics": report.metrics,
+        "varying_hparams": report.varying,
+        "baseline": report.baseline,
+        "runs": [
+            {
+                "name": r.name,
+                "path": r.path,
+                "group": report.group_of.get(r.name),
+                "hparams": {k: r.hparams.get(k) for k in report.varying},
+                "metrics": metrics(r),
+            }
+            for r in report.runs
+        ],
+        "groups": [
+            {
+                "id": g.id,
+                "size": len(g.runs),
+                "runs": g.runs,
+                "model": {"key": g.key, "source": g.source, "facts": g.facts},
+                "representative": g.representative,
+                "differences": g.difference.to_dict() if g.difference else None,
+                "noise_floor": g.noise_floor,
+                "replicate_sets": g.replicate_sets,
+            }
+            for g in report.groups
+        ],
+        "outliers": [
+            {
+                "run": o.run,
+                "group": o.group,
+                "value": o.value,
+                "peers": o.peers,
+                "peers_median": o.peers_median,
+                "sigmas": o.sigmas,
+                "explanation": o.explanation.to_dict() if o.explanation else None,
+            }
+            for o in report.outliers
+        ],
+        "hparam_effects": {
+            "method": ETA_METHOD.format(metric=report.metric),
+            "ranking": [
+                {
+                    "hparam": e.hparam,
+                    "eta_squared": e.eta_squared,
+                    "levels": e.levels,
+                    "runs": e.runs,
+                }
+                for e in report.effects
+            ],
+        },
+        "warnings": [w.to_dict() for w in report.warnings],
+    }
+    return json_safe(doc)

@@ -1,0 +1,254 @@
+"""`tbdiff runs` as text (rich) and as a self-contained HTML page (curves overlaid per group).
+
+The page follows tbdiff/html's approach: one file, no network (the same Content-Security-Policy
+page template and stylesheet), charts drawn as inline SVG here (one polyline per run, coloured
+by model group, a <title> per run for hover).
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from html import escape
+from typing import Any
+
+from tbdiff.multirun.analysis import ETA_METHOD, OUTLIER_SIGMAS, RunsReport
+from tbdiff.multirun.summary import RunSummary
+
+_SPARK = "▁▂▃▄▅▆▇█"
+_COLORS = ("#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#17becf", "#8c564b", "#e377c2")
+
+
+def sparkline(values: list[float], width: int = 12) -> str:
+    vals = [v for v in values if math.isfinite(v)]
+    if not vals:
+        return ""
+    if len(values) > width:
+        idx = [round(i * (len(values) - 1) / (width - 1)) for i in range(width)]
+        values = [values[i] for i in idx]
+    lo, hi = min(vals), max(vals)
+    span = hi - lo or 1.0
+    return "".join(
+        _SPARK[min(7, int((v - lo) / span * 7.999))] if math.isfinite(v) else " " for v in values
+    )
+
+
+def _num(x: float | None) -> str:
+    if x is None or not math.isfinite(x):
+        return "-"
+    return f"{x:.4g}"
+
+
+def _hp(run: RunSummary, keys: list[str]) -> str:
+    return " ".join(f"{k}={_value(run.hparams.get(k))}" for k in keys)
+
+
+def _value(v: Any) -> str:
+    if isinstance(v, float):
+        return f"{v:g}"
+    return "-" if v is None else str(v)
+
+
+def render_runs(report: RunsReport, console) -> None:
+    """The text report: header, per-run table, groups, noise floor and outliers, effects."""
+    from rich.table import Table
+
+    n_models = sum(1 for g in report.groups if g.key is not None)
+    sizes = ", ".join(f"{g.id}: {len(g.runs)}" for g in report.groups)
+    console.print(
+        f"[bold]{len(report.runs)} runs, {n_models} distinct model(s)[/] ({sizes})"
+        f"  metric: {report.metric or '-'}  baseline: {report.baseline or '-'}",
+        highlight=False,
+    )
+    table = Table(box=None, pad_edge=False, show_edge=False)
+    for col in ("run", "model", "hyper-parameters"):
+        table.add_column(col, overflow="fold")
+    for tag in report.metrics:
+        table.add_column(f"{tag}\nfinal / best", justify="right")
+    table.add_column("curve")
+    varying = [k for k in report.varying]
+    for r in report.runs:
+        cells = [r.name, report.group_of.get(r.name, "-"), _hp(r, varying)]
+        for tag in report.metrics:
+            c = r.curves.get(tag)
+            cells.append("-" if c is None else f"{_num(c.final)} / {_num(c.best)}")
+        c = r.curves.get(report.metric or "")
+        cells.append(sparkline(c.values) if c else "")
+        table.add_row(*cells)
+    console.print(table)
+    _groups(report, console)
+    _noise(report, console)
+    _effects(report, console)
+
+
+def _findings_lines(d) -> list[str]:
+    lines = [f"{f.severity:8} {f.id}: {f.title}" for f in d.findings[:6]]
+    if len(d.findings) > 6:
+        lines.append(f"... and {len(d.findings) - 6} more finding(s)")
+    if d.hparams:
+        hp = ", ".join(f"{k} {_value(a)} vs {_value(b)}" for k, (a, b) in d.hparams.items())
+        lines.append(f"hyper-parameters: {hp}")
+    if d.error:
+        lines.append(f"not compared: {d.error}")
+    if not lines:
+        lines.append("no difference found in the model or the hyper-parameters")
+    return lines
+
+
+def _groups(report: RunsReport, console) -> None:
+    console.rule("Model groups")
+    for g in report.groups:
+        facts = "; ".join(f"{k}: {v}" for k, v in list(g.facts.items())[:3]) or "no model recorded"
+        console.print(
+            f"[bold]{g.id}[/] {len(g.runs)} run(s), best {g.representative}: {facts}",
+            highlight=False,
+        )
+        if g.difference is not None:
+            console.print(f"  vs baseline {g.difference.vs}:", highlight=False)
+            for line in _findings_lines(g.difference):
+                console.print(f"    {line}", highlight=False)
+
+
+def _noise(report: RunsReport, console) -> None:
+    console.rule(f"Seed-noise floor of the final {report.metric}")
+    any_floor = False
+    for g in report.groups:
+        if g.noise_floor is not None:
+            any_floor = True
+            console.print(
+                f"{g.id}: ±{_num(g.noise_floor)} (robust sigma over {g.replicate_sets} set(s) of "
+                "runs with identical hyper-parameters)",
+                highlight=False,
+            )
+    if not any_floor:
+        console.print("no replicate runs (3+ runs with identical hyper-parameters): no floor")
+    for o in report.outliers:
+        console.print(
+            f"[bold]outlier[/] {o.run} ({o.group}): {_num(o.value)} vs {_num(o.peers_median)} "
+            f"for its {len(o.peers)} replicate(s), {o.sigmas:.1f} floors away "
+            f"(> {OUTLIER_SIGMAS:g})",
+            highlight=False,
+        )
+        if o.explanation is not None:
+            console.print(f"  vs baseline {o.explanation.vs}:", highlight=False)
+            for line in _findings_lines(o.explanation):
+                console.print(f"    {line}", highlight=False)
+
+
+def _effects(report: RunsReport, console) -> None:
+    if not report.effects:
+        return
+    console.rule("What drives the metric")
+    console.print(ETA_METHOD.format(metric=report.metric), highlight=False)
+    for i, e in enumerate(report.effects, 1):
+        bar = "█" * round(e.eta_squared * 20)
+        console.print(
+            f"{i:2}. {e.hparam:24} eta²={e.eta_squared:.2f} {bar}  ({e.levels} levels)",
+            highlight=False,
+        )
+
+
+# --------------------------------------------------------------------------------------------
+
+
+def render_runs_html(report: RunsReport, doc: dict[str, Any]) -> str:
+    """One self-contained page: summary, per-tag charts with every run overlaid, the tables."""
+    from tbdiff import __version__
+    from tbdiff.html.page import asset
+
+    color = {g.id: _COLORS[i % len(_COLORS)] for i, g in enumerate(report.groups)}
+    charts = "".join(_chart(report, tag, color) for tag in report.metrics)
+    legend = " ".join(
+        f'<span style="color:{color[g.id]}">&#9632; {escape(g.id)} ({len(g.runs)})</span>'
+        for g in report.groups
+    )
+    rows = "".join(
+        "<tr>" + "".join(f"<td>{escape(str(c))}</td>" for c in _row(report, r)) + "</tr>"
+        for r in report.runs
+    )
+    head = "".join(
+        f"<th>{escape(h)}</th>" for h in ["run", "model", "hyper-parameters", *report.metrics]
+    )
+    n_models = sum(1 for g in report.groups if g.key is not None)
+    body = (
+        f"<header><h1>tbdiff runs: {len(report.runs)} runs, {n_models} distinct model(s)</h1>"
+        f"<p>{escape(', '.join(report.roots))} &middot; metric {escape(report.metric or '-')} "
+        f"&middot; baseline {escape(report.baseline or '-')}</p></header><main>"
+        f"<section><h2>Curves</h2><p>{legend}</p>{charts}</section>"
+        f"<section><h2>Runs</h2><table>{head}{rows}</table></section>"
+        f"<section><h2>Groups, outliers, effects</h2><pre>{escape(_text(report))}</pre></section>"
+        "</main>"
+    )
+    parts = {
+        "TITLE": escape(f"tbdiff runs: {', '.join(report.roots)}"),
+        "VERSION": escape(__version__),
+        "STYLE": asset("style.css"),
+        "BODY": body,
+        "CURVES": "[]",
+        "SMOOTH": "",
+        "SCRIPT": "",
+    }
+    return re.sub(r"@@([A-Z]+)@@", lambda m: parts[m.group(1)], asset("page.html"))
+
+
+def _row(report: RunsReport, r: RunSummary) -> list[str]:
+    cells = [r.name, report.group_of.get(r.name, "-"), _hp(r, report.varying)]
+    for tag in report.metrics:
+        c = r.curves.get(tag)
+        cells.append("-" if c is None else f"{_num(c.final)} / {_num(c.best)}")
+    return cells
+
+
+def _text(report: RunsReport) -> str:
+    import io
+
+    from rich.console import Console
+
+    buf = io.StringIO()
+    console = Console(file=buf, width=100, no_color=True, color_system=None, highlight=False)
+    _groups(report, console)
+    _noise(report, console)
+    _effects(report, console)
+    return buf.getvalue()
+
+
+def _chart(report: RunsReport, tag: str, color: dict[str, str], w: int = 720, h: int = 260) -> str:
+    curves = [(r, r.curves[tag]) for r in report.runs if tag in r.curves]
+    pts = [
+        (s, v)
+        for _r, c in curves
+        for s, v in zip(c.steps, c.values, strict=True)
+        if math.isfinite(v)
+    ]
+    if not pts:
+        return ""
+    x0, x1 = min(p[0] for p in pts), max(p[0] for p in pts)
+    y0, y1 = min(p[1] for p in pts), max(p[1] for p in pts)
+    sx = (w - 60) / ((x1 - x0) or 1)
+    sy = (h - 30) / ((y1 - y0) or 1)
+    lines = []
+    for r, c in curves:
+        xy = " ".join(
+            f"{50 + (s - x0) * sx:.1f},{h - 20 - (v - y0) * sy:.1f}"
+            for s, v in zip(c.steps, c.values, strict=True)
+            if math.isfinite(v)
+        )
+        gid = report.group_of.get(r.name, "-")
+        width = 2.5 if r.name == report.baseline else 1.2
+        lines.append(
+            f'<polyline fill="none" stroke="{color.get(gid, "#888")}" stroke-width="{width}" '
+            f'stroke-opacity="0.7" points="{xy}"><title>{escape(r.name)} ({escape(gid)}): '
+            f"final {_num(c.final)}</title></polyline>"
+        )
+    axis = (
+        f'<text x="4" y="14" font-size="11">{_num(y1)}</text>'
+        f'<text x="4" y="{h - 20}" font-size="11">{_num(y0)}</text>'
+        f'<text x="50" y="{h - 4}" font-size="11">step {x0}</text>'
+        f'<text x="{w - 90}" y="{h - 4}" font-size="11">{x1}</text>'
+    )
+    return (
+        f"<figure><figcaption>{escape(tag)}</figcaption>"
+        f'<svg viewBox="0 0 {w} {h}" width="100%" style="max-width:{w}px" role="img" '
+        f'aria-label="{escape(tag)}">'
+        f"{axis}{''.join(lines)}</svg></figure>"
+    )

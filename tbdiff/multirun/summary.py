@@ -1,0 +1,147 @@
+"""One run, read and reduced to what `tbdiff runs` keeps: the per-run task of the engine.
+
+`summarise` runs in a worker (a local process, or a Dask worker): it reads a logical run (its
+parts: Keras' train/ and validation/ ...), and returns a small `RunSummary` — hyper-parameters,
+per-metric final/best values and a curve downsampled to `CURVE_POINTS`, the model fingerprint
+and where the run's graph is. Nothing of size proportional to the run's events leaves the
+worker, so the parent's memory grows with the number of runs only by what is kept per run.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from functools import lru_cache
+
+import numpy as np
+
+from tbdiff.diagnostics import LogWarning
+from tbdiff.multirun.fingerprint import ModelKey, model_key
+
+CURVE_POINTS = 120  # points kept per curve (sparklines, the HTML overlay)
+
+# metric names (after tbdiff.scalars.parse_tag) where higher is better; the rest: lower is better
+_HIGHER = ("accuracy", "acc", "auc", "f1", "precision", "recall", "iou", "dice", "score", "r2")
+
+
+def higher_is_better(metric: str) -> bool:
+    return any(word in metric for word in _HIGHER) and "loss" not in metric
+
+
+@dataclass
+class Curve:
+    """One scalar tag of one run: final and best values, and a downsampled curve."""
+
+    tag: str  # "part/tag" when the run has parts (validation/epoch_accuracy), else the tag
+    final: float
+    best: float
+    best_step: int
+    last_step: int
+    points: int
+    steps: np.ndarray  # int64, downsampled (at most CURVE_POINTS), the last point always kept
+    values: np.ndarray  # float64
+
+
+@dataclass
+class RunSummary:
+    """What is kept of one logical run."""
+
+    name: str  # relative to its root; prefixed with the root when several roots are given
+    path: str
+    root: str
+    hparams: dict[str, float | str | bool] = field(default_factory=dict)
+    curves: dict[str, Curve] = field(default_factory=dict)
+    model: ModelKey | None = None
+    graph: tuple[str, str, int] | None = None  # (part path, file, offset) of the graph used
+    warnings: list[LogWarning] = field(default_factory=list)
+    readable: bool = True
+
+
+@dataclass(frozen=True)
+class RunTask:
+    """A logical run to read: its parts (run folders) under one root."""
+
+    name: str
+    root: str
+    parts: tuple[tuple[str, str, tuple[str, ...]], ...]  # (part name, folder, files)
+    verify_crc: bool = True
+    storage_options: tuple[tuple[str, tuple[tuple[str, str], ...]], ...] = ()
+
+
+def summarise(task: RunTask) -> RunSummary:
+    """Read one logical run and reduce it (see module doc). Never raises for bad logs."""
+    from tbdiff import events
+    from tbdiff.events import storage
+    from tbdiff.selection import best_graph, group_hparams
+
+    for protocol, options in task.storage_options:
+        storage.set_storage_options(protocol, **dict(options))
+    members = []
+    for part, folder, files in task.parts:
+        run = events.Run(part, storage.as_path(folder), [storage.as_path(f) for f in files])
+        members.append(events.read_run(run, verify_crc=task.verify_crc))
+    path = task.parts[0][1] if len(task.parts) == 1 else _common(task)
+    out = RunSummary(name=task.name, path=path, root=task.root)
+    for rd in members:
+        out.warnings.extend(rd.warnings)
+    out.readable = any(rd.readable for rd in members)
+    chosen = best_graph(members)
+    out.hparams = group_hparams(members, chosen[0] if chosen else None)
+    multi = len(members) > 1
+    for (part, _folder, _files), rd in zip(task.parts, members, strict=True):
+        for tag, series in rd.scalars.items():
+            name = f"{_part(part, task.name)}/{tag}" if multi else tag
+            curve = _curve(name, series.steps, series.values)
+            if curve is not None:
+                out.curves[name] = curve
+    if chosen is not None:
+        rd, source = chosen
+        out.graph = (str(rd.path), source.file, source.offset)
+        out.model = model_key(source, out.hparams, out.warnings, str(rd.path))
+    return out
+
+
+def _part(part: str, name: str) -> str:
+    rel = part[len(name) :].strip("/") if part.startswith(name) and name != "." else part
+    return rel or "."
+
+
+def _common(task: RunTask) -> str:
+    folders = [f for _p, f, _fs in task.parts]
+    prefix = folders[0]
+    for f in folders[1:]:
+        while not f.startswith(prefix.rstrip("/") + "/") and f != prefix:
+            prefix = prefix.rsplit("/", 1)[0]
+    return prefix
+
+
+@lru_cache(maxsize=4096)
+def _higher(tag: str) -> bool:
+    from tbdiff.scalars import parse_tag
+
+    return higher_is_better(parse_tag(tag).metric)
+
+
+def _curve(tag: str, steps: np.ndarray, values: np.ndarray) -> Curve | None:
+    if len(values) == 0:
+        return None
+    finite = np.isfinite(values)
+    hi = _higher(tag)
+    if finite.all():
+        i = int(np.argmax(values) if hi else np.argmin(values))
+    elif finite.any():
+        v = np.where(finite, values, -np.inf if hi else np.inf)
+        i = int(np.argmax(v) if hi else np.argmin(v))
+    else:
+        i = len(values) - 1
+    n = len(values)
+    keep = (np.arange(min(n, CURVE_POINTS)) * (n - 1)) // max(1, min(n, CURVE_POINTS) - 1)
+    return Curve(
+        tag=tag,
+        final=float(values[-1]),
+        best=float(values[i]),
+        best_step=int(steps[i]),
+        last_step=int(steps[-1]),
+        points=int(len(values)),
+        steps=steps[keep].copy(),
+        values=values[keep].copy(),
+    )

@@ -1,0 +1,135 @@
+"""`tbdiff runs` on a generated sweep (TensorBoard's own writer, Keras run layout) with known
+model groups, a known strongest hyper-parameter and one planted outlier run; read locally,
+through a local S3 server, and on a Dask LocalCluster. Expectations come from the generator's
+own plan (sweep.json), not from hard-coded results.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from conftest import upload
+from helpers import REALLOGS, ROOT, tf_env
+
+N_RUNS = 37  # 3 archs x 2 learning rates x 2 dropouts x 3 seeds, + the planted outlier
+
+
+@pytest.fixture(scope="session")
+def sweep(tmp_path_factory) -> Path:
+    out = tmp_path_factory.getbasetemp() / "sweep"
+    if not (out / "sweep.json").exists():
+        cmd = [sys.executable, str(ROOT / "scripts/make_sweep.py"), str(out)]
+        cmd += ["--runs", str(N_RUNS), "--steps", "40", "--outlier"]
+        proc = subprocess.run(cmd, env=tf_env(), capture_output=True, text=True, timeout=600)
+        assert proc.returncode == 0, proc.stderr[-3000:]
+    return out
+
+
+@pytest.fixture(scope="session")
+def plan(sweep: Path) -> dict:
+    return json.loads((sweep / "sweep.json").read_text())
+
+
+def _runs_json(cli, *args: str) -> tuple[dict, subprocess.CompletedProcess]:
+    proc = cli("runs", *args, "--json")
+    assert proc.returncode in (0, 1), proc.stderr
+    return json.loads(proc.stdout), proc
+
+
+def _check(doc: dict, plan: dict) -> None:
+    assert doc["schema"] == "tbdiff.runs/1"
+    assert sorted(r["name"] for r in doc["runs"]) == sorted(plan)
+    # groups: runs with the same written model (arch, dropout) and nothing else
+    by_model: dict[tuple, set] = {}
+    for name, p in plan.items():
+        by_model.setdefault(tuple(p["model"]), set()).add(name)
+    got = {frozenset(g["runs"]) for g in doc["groups"]}
+    assert got == {frozenset(v) for v in by_model.values()}
+    # the metric: validation accuracy, final values as written
+    assert doc["metric"] == "validation/epoch_accuracy"
+    for r in doc["runs"]:
+        final = r["metrics"]["validation/epoch_accuracy"]["final"]
+        assert final == pytest.approx(plan[r["name"]]["final_accuracy"], abs=1e-6)
+    assert set(doc["varying_hparams"]) == {"arch", "learning_rate", "dropout", "seed"}
+    # the planted run (same hparams as run_0000, seed aside) is the one outlier
+    planted = [n for n, p in plan.items() if "planted_dropout" in p["hparams"]]
+    assert [o["run"] for o in doc["outliers"]] == planted
+    # hparam effects, ranked as the generator's formula says (lr 0.04 > dropout 0.02 > arch)
+    ranking = [e["hparam"] for e in doc["hparam_effects"]["ranking"]]
+    assert ranking == ["learning_rate", "dropout", "arch"]
+    floors = [g["noise_floor"] for g in doc["groups"] if g["size"] > 1]
+    assert all(0 < f < 0.005 for f in floors), floors
+
+
+def test_sweep_locally(sweep, plan, cli):
+    doc, proc = _runs_json(cli, str(sweep), "--baseline", "run_0000")
+    _check(doc, plan)
+    assert proc.returncode == 1  # an outlier run
+    (o,) = doc["outliers"]
+    ex = o["explanation"]
+    assert ex["vs"] == "run_0000"
+    assert ex["findings"][0]["id"] == "dropout.rate_mismatch"
+    assert ex["hparams"] == {"seed": [plan[o["run"]]["hparams"]["seed"], 0]}
+    # groups differ from the baseline's by what their model config says
+    base_group = next(g for g in doc["groups"] if "run_0000" in g["runs"])
+    assert base_group["differences"] is None
+    for g in doc["groups"]:
+        if g is not base_group:
+            assert g["differences"]["findings"], g
+
+
+def test_text_and_html(sweep, cli, tmp_path):
+    html = tmp_path / "runs.html"
+    proc = cli("runs", str(sweep), "--no-color", "--width", "120", "--html", str(html))
+    assert proc.returncode == 1, proc.stderr
+    assert f"{N_RUNS} runs, 7 distinct model(s)" in proc.stdout
+    assert "outlier run_0036" in proc.stdout
+    assert "1. learning_rate" in proc.stdout
+    page = html.read_text()
+    assert page.count("<polyline") == 3 * N_RUNS  # every run on every main-metric chart
+    assert "http" not in page.split("<body>")[1].replace("http-equiv", "")
+
+
+def test_bad_inputs_exit_2(cli, tmp_path, sweep):
+    proc = cli("runs", str(tmp_path / "missing"))
+    assert proc.returncode == 2 and proc.stderr.strip().startswith("tbdiff: error: ")
+    assert len(proc.stderr.strip().splitlines()) == 1
+    proc = cli("runs", str(sweep), "--baseline", "nope")
+    assert proc.returncode == 2 and "--baseline: no run named 'nope'" in proc.stderr
+    proc = cli("runs", str(sweep), "--metric", "nope")
+    assert proc.returncode == 2 and "no run has a scalar tag 'nope'" in proc.stderr
+    proc = cli("runs", str(sweep), "--dask", "tcp://127.0.0.1:9")
+    assert proc.returncode == 2 and "cannot connect to the Dask scheduler" in proc.stderr
+
+
+def test_sweep_through_s3(sweep, plan, cli, s3_endpoint):
+    upload(s3_endpoint, sweep, "s3://tbdiff-sweep/exp")
+    doc, _ = _runs_json(cli, "s3://tbdiff-sweep/exp", "--jobs", "2")
+    _check(doc, plan)
+    assert all(r["path"].startswith("s3://tbdiff-sweep/exp/") for r in doc["runs"])
+
+
+def test_sweep_on_a_dask_cluster(sweep, plan, cli):
+    from distributed import LocalCluster
+
+    with LocalCluster(
+        n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None
+    ) as cluster:
+        doc, _ = _runs_json(cli, str(sweep), "--dask", cluster.scheduler_address)
+    _check(doc, plan)
+    local, _ = _runs_json(cli, str(sweep))
+    assert doc["groups"] == local["groups"] and doc["outliers"] == local["outliers"]
+
+
+@pytest.mark.shared("reallogs")
+def test_real_sweep_like_folder(cli):
+    root = REALLOGS / "janosh__tensorboard-reducer" / "tests" / "runs" / "lax"
+    doc, proc = _runs_json(cli, str(root))
+    assert [r["name"] for r in doc["runs"]] == ["run_1", "run_2", "run_3"]
+    # main metrics: tags in at least half the runs (foo in all three, bar_2/bar_3 in two)
+    assert sorted(doc["metrics"]) == ["lax/bar_2", "lax/bar_3", "lax/foo"]
+    assert doc["groups"][0]["id"] == "no-model" and doc["groups"][0]["size"] == 3
