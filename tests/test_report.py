@@ -9,7 +9,8 @@ import numpy as np
 
 from tbdiff.findings.base import Finding, rank
 from tbdiff.render import sparkline
-from tbdiff.report import Report, RunRef, build_verdict, hparam_diffs
+from tbdiff.report import Report, RunRef, hparam_diffs
+from tbdiff.verdict import build_verdict
 
 
 def _finding(fid: str, sev: str, score: float = 0.0, **kw) -> Finding:
