@@ -438,7 +438,7 @@ def curve_scale(va: np.ndarray, vb: np.ndarray, goal: str | None = None) -> Curv
     lo, hi = min(la, lb), max(ha, hb)
     if goal != "max" and lo > 0 and hi / lo >= _LOG_RATIO:
         return CurveScale("log", (lo, hi), (lo, hi))
-    if hi <= lo or min(ha - la, hb - lb) >= _DWARFED * (hi - lo):
+    if max(ha - la, hb - lb) <= 0 or min(ha - la, hb - lb) >= _DWARFED * (hi - lo):
         return CurveScale("shared", (lo, hi), (lo, hi))
     return CurveScale("own", (la, ha), (lb, hb))
 

@@ -792,10 +792,18 @@ class CurveGap:
     name: str  # "test accuracy"
     behind: str | None
     finals: str  # "0.9668 vs 0.9825 at the end" (the behind side's value first)
-    amount: str  # "1.6 points lower" / "0.057 higher" / "equal"
+    size: str  # "1.6 points" / "0.057" / "" (equal)
+    direction: str = ""  # "lower" / "higher" (the behind side's final vs the other's)
     since: int | float | None = None
     by: str = ""  # "1.5 points"
     steps: int = 0  # common steps compared
+
+    @property
+    def amount(self) -> str:
+        """'1.6 points lower', 'by 0.057' (direction unknown), 'equal'."""
+        if not self.size:
+            return "equal"
+        return f"{self.size} {self.direction}" if self.direction else f"by {self.size}"
 
     @property
     def apart(self) -> str:
@@ -840,25 +848,27 @@ def curve_gap(pair: ScalarPair) -> CurveGap | None:
     if d is None or not math.isfinite(d) or pair.final_a is None or pair.final_b is None:
         return None
     fa, fb = pair.final_a, pair.final_b
-    at = "at the end"
-    if pair.final_step_a != pair.final_step_b:
-        at = f"at each run's last step ({pair.final_step_a} vs {pair.final_step_b})"
+    sa, sb = pair.final_step_a, pair.final_step_b
     if abs(d) <= 1e-12 * max(1.0, abs(fa)):
-        return CurveGap(pair.name, None, f"ends at {_value(fa)} in both runs {at}", "equal")
+        at = "at the end" if sa == sb else f"at each run's last step ({sa} and {sb})"
+        return CurveGap(pair.name, None, f"ends at {_value(fa)} in both runs {at}", "")
     b_better = (d > 0) == (pair.goal == "max")
     behind = None if pair.goal is None else ("A" if b_better else "B")
-    if behind is None:  # direction unknown: say which ends higher
-        high = "{b}" if d > 0 else "{a}"  # labels filled in by sentence() / status()
-        finals = f"ends higher in {high}: {_value(max(fa, fb))} vs {_value(min(fa, fb))} {at}"
-        amount = f"by {_amount(d, pair)}"
-    else:
-        mine, theirs = (fa, fb) if behind == "A" else (fb, fa)
-        finals = f"{_value(mine)} vs {_value(theirs)} {at}"
-        amount = f"{_amount(d, pair)} {'lower' if mine < theirs else 'higher'}"
+    # the behind side's value first; for an unknown goal, the higher one first
+    first_is_a = behind == "A" if behind is not None else fa > fb
+    (v1, s1), (v2, s2) = ((fa, sa), (fb, sb)) if first_is_a else ((fb, sb), (fa, sa))
+    if sa == sb:
+        finals = f"{_value(v1)} vs {_value(v2)} at the end"
+    else:  # each run's own last value, at its own last step
+        finals = f"{_value(v1)} at step {s1} vs {_value(v2)} at step {s2}, each run's last"
+    direction = ("lower" if v1 < v2 else "higher") if behind is not None else ""
+    if behind is None:
+        finals = f"ends higher in {'{a}' if first_is_a else '{b}'}: {finals}"
     since = by = None
     if pair.diverges_at_step is not None and pair.apart_by is not None:
         since, by = _step_value(pair.diverges_at_step), _amount(pair.apart_by, pair)
-    return CurveGap(pair.name, behind, finals, amount, since, by or "", pair.steps)
+    gap = _amount(d, pair)
+    return CurveGap(pair.name, behind, finals, gap, direction, since, by or "", pair.steps)
 
 
 def better_side(pair: ScalarPair) -> int:

@@ -64,7 +64,7 @@ def _short(gap: CurveGap, first: CurveGap, label_a: str, label_b: str) -> str:
     """A second curve, shorter: 'on train accuracy by 6.5 points' when the same run trails."""
     if gap.behind is not None and gap.behind == first.behind:
         since = f", {gap.apart}" if gap.since is not None else ""
-        return f"on {gap.name} by {gap.amount}{since}"
+        return f"on {gap.name} by {gap.size}{since}"
     return gap.sentence(label_a, label_b)
 
 
@@ -86,24 +86,26 @@ def build_verdict(
     notes = [labelled(f.curve_note, label_a, label_b) for f in findings if f.curve_note]
     evidence = curve_evidence(scalars, label_a, label_b, "; ".join(notes))
     top = findings[0] if findings else None
+
+    def sentence(text: str) -> str:  # a run's label keeps its spelling ("keras trails ...")
+        text = text.strip().rstrip(".")
+        if not text.startswith((label_a, label_b)):
+            text = text[:1].upper() + text[1:]
+        return text + "."
+
     if not graphs:
         if not evidence:
             return "No graphs compared and no paired curves to compare."
-        return _sentence(evidence)
+        return sentence(evidence)
     if top is None or top.severity not in ("critical", "warning"):
         cause = "No difference that changes what the models learn was found in the graphs"
         if top is not None and top.severity == "benign":
             cause += " (only equivalent structural differences)"
-        return _sentence(f"{cause}; {evidence}" if evidence else cause)
+        return sentence(f"{cause}; {evidence}" if evidence else cause)
     cause = labelled(top.verdict, label_a, label_b) if top.verdict else top.title
-    out = [_sentence(cause)]
+    out = [sentence(cause)]
     if evidence:
-        out.append(_sentence(evidence))
+        out.append(sentence(evidence))
     if top.fix:
         out.append(f"Fix: {labelled(top.fix, label_a, label_b).rstrip('.')}.")
     return " ".join(out)
-
-
-def _sentence(text: str) -> str:
-    text = text.strip().rstrip(".")
-    return text[:1].upper() + text[1:] + "."
