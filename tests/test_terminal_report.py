@@ -210,6 +210,25 @@ def test_real_keras_runs_validation_curve_and_own_last_steps(capsys, monkeypatch
 
 
 @needs_reallogs
+def test_real_keras_compare_reads_at_80_columns(capsys, monkeypatch) -> None:
+    # two real runs of a VGG-like Keras model (13 vs 11 layers), graphs and curves
+    a, b = VICTOR / "logs/2019-05-19 20_43_01", VICTOR / "logs/2019-05-24 21_06_53"
+    code, out = tbdiff(capsys, monkeypatch, "compare", str(a), str(b))
+    assert code == 1
+    assert max(len(line) for line in out.splitlines()) <= 80
+    box = verdict_box(out)
+    assert len(box) <= 6, box
+    verdict = flat("\n".join(box))
+    assert verdict.startswith("Verdict Different number of trainable layers: 13 vs 11.")
+    assert "trails on validation accuracy" in verdict and "train accuracy" in verdict
+    # evidence as words, never Python reprs of lists or dicts
+    assert "['" not in out and "{'" not in out and "=(" not in out
+    assert any(
+        line.strip().startswith("A: conv2d [3, 3, 3, 64]; conv2d") for line in out.split("\n")
+    )
+
+
+@needs_reallogs
 def test_one_common_point_never_separates(capsys, monkeypatch) -> None:
     # a notebook run that logged step 0 only, against a 80-epoch run of the same model
     a, b = VICTOR / "notebooks/logs", VICTOR / "logs/2019-05-19 20_43_01"

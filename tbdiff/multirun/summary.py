@@ -19,6 +19,7 @@ from tbdiff.multirun.fingerprint import ModelKey, model_key
 
 CURVE_POINTS = 120  # points kept per curve (sparklines, the HTML overlay)
 
+
 def higher_is_better(metric: str) -> bool:
     """A metric name (after tbdiff.scalars.parse_tag) whose goal is "max" (accuracy, reward ...:
     `tbdiff.scalars.metric_goal`, the one rule); the rest counts as lower is better."""
