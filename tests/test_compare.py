@@ -97,8 +97,9 @@ def test_compare_quotes_the_measured_gap(compare_doc: dict) -> None:
     final_b = float(runs_b["."].scalars["epoch_test_accuracy"].values[-1])
     gap_points = f"{abs(final_b - final_a) * 100:.1f} points"
     verdict = compare_doc["verdict"]
-    assert "Keras drops 70% of units, tensorflow drops 30%" in verdict
-    assert f"test accuracy ends {gap_points} lower" in verdict
+    assert "keras drops 70% of units, tensorflow drops 30%" in verdict
+    assert f"keras trails on test accuracy: {final_b:.4g} vs {final_a:.4g}" in verdict
+    assert f"({gap_points} lower)" in verdict
     pairs = {(s["tag_a"], s["tag_b"]): s for s in compare_doc["scalars"]}
     test_pair = pairs[("test/accuracy", "epoch_test_accuracy")]
     assert test_pair["final_a"] == pytest.approx(final_a)
@@ -116,7 +117,7 @@ def test_terminal_report_reads_at_80_columns_without_color() -> None:
     assert not ANSI.search(out)
     assert max(len(line) for line in out.splitlines()) <= 80
     # verdict first, then the evidence sections
-    order = [out.index(s) for s in ("Verdict", "Findings", "Scalars", "Layers", "Graph alignment")]
+    order = [out.index(s) for s in ("Verdict", "Findings", "Curves", "Layers", "Graph nodes")]
     assert order == sorted(order)
     assert "Dropout drops 30% of units in A but 70% in B" in out
 
