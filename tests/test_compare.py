@@ -13,7 +13,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from helpers import REALLOGS, SAMPLE_LOGS, need_shared
+from helpers import REALLOGS, SAMPLE_LOGS, need_shared, run_tbdiff
 
 from tbdiff.events import read_logdir
 
@@ -22,12 +22,8 @@ TF_DIR, KERAS_DIR = SAMPLE / "tensorflow", SAMPLE / "keras"
 ANSI = re.compile(r"\x1b\[")
 
 
-def tbdiff(*args: str, check_json: bool = False) -> subprocess.CompletedProcess:
-    proc = subprocess.run(
-        [sys.executable, "-m", "tbdiff", *args], capture_output=True, text=True, timeout=300
-    )
-    assert "Traceback" not in proc.stderr, proc.stderr
-    return proc
+def tbdiff(*args: str) -> subprocess.CompletedProcess:
+    return run_tbdiff(*args)
 
 
 @pytest.fixture(scope="module")
