@@ -97,9 +97,11 @@ def _module(item: pytest.Item) -> str:
 
 
 def pytest_collection_modifyitems(session: pytest.Session, config, items) -> None:
-    """Modules that wait for a slow generator run last (stable order otherwise)."""
-    slow_readers = {m for s in _SLOW for m in _GENERATORS[s][2]} | {"experiment"}
-    items.sort(key=lambda item: _module(item) in slow_readers)
+    """Modules that need no generator first, then those waiting for a quick one, then those
+    waiting for a slow one (stable order otherwise)."""
+    slow = {m for s in _SLOW for m in _GENERATORS[s][2]} | {"experiment"}
+    quick = {m for s in set(_GENERATORS) - _SLOW for m in _GENERATORS[s][2]}
+    items.sort(key=lambda item: 2 if _module(item) in slow else int(_module(item) in quick))
 
 
 def pytest_collection_finish(session: pytest.Session) -> None:
