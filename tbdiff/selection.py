@@ -147,6 +147,12 @@ def best_graph(
     return None if best is None else (best[1], best[2])
 
 
+def keras_records(members: Sequence[RunData]) -> list[GraphSource]:
+    """A logical run's Keras model config records, latest first: its model config is the
+    latest one that decodes."""
+    return [s for rd in reversed(members) for s in reversed(rd.graphs) if s.kind == "keras_model"]
+
+
 def group_hparams(members: Sequence[RunData], first: RunData | None = None) -> dict:
     """A logical run's hyper-parameters: those of `first` (the run whose graph is used), then
     what its other parts recorded. Never another run's."""

@@ -41,6 +41,9 @@ class Curve:
     values: np.ndarray  # float64
 
 
+Record = tuple[str, str, int]  # (part folder, event file, offset) of a graph record
+
+
 @dataclass
 class RunSummary:
     """What is kept of one logical run."""
@@ -51,7 +54,8 @@ class RunSummary:
     hparams: dict[str, float | str | bool] = field(default_factory=dict)
     curves: dict[str, Curve] = field(default_factory=dict)
     model: ModelKey | None = None
-    graph: tuple[str, str, int] | None = None  # (part path, file, offset) of the graph used
+    graph: Record | None = None  # the graph used (selection.best_graph)
+    keras: tuple[Record, ...] = ()  # its Keras model config records, latest first
     warnings: list[LogWarning] = field(default_factory=list)
     readable: bool = True
 
@@ -71,7 +75,7 @@ def summarise(task: RunTask) -> RunSummary:
     """Read one logical run and reduce it (see module doc). Never raises for bad logs."""
     from tbdiff import events
     from tbdiff.events import storage
-    from tbdiff.selection import best_graph, group_hparams
+    from tbdiff.selection import best_graph, group_hparams, keras_records
 
     for protocol, options in task.storage_options:
         storage.set_storage_options(protocol, **dict(options))
@@ -96,7 +100,10 @@ def summarise(task: RunTask) -> RunSummary:
     if chosen is not None:
         rd, source = chosen
         out.graph = (str(rd.path), source.file, source.offset)
-        out.model = model_key(source, out.hparams, out.warnings, str(rd.path))
+        out.keras = tuple(
+            (str(m.path), s.file, s.offset) for m in reversed(members) for s in keras_records([m])
+        )
+        out.model = model_key(members, source, out.warnings, str(rd.path))
     return out
 
 
