@@ -14,6 +14,7 @@ Results come back in task order; only the small summaries travel.
 
 from __future__ import annotations
 
+import importlib
 import os
 from collections.abc import Callable, Iterator, Sequence
 
@@ -22,6 +23,7 @@ from tbdiff.errors import TbdiffError
 from tbdiff.multirun.summary import RunSummary, RunTask, summarise
 
 _SERIAL_BELOW = 4  # fewer runs than this are read in this process (no pool start-up)
+_MODEL_LAYER = "tbdiff.findings"  # what fingerprint.model_key imports
 
 
 def discover(
@@ -89,6 +91,12 @@ def _pool(tasks: Sequence[RunTask], jobs: int) -> Iterator[RunSummary]:
 
     remote = any(is_url(folder) for t in tasks for _p, folder, _f in t.parts)
     ctx = multiprocessing.get_context("forkserver" if remote else "fork")
+    # the model layer (networkx, front-ends, detectors) that model keys need, imported once
+    # before the workers start instead of once in each of them
+    if remote:
+        ctx.set_forkserver_preload([_MODEL_LAYER])
+    else:
+        importlib.import_module(_MODEL_LAYER)
     chunk = max(1, min(16, len(tasks) // (jobs * 8)))
     with ProcessPoolExecutor(max_workers=min(jobs, len(tasks)), mp_context=ctx) as pool:
         yield from pool.map(summarise, tasks, chunksize=chunk)
