@@ -31,10 +31,6 @@ from tbdiff.events.framing import Chunk, RowGroup
 from tbdiff.events.values import DECODE_ERRORS, tensor_scalar
 
 _MAX_VALUES = 16  # values per summary taken by the fast path; more go the general way
-#: length groups with fewer records go the general way: a handful of protobuf parses costs
-#: less than one group's fixed cost of numpy calls (a tag's first event with its metadata,
-#: the first steps of each varint length ... several per small file)
-_MIN_GROUP = 8
 
 
 @dataclass(frozen=True)
@@ -402,7 +398,7 @@ def fast_scalars(
     em = _Emitter(fast_mask, markers, templates, out)
     rest = []
     for g in ch.groups:
-        if g.width >= 16 and len(g.sel) >= _MIN_GROUP:
+        if g.width >= 16:
             rest.append((g, _by_representative(g, ch, em)))
     ch.settle()  # CRCs of the records not decoded above
     for g, left in rest:

@@ -73,13 +73,16 @@ def _resync(f, start: int, size: int) -> int | None:
     return None
 
 
+_PLAIN_STEPS = 32  # sequential steps before each try to speculate (2 x the longest period)
+
+
 def _walk(buf: bytes, start: int) -> tuple[np.ndarray, int]:
     """Offsets of consecutive records that fit in `buf`, and where the walk stopped.
 
     Lengths are not trusted here; the caller checks the header CRCs afterwards. Each step
     depends on the previous length, so the walk is sequential; to keep it off the Python
     interpreter for long regular runs (scalar logs repeat a short cycle of record sizes) we
-    *speculate*: after 64 plain steps, if the last record sizes repeat with a period p <= 16,
+    *speculate*: after 32 plain steps, if the last record sizes repeat with a period p <= 16,
     predict the next positions by repeating that cycle and check the real length at every
     predicted position with one numpy gather. Predictions are accepted up to the first
     mismatch, which is exact: a position is right iff all sizes before it were.
@@ -98,7 +101,7 @@ def _walk(buf: bytes, start: int) -> tuple[np.ndarray, int]:
     while not stopped and pos <= lim:
         offs: list[int] = []
         ap = offs.append
-        for _ in range(64):
+        for _ in range(_PLAIN_STEPS):
             if pos > lim:
                 break
             nxt = pos + unpack(buf, pos)[0] + 16
@@ -109,7 +112,7 @@ def _walk(buf: bytes, start: int) -> tuple[np.ndarray, int]:
             pos = nxt
         if offs:
             segments.append(np.asarray(offs, dtype=np.int64))
-        if stopped or pos > lim or len(offs) < 64:
+        if stopped or pos > lim or len(offs) < _PLAIN_STEPS:
             continue
         sizes = np.diff(np.append(offs[-33:], pos))
         period = next((p for p in range(1, 17) if (sizes[-2 * p : -p] == sizes[-p:]).all()), 0)
@@ -207,6 +210,11 @@ class Chunk:
 
 
 _ROWS_MAX = 300  # records up to this payload size are also gathered as rows (fast path)
+#: lengths with fewer records than this are not gathered as rows: their CRCs are checked one by
+#: one at once and the general path reads them (a handful of protobuf parses costs less than a
+#: row group's fixed cost of numpy calls: a tag's first event with its metadata, the first
+#: steps of each varint length ... several per small file)
+_ROWS_MIN = 8
 
 
 def _split_lengths(lengths: np.ndarray) -> list[tuple[int, np.ndarray]]:
@@ -215,7 +223,7 @@ def _split_lengths(lengths: np.ndarray) -> list[tuple[int, np.ndarray]]:
         return []
     if int(lengths.max()) < 1 << 16:
         uniq = np.flatnonzero(np.bincount(lengths))
-        if len(uniq) <= 8:
+        if len(uniq) <= 16:
             return [(int(w), np.flatnonzero(lengths == w)) for w in uniq.tolist()]
     uniq, inverse = np.unique(lengths, return_inverse=True)
     inverse = inverse.reshape(-1)
@@ -252,8 +260,10 @@ def _bad_header(ch: Chunk) -> int | None:
         if not ok.all():
             i = int(g.sel[int(np.argmin(ok))])
             first = i if first is None else min(first, i)
-    big = np.flatnonzero(ch.lengths > _ROWS_MAX)
-    for i in big.tolist():
+    in_rows = np.zeros(len(ch.lengths), dtype=bool)
+    for g in ch.groups:
+        in_rows[g.sel] = True
+    for i in np.flatnonzero(~in_rows).tolist():
         s = int(ch.starts[i]) - 12
         if not _header_ok(ch.buf, s):
             first = i if first is None else min(first, i)
@@ -271,7 +281,7 @@ def _make_chunk(
     groups: list[RowGroup] = []
     crc = crc32c.crc32c
     for width, sel in _split_lengths(lengths):
-        if width <= _ROWS_MAX:
+        if width <= _ROWS_MAX and len(sel) >= _ROWS_MIN:
             groups.append(_row_group(arr, o[sel], width + 16, sel))
         elif verify:
             for i in sel.tolist():
