@@ -82,7 +82,8 @@ def _walk(buf: bytes, start: int) -> tuple[np.ndarray, int]:
     Lengths are not trusted here; the caller checks the header CRCs afterwards. Each step
     depends on the previous length, so the walk is sequential; to keep it off the Python
     interpreter for long regular runs (scalar logs repeat a short cycle of record sizes) we
-    *speculate*: after 32 plain steps, if the last record sizes repeat with a period p <= 16,
+    *speculate*: after 32 plain steps (2p + 1 after a cycle of period p held), if the last
+    record sizes repeat with a period p <= 16,
     predict the next positions by repeating that cycle and check the real length at every
     predicted position with one numpy gather. Predictions are accepted up to the first
     mismatch, which is exact: a position is right iff all sizes before it were.
@@ -97,11 +98,12 @@ def _walk(buf: bytes, start: int) -> tuple[np.ndarray, int]:
     unpack = struct.Struct("<Q").unpack_from
     pos = start
     batch = 4096
+    plain = _PLAIN_STEPS
     stopped = False
     while not stopped and pos <= lim:
         offs: list[int] = []
         ap = offs.append
-        for _ in range(_PLAIN_STEPS):
+        for _ in range(plain):
             if pos > lim:
                 break
             nxt = pos + unpack(buf, pos)[0] + 16
@@ -112,10 +114,14 @@ def _walk(buf: bytes, start: int) -> tuple[np.ndarray, int]:
             pos = nxt
         if offs:
             segments.append(np.asarray(offs, dtype=np.int64))
-        if stopped or pos > lim or len(offs) < _PLAIN_STEPS:
+        if stopped or pos > lim or len(offs) < plain:
             continue
         sizes = np.diff(np.append(offs[-33:], pos))
-        period = next((p for p in range(1, 17) if (sizes[-2 * p : -p] == sizes[-p:]).all()), 0)
+        longest = min(16, len(sizes) // 2)
+        period = next(
+            (p for p in range(1, longest + 1) if (sizes[-2 * p : -p] == sizes[-p:]).all()), 0
+        )
+        plain = _PLAIN_STEPS
         if not period:
             continue
         cycle = sizes[-period:]
@@ -133,6 +139,9 @@ def _walk(buf: bytes, start: int) -> tuple[np.ndarray, int]:
             segments.append(starts[:k])
             pos = int(starts[k - 1] + pred[k - 1])
             batch = min(batch * 4, 1 << 18) if k == count else 4096
+            # a cycle that held for a while often changes to one of the same period (a step
+            # varint one byte longer): look for it after 2 periods, not 32 steps
+            plain = max(5, 2 * period + 1)
     if not segments:
         return np.zeros(0, np.int64), pos
     return np.concatenate(segments), pos
@@ -293,12 +302,21 @@ def _make_chunk(
 
 
 def _report_corrupt(ch: Chunk, info: FileInfo, rep: Reporter) -> None:
-    for off in (ch.starts[~ch.keep] - 12).tolist():
-        info.corrupt_at.append(ch.base + off)
+    _report_corrupt_range(ch, 0, len(ch.starts), -ch.base, info, rep)
+
+
+def _report_corrupt_range(
+    ch: Chunk, lo: int, hi: int, base: int, info: FileInfo, rep: Reporter
+) -> None:
+    """Records lo..hi-1 of the chunk that failed their payload CRC; ch.buf[base] is the
+    file's offset 0 (a chunk may hold several files, batch.py)."""
+    bad = np.flatnonzero(~ch.keep[lo:hi]) + lo
+    for off in (ch.starts[bad] - 12 - base).tolist():
+        info.corrupt_at.append(off)
         rep.warn(
             "record.corrupt",
-            f"corrupt record at offset {ch.base + off} (payload CRC mismatch), skipped",
-            ch.base + off,
+            f"corrupt record at offset {off} (payload CRC mismatch), skipped",
+            off,
         )
 
 

@@ -73,16 +73,36 @@ class RunTask:
 
 def summarise(task: RunTask) -> RunSummary:
     """Read one logical run and reduce it (see module doc). Never raises for bad logs."""
+    return summarise_many([task])[0]
+
+
+def summarise_many(tasks: list[RunTask]) -> list[RunSummary]:
+    """`summarise` of several runs, their small files read in shared passes
+    (`events.batch.read_runs`: the per-file costs of many small runs paid once)."""
     from tbdiff import events
     from tbdiff.events import storage
+    from tbdiff.events.batch import read_runs
+
+    for task in tasks:
+        for protocol, options in task.storage_options:
+            storage.set_storage_options(protocol, **dict(options))
+    parts = [
+        events.Run(part, storage.as_path(folder), [storage.as_path(f) for f in files])
+        for task in tasks
+        for part, folder, files in task.parts
+    ]
+    data = read_runs(parts, verify_crc=all(t.verify_crc for t in tasks))  # one flag (discover)
+    out, k = [], 0
+    for task in tasks:
+        out.append(_summary(task, data[k : k + len(task.parts)]))
+        k += len(task.parts)
+    return out
+
+
+def _summary(task: RunTask, members: list) -> RunSummary:
+    """The summary of one logical run from its parts' RunData."""
     from tbdiff.selection import best_graph, group_hparams, keras_records
 
-    for protocol, options in task.storage_options:
-        storage.set_storage_options(protocol, **dict(options))
-    members = []
-    for part, folder, files in task.parts:
-        run = events.Run(part, storage.as_path(folder), [storage.as_path(f) for f in files])
-        members.append(events.read_run(run, verify_crc=task.verify_crc))
     path = task.parts[0][1] if len(task.parts) == 1 else _common(task)
     out = RunSummary(name=task.name, path=path, root=task.root)
     for rd in members:
