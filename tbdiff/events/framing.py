@@ -18,7 +18,7 @@ from pathlib import Path
 
 import crc32c
 import numpy as np
-from numpy.lib.stride_tricks import as_strided, sliding_window_view
+from numpy.lib.stride_tricks import as_strided
 
 from tbdiff.diagnostics import LogWarning
 from tbdiff.events.crc import crc_rows, gather, masked, u32_at
@@ -76,6 +76,40 @@ def _resync(f, start: int, size: int) -> int | None:
 _PLAIN_STEPS = 32  # sequential steps before each try to speculate (2 x the longest period)
 
 
+def _cycle_starts(pos: int, cycle: list[int], count: int) -> np.ndarray:
+    """Offsets of `count` records from `pos` whose sizes repeat `cycle`."""
+    period, total = len(cycle), sum(cycle)
+    prefix = np.cumsum([0, *cycle[:-1]])
+    rounds = -(-count // period)
+    grid = pos + np.arange(rounds, dtype=np.int64)[:, None] * total + prefix[None, :]
+    return grid.reshape(-1)[:count]
+
+
+def _predicted(buf: bytes, pos: int, cycle: list[int], count: int) -> int:
+    """How many of the next `count` records from `pos` really have the sizes `cycle` repeats
+    (the first mismatch ends the prediction; a record must fit in buf): one strided read of
+    the length headers per position in the cycle, no gather."""
+    period, total, end = len(cycle), sum(cycle), len(buf)
+    first_bad = count
+    offset = pos
+    for r, size in enumerate(cycle):
+        if r >= count:
+            break
+        n = (count - r + period - 1) // period  # records of this residue among the count
+        fit = (end - offset - size) // total + 1 if end - offset >= size else 0
+        n_fit = min(n, max(fit, 0))
+        if n_fit:
+            heads = np.ndarray((n_fit,), "<u8", buf, offset, (total,))
+            bad = np.flatnonzero(heads != size - 16)
+            j = int(bad[0]) if len(bad) else n_fit
+        else:
+            j = 0
+        if j < n:
+            first_bad = min(first_bad, j * period + r)
+        offset += size
+    return first_bad
+
+
 def _walk(buf: bytes, start: int) -> tuple[np.ndarray, int]:
     """Offsets of consecutive records that fit in `buf`, and where the walk stopped.
 
@@ -93,8 +127,6 @@ def _walk(buf: bytes, start: int) -> tuple[np.ndarray, int]:
     segments: list[np.ndarray] = []
     if start > lim:
         return np.zeros(0, np.int64), start
-    arr = np.frombuffer(buf, dtype=np.uint8)
-    win8 = sliding_window_view(arr, 8)
     unpack = struct.Struct("<Q").unpack_from
     pos = start
     batch = 4096
@@ -116,28 +148,20 @@ def _walk(buf: bytes, start: int) -> tuple[np.ndarray, int]:
             segments.append(np.asarray(offs, dtype=np.int64))
         if stopped or pos > lim or len(offs) < plain:
             continue
-        sizes = np.diff(np.append(offs[-33:], pos))
+        tail = [*offs[-33:], pos]
+        sizes = [b - a for a, b in zip(tail[:-1], tail[1:], strict=True)]
         longest = min(16, len(sizes) // 2)
-        period = next(
-            (p for p in range(1, longest + 1) if (sizes[-2 * p : -p] == sizes[-p:]).all()), 0
-        )
+        period = next((p for p in range(1, longest + 1) if sizes[-2 * p : -p] == sizes[-p:]), 0)
         plain = _PLAIN_STEPS
         if not period:
             continue
         cycle = sizes[-period:]
-        count = min(batch, (end - pos) // int(cycle.min()) + 1)
-        pred = np.tile(cycle, count // period + 1)[:count]
-        starts = pos + np.concatenate(([0], np.cumsum(pred[:-1])))
-        fits = starts + pred <= end
-        k = int(np.argmin(fits)) if not fits.all() else count
-        if k == 0:
-            continue
-        actual = np.ascontiguousarray(win8[starts[:k]]).view("<u8")[:, 0] + 16
-        same = actual == pred[:k].astype(np.uint64)
-        k = int(np.argmin(same)) if not same.all() else k
+        count = min(batch, (end - pos) // min(cycle) + 1)
+        k = _predicted(buf, pos, cycle, count)
         if k:
-            segments.append(starts[:k])
-            pos = int(starts[k - 1] + pred[k - 1])
+            starts = _cycle_starts(pos, cycle, k)
+            segments.append(starts)
+            pos = int(starts[-1]) + cycle[(k - 1) % period]
             batch = min(batch * 4, 1 << 18) if k == count else 4096
             # a cycle that held for a while often changes to one of the same period (a step
             # varint one byte longer): look for it after 2 periods, not 32 steps
