@@ -53,7 +53,9 @@ def read_runs(
             batch, size = [], 0
     if batch:
         _read_batch(runs, batch, out, verify_crc, scalars, graphs)
-    return [r for r in out if r is not None]
+    done = [r for r in out if r is not None]
+    assert len(done) == len(runs)  # every run read, in order
+    return done
 
 
 def _loaded(run: Run) -> list[tuple[bytes, np.ndarray]] | None:

@@ -141,9 +141,7 @@ def _digest(payload: bytes) -> bytes:
     return hashlib.blake2b(payload, digest_size=16).digest()
 
 
-def _describe_key(
-    op_graph: GraphSource | None, keras: list[GraphSource], kind: str
-) -> ModelKey | None:
+def _describe_key(op_graph: GraphSource | None, keras: list[GraphSource], kind: str) -> ModelKey:
     from tbdiff.findings import inspect_lines
     from tbdiff.model import RunInputs, describe
 
