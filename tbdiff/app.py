@@ -53,7 +53,9 @@ def run(args: argparse.Namespace) -> int:
 
 def print_warnings(records: Sequence[LogWarning]) -> None:
     """Every warning on stderr, one line each, repeated problems summarised."""
-    from tbdiff.render import warning_lines
+    if not records:
+        return
+    from tbdiff.render import warning_lines  # rich: only when there is something to print
 
     for line in warning_lines(records):
         print(f"tbdiff: warning: {line}", file=sys.stderr)
@@ -69,7 +71,6 @@ def cmd_runs(args: argparse.Namespace) -> int:
 
     from tbdiff import multirun as runs_mod
     from tbdiff.inputs import check_input
-    from tbdiff.multirun.render import render_runs, render_runs_html
 
     for root in args.roots:
         if check_input(root).is_graph:
@@ -85,8 +86,12 @@ def cmd_runs(args: argparse.Namespace) -> int:
     if args.json:
         sys.stdout.write(json.dumps(doc, indent=1, allow_nan=False) + "\n")
     else:
+        from tbdiff.multirun.render import render_runs  # rich, only for text output
+
         render_runs(report, make_console(args))
     if args.html:
+        from tbdiff.multirun.render import render_runs_html
+
         _write_export(args.html, lambda: render_runs_html(report, doc))
     print_warnings(report.warnings)
     return report.exit_code()

@@ -21,13 +21,16 @@ from tbdiff.findings.evidence import rank_by_evidence
 from tbdiff.inputs import Input, check_input
 from tbdiff.model import RunInputs, describe
 from tbdiff.report import Report, RunRef, hparam_diffs
-from tbdiff.selection import best_graph, group_hparams, select_run
+from tbdiff.selection import best_graph, group_hparams, keras_records, select_run
 from tbdiff.verdict import build_verdict
 
 if TYPE_CHECKING:
     import networkx as nx
 
+    from tbdiff.align import Alignment
     from tbdiff.events import RunData
+    from tbdiff.findings import Finding
+    from tbdiff.model import ModelDescription
 
 
 @dataclass
@@ -52,7 +55,7 @@ def run_inputs(
     """What the model front-ends read for one run: the graph used for alignment, the run's
     latest Keras model config (Keras 3 adds how it was compiled), its hparams and --feed."""
     keras = None
-    for src in reversed([s for rd in runs for s in rd.graphs if s.kind == "keras_model"]):
+    for src in keras_records(runs):
         try:
             keras = src.keras_config()
         except TbdiffError:
@@ -287,19 +290,35 @@ def _compare_graph_sides(
                         path=side.source.text,
                     )
                 )
-        if a.graph is not None or b.graph is not None or model_a.is_empty or model_b.is_empty:
-            return False  # a graph against recorded hparams alone: the models are not comparable
-        report.findings = compare(model_a, model_b, None)
-        return True
+    compared = compare_models(model_a, model_b, a.graph, b.graph)
+    if compared is None:
+        return False
+    report.findings, alignment = compared
+    if alignment is not None:
+        report.graph_counts = alignment.counts()
+        report.layers = list(alignment.layers)
+        if list_nodes:
+            report.node_diffs = _node_diffs(alignment)
+    return True
+
+
+def compare_models(
+    model_a: ModelDescription,
+    model_b: ModelDescription,
+    graph_a: nx.MultiDiGraph | None,
+    graph_b: nx.MultiDiGraph | None,
+) -> tuple[list[Finding], Alignment | None] | None:
+    """The findings between two runs' models, with the alignment of their graphs when both have
+    one. Without graphs, what they recorded (hparams, Keras config) is compared; None when the
+    models are not comparable (a graph against recorded hparams alone, or nothing described)."""
+    if graph_a is None or graph_b is None:
+        if graph_a is not None or graph_b is not None or model_a.is_empty or model_b.is_empty:
+            return None
+        return compare(model_a, model_b, None), None
     from tbdiff.align import align
 
-    alignment = align(a.graph, b.graph, model_a.layers or None, model_b.layers or None)
-    report.graph_counts = alignment.counts()
-    report.layers = list(alignment.layers)
-    report.findings = compare(model_a, model_b, alignment)
-    if list_nodes:
-        report.node_diffs = _node_diffs(alignment)
-    return True
+    alignment = align(graph_a, graph_b, model_a.layers or None, model_b.layers or None)
+    return compare(model_a, model_b, alignment), alignment
 
 
 def _node_diffs(alignment: Any) -> list[tuple[str, str, str, str]]:

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import PurePosixPath
 from typing import TYPE_CHECKING, Generic, Protocol, TypeVar
 
@@ -51,6 +52,7 @@ class RunGroup(Generic[R]):
         return rel if rel else "."
 
 
+@lru_cache(maxsize=1024)
 def _is_part(component: str) -> bool:
     tag = parse_tag(component)
     return bool(tag.family) and tag.metric == component.lower()
@@ -58,10 +60,9 @@ def _is_part(component: str) -> bool:
 
 def _base(name: str) -> str:
     """The logical run a run belongs to: its parent for a train/validation part, else itself."""
-    p = PurePosixPath(name)
-    if name not in ("", ".") and _is_part(p.name):
-        parent = p.parent.as_posix()
-        return parent if parent else "."
+    parent, _, last = name.rstrip("/").rpartition("/")
+    if name not in ("", ".") and _is_part(last):
+        return parent.rstrip("/") or ("/" if name.startswith("/") else ".")
     return name or "."
 
 
@@ -145,6 +146,12 @@ def best_graph(
         if best is None or score > best[0]:
             best = (score, rd, src)
     return None if best is None else (best[1], best[2])
+
+
+def keras_records(members: Sequence[RunData]) -> list[GraphSource]:
+    """A logical run's Keras model config records, latest first: its model config is the
+    latest one that decodes."""
+    return [s for rd in reversed(members) for s in reversed(rd.graphs) if s.kind == "keras_model"]
 
 
 def group_hparams(members: Sequence[RunData], first: RunData | None = None) -> dict:

@@ -157,3 +157,92 @@ def test_no_crc_reads_the_same(tmp_path):
     for tag in a.scalars:
         np.testing.assert_array_equal(a.scalars[tag].values, b.scalars[tag].values)
         np.testing.assert_array_equal(a.scalars[tag].steps, b.scalars[tag].steps)
+
+
+# ------------------------------------------------------------------ many small runs in one pass
+
+
+def _snapshot(rd: events.RunData) -> dict:
+    """Everything a RunData holds that a reader decides, comparable with ==."""
+    return {
+        "scalars": {
+            t: (s.steps.tolist(), s.values.tobytes(), s.wall_times.tolist(), s.encoding, s.dropped)
+            for t, s in rd.scalars.items()
+        },
+        "hparams": rd.hparams,
+        "graphs": [(g.kind, g.file, g.offset, g.step, g.tag, g.payload) for g in rd.graphs],
+        "warnings": [w.to_dict() for w in rd.warnings],
+        "counts": dict(rd.counts),
+        "files": [
+            (
+                str(f.path),
+                f.size,
+                f.records,
+                dict(f.events),
+                dict(f.values),
+                f.first_step,
+                f.last_step,
+                f.truncated_at,
+                f.corrupt_at,
+                f.not_event_file,
+                f.empty,
+            )
+            for f in rd.file_info
+        ],
+    }
+
+
+def _batched_equals_one_by_one(root: Path, monkeypatch=None) -> int:
+    """read_runs == read_run of each run; with `monkeypatch`, also that no run was read on
+    its own (all went through the shared pass)."""
+    from tbdiff.events import batch
+
+    runs = events.find_runs(root)
+    one = [_snapshot(events.read_run(r)) for r in runs]
+    if monkeypatch is not None:
+        monkeypatch.setattr(batch, "read_run", None)  # a fallback would fail here
+    assert [_snapshot(rd) for rd in batch.read_runs(runs)] == one
+    if monkeypatch is not None:
+        monkeypatch.undo()
+    return len(runs)
+
+
+def _flip(f: Path, record: int) -> None:
+    data = bytearray(f.read_bytes())
+    off, _n = _records(bytes(data))[record]
+    data[off + 14] ^= 0x04  # a byte of the wall time: the payload CRC fails
+    f.write_bytes(bytes(data))
+
+
+def test_many_runs_in_one_pass_read_as_one_by_one(tmp_path, event_fx, monkeypatch):
+    import shutil
+
+    sweep = tmp_path / "sweep"
+    for i in range(6):  # small runs of two tag sets, as a sweep writes them
+        _write(sweep / f"run_{i}", [("loss", "accuracy"), ("lr",)], n=300 + 50 * i)
+    assert _batched_equals_one_by_one(sweep, monkeypatch) == 6
+    assert _batched_equals_one_by_one(event_fx) >= 10  # every writer of the event fixtures
+    # damaged payloads stay in the shared pass; a cut tail, an empty file or a length header
+    # that no longer verifies send that run (or batch) to read_run
+    flipped = tmp_path / "flipped"
+    shutil.copytree(sweep, flipped)
+    for k, f in enumerate(sorted(flipped.rglob("events.out.tfevents.*"))[:3]):
+        _flip(f, 5 + 100 * k)
+    assert _batched_equals_one_by_one(flipped, monkeypatch) == 6
+    damaged = tmp_path / "damaged"
+    shutil.copytree(sweep, damaged)
+    a, b, c, d = sorted(damaged.rglob("events.out.tfevents.*"))[:4]
+    _flip(a, 7)
+    b.write_bytes(b.read_bytes()[:-7])
+    c.write_bytes(b"")
+    data = bytearray(d.read_bytes())
+    data[_records(bytes(data))[9][0]] ^= 0x01  # a length header
+    d.write_bytes(bytes(data))
+    assert _batched_equals_one_by_one(damaged) == 6
+
+
+@pytest.mark.shared("reallogs")
+def test_real_logs_in_one_pass_read_as_one_by_one():
+    from helpers import REALLOGS
+
+    assert _batched_equals_one_by_one(REALLOGS) > 20

@@ -133,3 +133,33 @@ def test_real_sweep_like_folder(cli):
     # main metrics: tags in at least half the runs (foo in all three, bar_2/bar_3 in two)
     assert sorted(doc["metrics"]) == ["lax/bar_2", "lax/bar_3", "lax/foo"]
     assert doc["groups"][0]["id"] == "no-model" and doc["groups"][0]["size"] == 3
+
+
+# The model key (tbdiff/multirun/fingerprint.py) on Keras 3 callback runs of the issue-10 pairs
+# (tests/gen_pairs_keras3.py): the config with its compile_config, no hparams recorded.
+K3_SAME = ("base", "base_again", "renamed", "lr100", "beta05")  # one model, names / numbers apart
+K3_OTHER = ("drop05", "sgd")  # Dropout(0.5); SGD instead of Adam
+
+
+def test_model_key_is_the_model_not_names_or_optimizer_numbers(request, tmp_path, capsys):
+    import shutil
+
+    import pairs_cli as C
+
+    from tbdiff.cli import main
+
+    out = C.outdir(request, "keras3")
+    C.require_runs(out, *K3_SAME, *K3_OTHER)
+    for run in K3_SAME + K3_OTHER:
+        shutil.copytree(out / run, tmp_path / run)
+    code = main(["runs", str(tmp_path), "--json", "--jobs", "1", "--baseline", "base"])
+    doc = json.loads(capsys.readouterr().out)
+    groups = {frozenset(g["runs"]): g for g in doc["groups"]}
+    assert set(groups) == {frozenset(K3_SAME), *(frozenset([r]) for r in K3_OTHER)}
+    same = groups[frozenset(K3_SAME)]
+    # facts: the detectors' inspect lines, without the numbers that differ inside the group
+    assert same["model"]["facts"]["optimizer"] == "adam [Keras config]"
+    assert "rate=0.2" in same["model"]["facts"]["dropout"]
+    firsts = {g["runs"][0]: g["differences"]["findings"][0]["id"] for g in doc["groups"][1:]}
+    assert firsts == {"drop05": "dropout.rate_mismatch", "sgd": "optimizer.type_mismatch"}
+    assert code == 1  # groups differ by critical findings

@@ -24,6 +24,8 @@ The package, one job per module:
     hparams.py    hyper-parameters: hparams plugin metadata of every writer, Lightning's yaml
     reader.py     a run's records in file order, each to the module that owns its kind
                   (two tables: Event kind -> handler, summary plugin -> handler)
+    batch.py      many small runs in one vectorised pass (their files laid end to end and
+                  framed / CRC-checked / fast-path decoded as one chunk), for sweeps
     inventory.py  the JSON-ready data behind `tbdiff inspect`
 
 Problems are `tbdiff.diagnostics.LogWarning` records (kind, message, path, offset) collected in
@@ -38,8 +40,12 @@ framing + two crc32c calls + Event.FromString costs ~4 us/record here, i.e. >12 
   scalar values themselves grow (numpy blocks, concatenated once at the end).
 * Framing walk: inherently sequential, so it is the one Python loop left. It is
   short-circuited by speculation: scalar logs repeat a small cycle of record sizes, so after
-  64 plain steps the next positions are predicted from that cycle and all checked with one
-  numpy gather; predictions are kept up to the first mismatch (exact by induction).
+  32 plain steps the next positions are predicted from that cycle and all checked with one
+  strided read per position in the cycle; predictions are kept up to the first mismatch
+  (exact by induction).
+* Small files (a sweep's runs) cost per file and per record length, not per record: lengths
+  with fewer than 8 records go the general path, and `batch.read_runs` reads many runs'
+  files as one chunk so each length group spans all of them.
 * Records of one payload length (<= 300 bytes) are copied once into a contiguous (records x
   bytes) array: every later pass reads columns of it. Header CRCs are checked once per
   length (equal lengths, equal headers). Payload CRCs: the fast path checks the records it

@@ -51,10 +51,11 @@ def find_runs(path: str | Path | RemotePath, warnings: list[LogWarning] | None =
         raise TbdiffError(f"not a file or directory: {root}")
     runs: list[Run] = []
     walk_errors: list[OSError] = []
-    for dirpath, files in _walk(str(root), walk_errors):
+    top = str(root)
+    for dirpath, folder, files in _walk(top, walk_errors):
         if files:
-            rel = os.path.relpath(dirpath, root)
-            runs.append(Run(name=Path(rel).as_posix(), path=Path(dirpath), files=files))
+            rel = dirpath[len(top) :].lstrip(os.sep) or "."  # dirpath is top or below it
+            runs.append(Run(name=rel.replace(os.sep, "/"), path=folder, files=files))
     if warnings is not None:
         for err in walk_errors:
             why = f"skipped, cannot list ({err.strerror or err})"
@@ -67,7 +68,7 @@ def find_runs(path: str | Path | RemotePath, warnings: list[LogWarning] | None =
 
 
 def _walk(top: str, errors: list[OSError]):
-    """(folder, its regular event files sorted by name) for every folder under `top`.
+    """(folder, as a Path, its regular event files sorted by name) for every folder under `top`.
 
     os.scandir's entry types come with the listing (no stat per file, unlike Path.is_file);
     symlinked folders are not entered (no loops); listing errors are collected.
@@ -90,7 +91,8 @@ def _walk(top: str, errors: list[OSError]):
                     files.append(e.name)
             except OSError:
                 continue
-        yield folder, [Path(folder) / n for n in sorted(files)]
+        base = Path(folder)
+        yield folder, base, [base / n for n in sorted(files)]
         stack.extend(sorted(subdirs, reverse=True))
 
 

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import struct
 from dataclasses import dataclass
+from functools import lru_cache
 
 import numpy as np
 from tensorboard.compat.proto import event_pb2
@@ -284,6 +285,25 @@ def _runs(cols: list[int]) -> list[tuple[int, int]]:
     return runs
 
 
+@lru_cache(maxsize=1024)
+def _free_bytes(width: int, rc: int, vpos: tuple[int, ...]) -> tuple[np.ndarray, np.ndarray]:
+    """(free columns, mask) of a layout: the bytes that may differ between the records of one
+    template (wall time, step, values), and the mask that compares the others; read-only."""
+    free = np.zeros(width, dtype=bool)
+    free[1:9] = True
+    free[10:rc] = True
+    for vp in vpos:
+        free[vp : vp + 4] = True
+    # equal to rep outside the free bytes, and the same step-varint length (the high bits of
+    # the varint bytes): one masked comparison of whole rows
+    mask = np.where(free, 0, 0xFF).astype(np.uint8)
+    mask[10:rc] = 0x80
+    cols = np.flatnonzero(free)
+    cols.flags.writeable = False
+    mask.flags.writeable = False
+    return cols, mask
+
+
 def _by_representative(g: RowGroup, ch: Chunk, em: _Emitter) -> np.ndarray:
     """Decode the records that share a representative's layout; the rest is returned.
 
@@ -306,39 +326,59 @@ def _by_representative(g: RowGroup, ch: Chunk, em: _Emitter) -> np.ndarray:
             todo[rep] = False  # not a plain scalar event: the general path reads it
             continue
         rc, vpos = layout
-        free = np.zeros(g.width, dtype=bool)
-        free[1:9] = True
-        free[10:rc] = True
-        for vp in vpos:
-            free[vp : vp + 4] = True
-        # equal to rep outside the free bytes, and the same step-varint length (the high bits
-        # of the varint bytes): one masked comparison of whole rows
-        mask = np.where(free, 0, 0xFF).astype(np.uint8)
-        mask[10:rc] = 0x80
+        free_cols, mask = _free_bytes(g.width, rc, vpos)
         delta = pay ^ pay[rep]
-        match = todo & ~(delta & mask).any(axis=1)
+        match, colbits = _matching(delta, todo, mask)
         todo &= ~match
         members = np.flatnonzero(match)
         unchecked = ~ch.checked[g.sel[members]]
         if unchecked.any():
-            members = _verify(g, ch, members, rep, delta, free)
+            members = _verify(g, ch, members, rep, delta, free_cols, colbits)
         if len(members):
             em.emit(g, members, rc, vpos)
     return todo
 
 
+def _matching(
+    delta: np.ndarray, todo: np.ndarray, mask: np.ndarray
+) -> tuple[np.ndarray, np.ndarray | None]:
+    """Rows still to do whose `delta` is zero under `mask`, and the OR of every row's delta
+    per column (None unless every row is to do). One OR down the columns says which masked
+    columns differ anywhere, usually none; only those are then checked row by row."""
+    whole = bool(todo.all())
+    colbits = np.bitwise_or.reduce(delta if whole else delta[todo], axis=0)
+    odd = np.flatnonzero(colbits & mask)
+    if len(odd) == 0:
+        return todo.copy(), colbits if whole else None
+    if len(odd) > 8:
+        return todo & ~(delta & mask).any(axis=1), colbits if whole else None
+    bad = np.zeros(len(todo), dtype=bool)
+    for c in odd.tolist():
+        bad |= (delta[:, c] & mask[c]) != 0
+    return todo & ~bad, colbits if whole else None
+
+
 def _verify(
-    g: RowGroup, ch: Chunk, members: np.ndarray, rep: int, delta: np.ndarray, free: np.ndarray
+    g: RowGroup,
+    ch: Chunk,
+    members: np.ndarray,
+    rep: int,
+    delta: np.ndarray,
+    cols: np.ndarray,
+    colbits: np.ndarray | None = None,
 ) -> np.ndarray:
-    """Check the payload CRCs of `members` (equal to `rep` outside `free`); the good ones.
+    """Check the payload CRCs of `members` (equal to `rep` outside columns `cols`); the good ones.
 
     `delta` is every row XOR the representative's: only the free bytes that change within
-    the group (not the high bytes of a wall time) cost a table lookup (crc.crc_rows_delta).
+    the group (not the high bytes of a wall time) cost a table lookup (crc.crc_rows_delta);
+    `colbits`, when given, is the OR of every row's delta per column.
     """
     whole = len(members) == len(g.sel)
     d = delta if whole else delta[members]
-    cols = np.flatnonzero(free)
-    changed = cols[d[:, cols].any(axis=0)] if len(d) else cols[:0]
+    if whole and colbits is not None:  # the OR of every row's delta per column, known
+        changed = cols[colbits[cols] != 0]
+    else:
+        changed = cols[d[:, cols].any(axis=0)] if len(d) else cols[:0]
     ref = g.rows[rep, 12 : 12 + g.width].tobytes()
     got = masked(crc_rows_delta(ref, [(j, d[:, j]) for j in changed.tolist()], len(members)))
     stored = g.stored_crcs()

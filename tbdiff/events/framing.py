@@ -18,7 +18,7 @@ from pathlib import Path
 
 import crc32c
 import numpy as np
-from numpy.lib.stride_tricks import as_strided, sliding_window_view
+from numpy.lib.stride_tricks import as_strided
 
 from tbdiff.diagnostics import LogWarning
 from tbdiff.events.crc import crc_rows, gather, masked, u32_at
@@ -73,13 +73,51 @@ def _resync(f, start: int, size: int) -> int | None:
     return None
 
 
+_PLAIN_STEPS = 32  # sequential steps before each try to speculate (2 x the longest period)
+
+
+def _cycle_starts(pos: int, cycle: list[int], count: int) -> np.ndarray:
+    """Offsets of `count` records from `pos` whose sizes repeat `cycle`."""
+    period, total = len(cycle), sum(cycle)
+    prefix = np.cumsum([0, *cycle[:-1]])
+    rounds = -(-count // period)
+    grid = pos + np.arange(rounds, dtype=np.int64)[:, None] * total + prefix[None, :]
+    return grid.reshape(-1)[:count]
+
+
+def _predicted(buf: bytes, pos: int, cycle: list[int], count: int) -> int:
+    """How many of the next `count` records from `pos` really have the sizes `cycle` repeats
+    (the first mismatch ends the prediction; a record must fit in buf): one strided read of
+    the length headers per position in the cycle, no gather."""
+    period, total, end = len(cycle), sum(cycle), len(buf)
+    first_bad = count
+    offset = pos
+    for r, size in enumerate(cycle):
+        if r >= count:
+            break
+        n = (count - r + period - 1) // period  # records of this residue among the count
+        fit = (end - offset - size) // total + 1 if end - offset >= size else 0
+        n_fit = min(n, max(fit, 0))
+        if n_fit:
+            heads = np.ndarray((n_fit,), "<u8", buf, offset, (total,))
+            bad = np.flatnonzero(heads != size - 16)
+            j = int(bad[0]) if len(bad) else n_fit
+        else:
+            j = 0
+        if j < n:
+            first_bad = min(first_bad, j * period + r)
+        offset += size
+    return first_bad
+
+
 def _walk(buf: bytes, start: int) -> tuple[np.ndarray, int]:
     """Offsets of consecutive records that fit in `buf`, and where the walk stopped.
 
     Lengths are not trusted here; the caller checks the header CRCs afterwards. Each step
     depends on the previous length, so the walk is sequential; to keep it off the Python
     interpreter for long regular runs (scalar logs repeat a short cycle of record sizes) we
-    *speculate*: after 64 plain steps, if the last record sizes repeat with a period p <= 16,
+    *speculate*: after 32 plain steps (2p + 1 after a cycle of period p held), if the last
+    record sizes repeat with a period p <= 16,
     predict the next positions by repeating that cycle and check the real length at every
     predicted position with one numpy gather. Predictions are accepted up to the first
     mismatch, which is exact: a position is right iff all sizes before it were.
@@ -89,16 +127,15 @@ def _walk(buf: bytes, start: int) -> tuple[np.ndarray, int]:
     segments: list[np.ndarray] = []
     if start > lim:
         return np.zeros(0, np.int64), start
-    arr = np.frombuffer(buf, dtype=np.uint8)
-    win8 = sliding_window_view(arr, 8)
     unpack = struct.Struct("<Q").unpack_from
     pos = start
     batch = 4096
+    plain = _PLAIN_STEPS
     stopped = False
     while not stopped and pos <= lim:
         offs: list[int] = []
         ap = offs.append
-        for _ in range(64):
+        for _ in range(plain):
             if pos > lim:
                 break
             nxt = pos + unpack(buf, pos)[0] + 16
@@ -109,27 +146,26 @@ def _walk(buf: bytes, start: int) -> tuple[np.ndarray, int]:
             pos = nxt
         if offs:
             segments.append(np.asarray(offs, dtype=np.int64))
-        if stopped or pos > lim or len(offs) < 64:
+        if stopped or pos > lim or len(offs) < plain:
             continue
-        sizes = np.diff(np.append(offs[-33:], pos))
-        period = next((p for p in range(1, 17) if (sizes[-2 * p : -p] == sizes[-p:]).all()), 0)
+        tail = [*offs[-33:], pos]
+        sizes = [b - a for a, b in zip(tail[:-1], tail[1:], strict=True)]
+        longest = min(16, len(sizes) // 2)
+        period = next((p for p in range(1, longest + 1) if sizes[-2 * p : -p] == sizes[-p:]), 0)
+        plain = _PLAIN_STEPS
         if not period:
             continue
         cycle = sizes[-period:]
-        count = min(batch, (end - pos) // int(cycle.min()) + 1)
-        pred = np.tile(cycle, count // period + 1)[:count]
-        starts = pos + np.concatenate(([0], np.cumsum(pred[:-1])))
-        fits = starts + pred <= end
-        k = int(np.argmin(fits)) if not fits.all() else count
-        if k == 0:
-            continue
-        actual = np.ascontiguousarray(win8[starts[:k]]).view("<u8")[:, 0] + 16
-        same = actual == pred[:k].astype(np.uint64)
-        k = int(np.argmin(same)) if not same.all() else k
+        count = min(batch, (end - pos) // min(cycle) + 1)
+        k = _predicted(buf, pos, cycle, count)
         if k:
-            segments.append(starts[:k])
-            pos = int(starts[k - 1] + pred[k - 1])
+            starts = _cycle_starts(pos, cycle, k)
+            segments.append(starts)
+            pos = int(starts[-1]) + cycle[(k - 1) % period]
             batch = min(batch * 4, 1 << 18) if k == count else 4096
+            # a cycle that held for a while often changes to one of the same period (a step
+            # varint one byte longer): look for it after 2 periods, not 32 steps
+            plain = max(5, 2 * period + 1)
     if not segments:
         return np.zeros(0, np.int64), pos
     return np.concatenate(segments), pos
@@ -207,6 +243,11 @@ class Chunk:
 
 
 _ROWS_MAX = 300  # records up to this payload size are also gathered as rows (fast path)
+#: lengths with fewer records than this are not gathered as rows: their CRCs are checked one by
+#: one at once and the general path reads them (a handful of protobuf parses costs less than a
+#: row group's fixed cost of numpy calls: a tag's first event with its metadata, the first
+#: steps of each varint length ... several per small file)
+_ROWS_MIN = 8
 
 
 def _split_lengths(lengths: np.ndarray) -> list[tuple[int, np.ndarray]]:
@@ -215,7 +256,7 @@ def _split_lengths(lengths: np.ndarray) -> list[tuple[int, np.ndarray]]:
         return []
     if int(lengths.max()) < 1 << 16:
         uniq = np.flatnonzero(np.bincount(lengths))
-        if len(uniq) <= 8:
+        if len(uniq) <= 16:
             return [(int(w), np.flatnonzero(lengths == w)) for w in uniq.tolist()]
     uniq, inverse = np.unique(lengths, return_inverse=True)
     inverse = inverse.reshape(-1)
@@ -252,8 +293,10 @@ def _bad_header(ch: Chunk) -> int | None:
         if not ok.all():
             i = int(g.sel[int(np.argmin(ok))])
             first = i if first is None else min(first, i)
-    big = np.flatnonzero(ch.lengths > _ROWS_MAX)
-    for i in big.tolist():
+    in_rows = np.zeros(len(ch.lengths), dtype=bool)
+    for g in ch.groups:
+        in_rows[g.sel] = True
+    for i in np.flatnonzero(~in_rows).tolist():
         s = int(ch.starts[i]) - 12
         if not _header_ok(ch.buf, s):
             first = i if first is None else min(first, i)
@@ -271,7 +314,7 @@ def _make_chunk(
     groups: list[RowGroup] = []
     crc = crc32c.crc32c
     for width, sel in _split_lengths(lengths):
-        if width <= _ROWS_MAX:
+        if width <= _ROWS_MAX and len(sel) >= _ROWS_MIN:
             groups.append(_row_group(arr, o[sel], width + 16, sel))
         elif verify:
             for i in sel.tolist():
@@ -283,12 +326,21 @@ def _make_chunk(
 
 
 def _report_corrupt(ch: Chunk, info: FileInfo, rep: Reporter) -> None:
-    for off in (ch.starts[~ch.keep] - 12).tolist():
-        info.corrupt_at.append(ch.base + off)
+    _report_corrupt_range(ch, 0, len(ch.starts), -ch.base, info, rep)
+
+
+def _report_corrupt_range(
+    ch: Chunk, lo: int, hi: int, base: int, info: FileInfo, rep: Reporter
+) -> None:
+    """Records lo..hi-1 of the chunk that failed their payload CRC; ch.buf[base] is the
+    file's offset 0 (a chunk may hold several files, batch.py)."""
+    bad = np.flatnonzero(~ch.keep[lo:hi]) + lo
+    for off in (ch.starts[bad] - 12 - base).tolist():
+        info.corrupt_at.append(off)
         rep.warn(
             "record.corrupt",
-            f"corrupt record at offset {ch.base + off} (payload CRC mismatch), skipped",
-            ch.base + off,
+            f"corrupt record at offset {off} (payload CRC mismatch), skipped",
+            off,
         )
 
 

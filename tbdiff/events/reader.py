@@ -58,20 +58,28 @@ class RunReader:
 
     # ---- per file ------------------------------------------------------------------------
     def read_file(self, path: Path) -> FileInfo:
+        info = self.start_file(path)
+        for ch in chunks(path, info, self.rep, self.verify_crc):
+            self._chunk(ch)
+        self.end_file()
+        return info
+
+    def start_file(self, path: Path) -> FileInfo:
+        """Per-file state; `end_file` closes it (read_file, or batch.read_runs)."""
         info = FileInfo(path)
-        rep = Reporter(path, self.data.warnings, info)
+        self.rep = Reporter(path, self.data.warnings, info)
         self.file_starts.append((self.seq, str(path)))
         self.plugin: dict[str, str] = {}  # first-occurrence plugin per tag, this file
         self.templates: dict[tuple[int, bytes], Template] = {}
-        self.info, self.rep = info, rep
-        for ch in chunks(path, info, rep, self.verify_crc):
-            self._chunk(ch)
+        self.info = info
+        return info
+
+    def end_file(self) -> None:
         for tag, plugin in self.plugin.items():
             if plugin:
                 self.run_plugin.setdefault(tag, plugin)
         for s in self.series.values():
             s.flush()
-        return info
 
     def tag_plugin(self, tag: str, metadata_plugin: str | None) -> str:
         """TensorBoard's rule: a tag's kind comes from its first occurrence (in this file)."""
@@ -83,26 +91,35 @@ class RunReader:
 
     def _chunk(self, ch: Chunk) -> None:
         n = len(ch.starts)
-        seq0 = self.seq
-        self.seq += n
         fast_mask = np.zeros(n, dtype=bool)
         markers: list[tuple[int, Template]] = []  # (first index, template) of each fast group
         fast_groups = fast_scalars(ch, fast_mask, markers, self.templates)  # settles CRCs
-        self.info.records += int(ch.keep.sum())
-        slow_idx = np.flatnonzero(~fast_mask & ch.keep).tolist()  # records failing CRC: neither
+        self.consume(ch, 0, n, ch.base, fast_mask, fast_groups)
+
+    def consume(
+        self, ch: Chunk, lo: int, hi: int, base: int, fast_mask: np.ndarray, groups: list
+    ) -> None:
+        """Records lo..hi-1 of a settled chunk: this file's (all of a chunk read from it, or
+        its share of a chunk of several files, batch.py); `base` is the file offset of
+        ch.buf[0]; `groups` the fast groups of these records (record indices in lo..hi-1)."""
+        seq0 = self.seq - lo
+        self.seq += hi - lo
+        keep = ch.keep[lo:hi]
+        self.info.records += int(keep.sum())
+        slow_idx = (np.flatnonzero(~fast_mask[lo:hi] & keep) + lo).tolist()  # failing CRC: neither
         # process slow records and first uses of fast templates in file order
         items: list[tuple[int, Template | None]] = [(i, None) for i in slow_idx]
-        items.extend(markers)
+        items.extend((int(g[1][0]), g[0]) for g in groups)
         items.sort(key=lambda item: item[0])
         for i, tpl in items:
             if tpl is None:
                 s, m = int(ch.starts[i]), int(ch.lengths[i])
-                self._slow(ch.buf[s : s + m], ch.base + s - 12, seq0 + i)
+                self._slow(ch.buf[s : s + m], base + s - 12, seq0 + i)
                 continue
             for slot in tpl.slots:
                 meta = SCALAR_PLUGIN if slot.encoding == "simple_value" else slot.meta_plugin
                 self.tag_plugin(slot.tag, meta)
-        for tpl, idx, steps, walls, vals in fast_groups:
+        for tpl, idx, steps, walls, vals in groups:
             self._fast_group(tpl, idx + seq0, steps, walls, vals)
 
     def _fast_group(self, tpl: Template, seqs, steps, walls, vals) -> None:
@@ -292,6 +309,11 @@ def read_run(
     reader = RunReader(run, verify_crc, scalars, graphs)
     for path in run.files:
         reader.data.file_info.append(reader.read_file(path))
+    return finish_run(reader, run)
+
+
+def finish_run(reader: RunReader, run: Run) -> RunData:
+    """What follows a run's event files: a Lightning hparams.yaml beside them, the totals."""
     yaml_path = str(run.path / hparams.LIGHTNING_YAML)
 
     def warn(kind: str, message: str, offset: int | None) -> None:

@@ -13,9 +13,10 @@ Methods (stated in the output too):
   outlier when it is more than OUTLIER_SIGMAS floors from its set's median.
 * hyper-parameter effect: eta squared of the final primary metric (one-way ANOVA: between-level
   sum of squares over total), per varying hyper-parameter, ranked.
-* differences and explanations: the findings (`tbdiff.findings.compare_graphs`) of a group's
-  representative (its best run) vs the baseline run, and of each outlier vs the baseline, plus
-  their hyper-parameter differences.
+* differences and explanations: the findings (`tbdiff.findings.compare` of the models described
+  as `compare` describes them: graph, Keras config, hparams) of a group's representative (its
+  best run) vs the baseline run, and of each outlier vs the baseline, plus their
+  hyper-parameter differences.
 """
 
 from __future__ import annotations
@@ -363,48 +364,72 @@ def explain(report: RunsReport) -> None:
 
 
 def difference(run: RunSummary, other: RunSummary, varying: list[str], cache: dict) -> Difference:
+    """Hyper-parameter differences, and the findings between the two runs' models (described
+    as `compare` describes them: graph, Keras config, hparams) unless their keys are equal."""
     d = Difference(vs=other.name)
     for k in varying:
         a, b = run.hparams.get(k), other.hparams.get(k)
         if _hashable(a) != _hashable(b):
             d.hparams[k] = [a, b]
     if run.model is not None and other.model is not None and run.model.key == other.model.key:
-        return d  # the same model: no graph finding to look for
+        return d  # the same model: no model finding to look for
     try:
-        ga, gb = _graph(run, cache), _graph(other, cache)
+        (ga, ma), (gb, mb) = _described(run, cache), _described(other, cache)
     except TbdiffError as exc:
         d.error = str(exc)
         return d
-    if ga is None or gb is None:
-        d.error = "no graph recorded" if ga is None else f"{other.name} has no graph recorded"
-        return d
-    from tbdiff.align import align
-    from tbdiff.findings import Hints, compare_graphs
+    from tbdiff.pipeline import compare_models
 
-    found = compare_graphs(
-        ga, gb, align(ga, gb), Hints(hparams=dict(run.hparams)), Hints(hparams=dict(other.hparams))
-    )
-    d.findings = [FindingRef(f.id, f.severity, f.title) for f in found]
+    compared = compare_models(ma, mb, ga, gb)
+    if compared is None:
+        d.error = (
+            "no model recorded"
+            if run.graph is None
+            else f"{other.name} has no model recorded"
+            if other.graph is None
+            else "the two models are not comparable"
+        )
+        return d
+    d.findings = [FindingRef(f.id, f.severity, f.title) for f in compared[0]]
     return d
 
 
-def _graph(run: RunSummary, cache: dict):
-    """The run's graph, re-read from its event file (summaries keep only where it is)."""
-    if run.graph is None:
-        return None
-    folder, file, offset = run.graph
-    if (file, offset) in cache:
-        return cache[(file, offset)]
-    from tbdiff import events, graph
-    from tbdiff.events import storage
+def _described(run: RunSummary, cache: dict) -> tuple[Any, Any]:
+    """(graph, ModelDescription) of a run, from its graph and Keras config records re-read from
+    its event files (summaries keep only where they are) and its hparams."""
+    if run.name in cache:
+        return cache[run.name]
+    from tbdiff import graph
+    from tbdiff.model import RunInputs, describe
 
-    rd = events.read_run(
-        events.Run("g", storage.as_path(folder), [storage.as_path(file)]), scalars=False
-    )
-    source = next((g for g in rd.graphs if g.offset == offset), None)
+    source = _record(run.graph, cache) if run.graph is not None else None
     g = graph.load_graph(source) if source is not None else None
-    cache[(file, offset)] = g
-    return g
+    config = None
+    for where in run.keras:  # latest first; the first that decodes (as pipeline.run_inputs)
+        rec = _record(where, cache)
+        try:
+            config = rec.keras_config() if rec is not None else None
+        except TbdiffError:
+            continue
+        if config is not None:
+            break
+    out = (g, describe(RunInputs(graph=g, keras_config=config, hparams=dict(run.hparams))))
+    cache[run.name] = out
+    return out
+
+
+def _record(where: tuple[str, str, int], cache: dict) -> Any:
+    """The graph record at (folder, file, offset); one read per event file."""
+    folder, file, offset = where
+    if (folder, file) not in cache:
+        from tbdiff import events
+        from tbdiff.events import storage
+
+        rd = events.read_run(
+            events.Run("g", storage.as_path(folder), [storage.as_path(file)]), scalars=False
+        )
+        cache[(folder, file)] = {g.offset: g for g in rd.graphs}
+    return cache[(folder, file)].get(offset)
 
 
 def to_json(report: RunsReport) -> dict[str, Any]:

@@ -5,7 +5,8 @@ TensorBoard's run folders grouped into logical runs by the one run selector
 (`tbdiff.selection.group_runs`: Keras' train/ and validation/ are one run). Each logical run
 is one task (`summary.summarise`), mapped over:
 
-* a local process pool (default; `jobs` processes, serial for a handful of runs), or
+* a local process pool (default; `jobs` processes, serial for a handful of runs), in batches
+  of up to _BATCH runs (`summary.summarise_many`: their small files read in shared passes), or
 * an existing Dask cluster (`dask_address`, dask.distributed's Client.map/gather): the
   scheduler places the tasks; workers need tbdiff (and s3fs/gcsfs for URLs) installed.
 
@@ -14,14 +15,17 @@ Results come back in task order; only the small summaries travel.
 
 from __future__ import annotations
 
+import importlib
 import os
 from collections.abc import Callable, Iterator, Sequence
 
 from tbdiff.diagnostics import LogWarning
 from tbdiff.errors import TbdiffError
-from tbdiff.multirun.summary import RunSummary, RunTask, summarise
+from tbdiff.multirun.summary import RunSummary, RunTask, summarise, summarise_many
 
 _SERIAL_BELOW = 4  # fewer runs than this are read in this process (no pool start-up)
+_MODEL_LAYER = "tbdiff.findings"  # what fingerprint.model_key imports
+_BATCH = 16  # runs per pool task: their small files are read in shared passes
 
 
 def discover(
@@ -89,9 +93,17 @@ def _pool(tasks: Sequence[RunTask], jobs: int) -> Iterator[RunSummary]:
 
     remote = any(is_url(folder) for t in tasks for _p, folder, _f in t.parts)
     ctx = multiprocessing.get_context("forkserver" if remote else "fork")
-    chunk = max(1, min(16, len(tasks) // (jobs * 8)))
+    # the model layer (networkx, front-ends, detectors) that model keys need, imported once
+    # before the workers start instead of once in each of them
+    if remote:
+        ctx.set_forkserver_preload([_MODEL_LAYER])
+    else:
+        importlib.import_module(_MODEL_LAYER)
+    size = max(1, min(_BATCH, len(tasks) // (jobs * 4)))
+    batches = [list(tasks[i : i + size]) for i in range(0, len(tasks), size)]
     with ProcessPoolExecutor(max_workers=min(jobs, len(tasks)), mp_context=ctx) as pool:
-        yield from pool.map(summarise, tasks, chunksize=chunk)
+        for done in pool.map(summarise_many, batches):
+            yield from done
 
 
 def _dask(

@@ -1,22 +1,36 @@
 """What a run's model *is*, as a hashable key: runs with equal keys are one model group.
 
-The interface `tbdiff runs` groups by is `model_key(graph record, hparams) -> ModelKey`: a key
-(equal for equal models) and a few plain-words facts to show. Until the model-semantics layer
-(`tbdiff.model`'s ModelDescription) lands, the key is made here from what the run recorded:
+The key is made from the run's `tbdiff.model.ModelDescription`, built as `compare` builds it
+(`pipeline.run_inputs`: the op graph if the run has one, its latest Keras model config) but
+*without* the run's recorded hparams, so runs that differ only in what they record as
+hyper-parameters (learning rate, seed, batch size ...) are one group and those show as varying
+hyper-parameters instead. The key covers every fact of the description — layers (kind, weight
+shapes, activations, initialisers), dropout rates and switches, normalisation (kind, momentum,
+epsilon, axis), losses, weight penalties and decoupled decay, metrics (what they compute),
+train/eval wiring, sample weights, stale layers — except evidence: layer/node/variable names,
+where each fact came from (`Source`), how a number was written (keep_prob vs rate, torch vs
+Keras momentum: the normalised value is kept), data-path depths.
 
-* a Keras model config (what Keras' TensorBoard callback writes): the config with every name
-  and seed removed (layer names differ between two builds of the same model), canonical JSON.
-  Cheap: no graph is built, so a sweep of thousands of runs is grouped in milliseconds per run.
-* an op graph (TF1 GraphDef, TF2 function graphs): the detectors' one-graph facts
-  (`findings.analyse` + `summary.describe`: layers, dropout, optimizer, loss, init ...).
+The optimizer's *type* is in the key, its hyper-parameters are not. A sweep over optimizers
+records the choice as an hparam, which the key ignores anyway; when the type is known only from
+the graph or the compile config, two runs trained by different update rules are different
+programs, exactly the kind of difference the hparams do not show. Its learning rate, betas,
+momentum ... are the numbers a sweep tunes: they stay out (a compile config or an op graph
+holds them too), like every recorded hyper-parameter.
 
-Runs without any graph record get no key (their group is "no model recorded").
+`facts` are the detectors' inspect lines of that description (what `tbdiff inspect` prints),
+the optimizer's numbers left out as well (they may differ between a group's members).
+Cheap for sweeps: describes are cached per process by the bytes of the records described
+(identical configs are described once), and a Keras config is described from its small layer
+graph, never an op graph. Runs without any model record get no key ("no model recorded").
 """
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -24,72 +38,154 @@ from tbdiff.diagnostics import LogWarning
 from tbdiff.errors import TbdiffError
 
 if TYPE_CHECKING:
-    from tbdiff.events import GraphSource
+    from tbdiff.events import GraphSource, RunData
+    from tbdiff.model import ModelDescription
 
-_DROP_KEYS = frozenset(
-    {"name", "seed", "registered_name", "module", "build_config", "shared_object_id"}
+#: fields of the description's types that are evidence or provenance, not what the model is
+_EVIDENCE = frozenset(
+    {
+        # names of layers, nodes, variables, placeholders
+        "name",
+        "layer",
+        "node",
+        "nodes",
+        "op",
+        "kernel",
+        "bias",
+        "bias_op",
+        "activation_op",
+        "variables",
+        "variable",
+        "anchors",
+        "scope",
+        "written_node",
+        "placeholders",
+        "update_ops",
+        "coupling_nodes",
+        "output",
+        # where facts came from, how they were written, data-path depth
+        "source",
+        "sources",
+        "filled",
+        "origins",
+        "has_ops",
+        "config_only",
+        "framework",
+        "implementation",
+        "written_as",
+        "written_value",
+        "written_const",
+        "written_momentum",
+        "convention",
+        "expr",
+        "train_mode_source",
+        "passed_key",
+        "position",
+        # values fed or recorded at run time: not part of the model
+        "fed",
+        "unresolved",
+        "training",
+    }
 )
+
+#: per type: the optimizer's tuned numbers (module doc); a metric's `kind` says where it was found
+_EVIDENCE_OF = {"Optimizer": ("hparams",), "Metric": ("kind",)}
 
 
 @dataclass(frozen=True)
 class ModelKey:
     key: str  # short hash; equal keys = the same model
-    source: str  # "keras_model" | "graph_def" | ...
+    source: str  # "keras_model" | "graph_def" | "meta_graph_def" | "run_metadata"
     facts: dict[str, str] = field(default_factory=dict, compare=False, hash=False)
 
 
+_CACHE: dict[tuple[str, bytes, bytes], ModelKey | TbdiffError] = {}
+_CACHE_MAX = 256
+
+
 def model_key(
-    source: GraphSource, hparams: dict, warnings: list[LogWarning], where: str
+    members: Sequence[RunData],
+    chosen: GraphSource | None,
+    warnings: list[LogWarning],
+    where: str,
 ) -> ModelKey | None:
-    """The key of the model a graph record describes; None (with a warning) when unreadable."""
-    try:
-        if source.kind == "keras_model":
-            config = source.keras_config()
-            canon = json.dumps(_strip(config), sort_keys=True, separators=(",", ":"))
-            return ModelKey(_hash(canon), source.kind, {"layers": keras_layers(config)})
-        facts = _graph_facts(source, hparams)
-    except TbdiffError as exc:
-        warnings.append(LogWarning("graph.load", f"model not identified: {exc}", path=where))
+    """The key of the model a logical run recorded (`chosen`: its graph, `selection.best_graph`);
+    None when it recorded none, or (with a warning) when its records cannot be read."""
+    from tbdiff.selection import keras_records
+
+    if chosen is None:
         return None
-    canon = json.dumps(facts, sort_keys=True)
-    return ModelKey(_hash(canon), source.kind, facts)
+    keras = keras_records(members)
+    op_graph = chosen if chosen.kind != "keras_model" else None
+    cache_key = (
+        chosen.kind,
+        _digest(op_graph.payload) if op_graph is not None else b"",
+        b"".join(_digest(k.payload) for k in keras),
+    )
+    found = _CACHE.get(cache_key)
+    if found is None:
+        try:
+            found = _describe_key(op_graph, keras, chosen.kind)
+        except TbdiffError as exc:
+            found = exc
+        if len(_CACHE) >= _CACHE_MAX:
+            _CACHE.clear()
+        _CACHE[cache_key] = found
+    if isinstance(found, TbdiffError):
+        warnings.append(LogWarning("graph.load", f"model not identified: {found}", path=where))
+        return None
+    return found
+
+
+def _digest(payload: bytes) -> bytes:
+    return hashlib.blake2b(payload, digest_size=16).digest()
+
+
+def _describe_key(op_graph: GraphSource | None, keras: list[GraphSource], kind: str) -> ModelKey:
+    from tbdiff.findings import inspect_lines
+    from tbdiff.model import RunInputs, describe
+
+    config = None
+    for src in keras:  # latest first; the first that decodes (as pipeline.run_inputs)
+        try:
+            config = src.keras_config()
+        except TbdiffError:
+            continue
+        break
+    if op_graph is None and config is None:
+        raise TbdiffError("no readable Keras model config")
+    graph = None
+    if op_graph is not None:
+        from tbdiff import graph as graph_mod
+
+        graph = graph_mod.load_graph(op_graph)
+    desc = describe(RunInputs(graph=graph, keras_config=config))
+    # the optimizer's numbers are left out of the facts too: they hold for one member only
+    desc.optimizers = [dataclasses.replace(o, hparams={}) for o in desc.optimizers]
+    return ModelKey(_hash(canonical(desc)), kind, inspect_lines(desc))
+
+
+def canonical(desc: ModelDescription) -> str:
+    """The description's facts without evidence (module doc), as canonical JSON."""
+    return json.dumps(_facts(desc), sort_keys=True, separators=(",", ":"), default=str)
+
+
+def _facts(obj: Any) -> Any:
+    if dataclasses.is_dataclass(obj) and not isinstance(obj, type):
+        out = {
+            f.name: _facts(getattr(obj, f.name))
+            for f in dataclasses.fields(obj)
+            if f.name not in _EVIDENCE
+        }
+        for name in _EVIDENCE_OF.get(type(obj).__name__, ()):
+            out.pop(name, None)
+        return out
+    if isinstance(obj, dict):
+        return {str(k): _facts(v) for k, v in obj.items()}
+    if isinstance(obj, list | tuple):
+        return [_facts(v) for v in obj]
+    return obj
 
 
 def _hash(text: str) -> str:
     return hashlib.sha1(text.encode("utf-8")).hexdigest()[:12]
-
-
-def _strip(obj: Any) -> Any:
-    if isinstance(obj, dict):
-        return {k: _strip(v) for k, v in obj.items() if k not in _DROP_KEYS}
-    if isinstance(obj, list):
-        return [_strip(v) for v in obj]
-    return obj
-
-
-def _graph_facts(source: GraphSource, hparams: dict) -> dict[str, str]:
-    from tbdiff import graph
-    from tbdiff.findings import Hints, analyse
-    from tbdiff.findings.summary import describe
-
-    g = graph.load_graph(source)
-    return {str(k): str(v) for k, v in describe(analyse(g, Hints(hparams=dict(hparams)))).items()}
-
-
-def keras_layers(config: dict) -> str:
-    """A Keras model config's layers in one line: Dense(128, relu) > Dropout(0.2) > Dense(10)."""
-    layers = (config.get("config") or {}).get("layers") or []
-    parts = []
-    for layer in layers:
-        cls = str(layer.get("class_name", "?"))
-        c = layer.get("config") or {}
-        if cls == "InputLayer":
-            continue
-        args = [str(c[k]) for k in ("units", "filters", "rate") if k in c]
-        if "kernel_size" in c:
-            args.append("x".join(str(x) for x in c["kernel_size"]))
-        act = c.get("activation")
-        if isinstance(act, str) and act != "linear":
-            args.append(act)
-        parts.append(f"{cls}({', '.join(args)})" if args else cls)
-    return " > ".join(parts) if parts else "(no layers)"

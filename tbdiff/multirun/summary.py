@@ -42,6 +42,9 @@ class Curve:
     values: np.ndarray  # float64
 
 
+Record = tuple[str, str, int]  # (part folder, event file, offset) of a graph record
+
+
 @dataclass
 class RunSummary:
     """What is kept of one logical run."""
@@ -52,7 +55,8 @@ class RunSummary:
     hparams: dict[str, float | str | bool] = field(default_factory=dict)
     curves: dict[str, Curve] = field(default_factory=dict)
     model: ModelKey | None = None
-    graph: tuple[str, str, int] | None = None  # (part path, file, offset) of the graph used
+    graph: Record | None = None  # the graph used (selection.best_graph)
+    keras: tuple[Record, ...] = ()  # its Keras model config records, latest first
     warnings: list[LogWarning] = field(default_factory=list)
     readable: bool = True
 
@@ -70,16 +74,36 @@ class RunTask:
 
 def summarise(task: RunTask) -> RunSummary:
     """Read one logical run and reduce it (see module doc). Never raises for bad logs."""
+    return summarise_many([task])[0]
+
+
+def summarise_many(tasks: list[RunTask]) -> list[RunSummary]:
+    """`summarise` of several runs, their small files read in shared passes
+    (`events.batch.read_runs`: the per-file costs of many small runs paid once)."""
     from tbdiff import events
     from tbdiff.events import storage
-    from tbdiff.selection import best_graph, group_hparams
+    from tbdiff.events.batch import read_runs
 
-    for protocol, options in task.storage_options:
-        storage.set_storage_options(protocol, **dict(options))
-    members = []
-    for part, folder, files in task.parts:
-        run = events.Run(part, storage.as_path(folder), [storage.as_path(f) for f in files])
-        members.append(events.read_run(run, verify_crc=task.verify_crc))
+    for task in tasks:
+        for protocol, options in task.storage_options:
+            storage.set_storage_options(protocol, **dict(options))
+    parts = [
+        events.Run(part, storage.as_path(folder), [storage.as_path(f) for f in files])
+        for task in tasks
+        for part, folder, files in task.parts
+    ]
+    data = read_runs(parts, verify_crc=all(t.verify_crc for t in tasks))  # one flag (discover)
+    out, k = [], 0
+    for task in tasks:
+        out.append(_summary(task, data[k : k + len(task.parts)]))
+        k += len(task.parts)
+    return out
+
+
+def _summary(task: RunTask, members: list) -> RunSummary:
+    """The summary of one logical run from its parts' RunData."""
+    from tbdiff.selection import best_graph, group_hparams, keras_records
+
     path = task.parts[0][1] if len(task.parts) == 1 else _common(task)
     out = RunSummary(name=task.name, path=path, root=task.root)
     for rd in members:
@@ -97,7 +121,10 @@ def summarise(task: RunTask) -> RunSummary:
     if chosen is not None:
         rd, source = chosen
         out.graph = (str(rd.path), source.file, source.offset)
-        out.model = model_key(source, out.hparams, out.warnings, str(rd.path))
+        out.keras = tuple(
+            (str(m.path), s.file, s.offset) for m in reversed(members) for s in keras_records([m])
+        )
+        out.model = model_key(members, source, out.warnings, str(rd.path))
     return out
 
 
