@@ -183,8 +183,8 @@ class RunReader:
         data = self.data
         restarts = self.session_starts[1:]  # the first START of a run is its start
         purges: list[Purge] = []
-        for tag in sorted(self.series):
-            data.scalars[tag], dropped = self.series[tag].finish(tag, restarts)
+        for tag in sorted(self.series):  # each tag's blocks are released once it is built
+            data.scalars[tag], dropped = self.series.pop(tag).finish(tag, restarts)
             purges.extend(dropped)
         data.warnings.extend(purge_warnings(purges, self.file_starts))
         for fi in data.file_info:
