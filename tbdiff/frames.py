@@ -112,6 +112,13 @@ def _check_tags(path: str, wanted: set[str] | None, seen: set[str]) -> None:
         )
 
 
+def _codes(per_series: list[int], counts: np.ndarray) -> np.ndarray:
+    """Categorical codes, one per row, in the smallest signed integer type that holds them."""
+    top = max(per_series, default=0)
+    dtype = np.int8 if top < 2**7 else np.int16 if top < 2**15 else np.int32
+    return np.repeat(np.asarray(per_series, dtype=dtype), counts)
+
+
 def scalar_table(
     path: str,
     tags: str | Iterable[str] | None = None,
@@ -155,17 +162,12 @@ def scalar_table(
     tag_code = {t: i for i, t in enumerate(tag_names)}
     counts = np.array([k[2] for k in keys], dtype=np.int64)
     data: dict[str, Any] = {
-        "run": pd.Categorical.from_codes(
-            np.repeat(np.array([k[0] for k in keys], dtype=np.int32), counts), names
-        ),
-        "tag": pd.Categorical.from_codes(
-            np.repeat(np.array([tag_code[k[1]] for k in keys], dtype=np.int32), counts),
-            tag_names,
-        ),
+        "run": pd.Categorical.from_codes(_codes([k[0] for k in keys], counts), names),
+        "tag": pd.Categorical.from_codes(_codes([tag_code[k[1]] for k in keys], counts), tag_names),
     }
     for name in ("step", "value", "wall_time"):  # one column at a time: peak = data + 1 column
         parts = columns.pop(name)
-        data[name] = np.concatenate(parts) if parts else np.empty(0)
+        data[name] = parts[0] if len(parts) == 1 else np.concatenate(parts or [np.empty(0)])
         parts.clear()
     frame = pd.DataFrame(data, columns=list(COLUMNS), copy=False)
     return Table(frame, warnings)
