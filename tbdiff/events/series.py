@@ -95,7 +95,7 @@ class Series:
         self.blocks.clear()
         out = []
         for parts in columns:
-            out.append(np.concatenate(parts) if len(parts) > 1 else parts[0])
+            out.append(np.concatenate(parts) if len(parts) > 1 else np.ascontiguousarray(parts[0]))
             parts.clear()
         return out[0], out[1], out[2], out[3]
 
