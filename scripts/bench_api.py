@@ -40,17 +40,16 @@ def _row(kind: str, res: dict[str, dict]) -> str:
     keys = ("seconds", "read_seconds", "read_cpu")
     ratios = [theirs[k] / ours[k] for k in keys] + [theirs["rss_mb"] / ours["rss_mb"]]
     met = ratios[1] >= TARGET_SPEED and ratios[3] >= TARGET_MEMORY
-    cells = [f"{ours[k]:7.2f}" for k in keys] + [f"{ours['rss_mb']:6.0f}MB"]
-    cells += [f"{theirs[k]:7.2f}" for k in keys] + [f"{theirs['rss_mb']:6.0f}MB"]
-    cells += [f"{r:6.1f}x" for r in ratios]
-    return f"{kind:4}  " + " ".join(cells) + f"  {'yes' if met else 'NO'}"
+    cells = [f"{ours[k]:8.2f}" for k in keys] + [f"{ours['rss_mb']:6.0f}MB"]
+    cells += [f"{theirs[k]:8.2f}" for k in keys] + [f"{theirs['rss_mb']:6.0f}MB"]
+    cells += [f"{r:7.1f}x" for r in ratios]
+    return f"{kind:4} " + " ".join(cells) + f"  {'yes' if met else 'NO'}"
 
 
+_COLS = " ".join(f"{c:>8}" for c in ("process", "read", "read cpu", "peak"))
 HEADER = (
-    "file  ------ read_scalars -------------- ------- tbparse --------------- "
-    "------ tbparse / read_scalars -----\n"
-    "      process read    read cpu peak     process read    read cpu peak     "
-    "process read  read cpu  memory  target met (read, memory)"
+    f"{'':4} {'read_scalars (s, MB)':^35} {'tbparse (s, MB)':^35} {'tbparse / read_scalars':^35}\n"
+    f"{'file':4} {_COLS} {_COLS} {_COLS}  target met (read x20, memory x10)"
 )
 
 
