@@ -27,6 +27,7 @@ from tbdiff.events import hparams
 from tbdiff.events.discovery import find_runs
 from tbdiff.events.fastpath import Template, fast_scalars
 from tbdiff.events.framing import Chunk, Reporter, chunks
+from tbdiff.events.memory import release_freed_memory
 from tbdiff.events.model import FileInfo, GraphSource, Run, RunData
 from tbdiff.events.series import Purge, Series, purge_warnings
 from tbdiff.events.values import (
@@ -38,6 +39,8 @@ from tbdiff.events.values import (
     SCALAR_PLUGIN,
     tensor_scalar,
 )
+
+_TRIM_EVERY = 8  # chunks (8 MiB each) read between two release_freed_memory calls (64 MiB)
 
 
 class RunReader:
@@ -64,8 +67,10 @@ class RunReader:
         self.plugin: dict[str, str] = {}  # first-occurrence plugin per tag, this file
         self.templates: dict[tuple[int, bytes], Template] = {}
         self.info, self.rep = info, rep
-        for ch in chunks(path, info, rep, self.verify_crc):
+        for i, ch in enumerate(chunks(path, info, rep, self.verify_crc), 1):
             self._chunk(ch)
+            if i % _TRIM_EVERY == 0:  # the chunks' freed buffers: only the values stay resident
+                release_freed_memory()
         for tag, plugin in self.plugin.items():
             if plugin:
                 self.run_plugin.setdefault(tag, plugin)
@@ -186,6 +191,7 @@ class RunReader:
         for tag in sorted(self.series):  # each tag's blocks are released once it is built
             data.scalars[tag], dropped = self.series.pop(tag).finish(tag, restarts)
             purges.extend(dropped)
+            release_freed_memory()
         data.warnings.extend(purge_warnings(purges, self.file_starts))
         for fi in data.file_info:
             data.counts.update(fi.events)
