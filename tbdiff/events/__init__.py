@@ -25,6 +25,7 @@ The package, one job per module:
     reader.py     a run's records in file order, each to the module that owns its kind
                   (two tables: Event kind -> handler, summary plugin -> handler)
     inventory.py  the JSON-ready data behind `tbdiff inspect`
+    memory.py     freed buffers given back to the OS (glibc malloc_trim) as a run is read
 
 Problems are `tbdiff.diagnostics.LogWarning` records (kind, message, path, offset) collected in
 `RunData.warnings`; renderers format them. Kinds emitted here: io.unreadable, io.empty,
