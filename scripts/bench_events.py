@@ -190,7 +190,7 @@ done(sum(len(s) for s in rd.scalars.values()), t0, reader="tbdiff (no CRC)")
     ),
     "read_scalars": (
         r"""
-import pandas, tbdiff
+import pandas, tbdiff, tbdiff.frames  # imports first, as tbparse's (it imports TensorFlow)
 t0 = start()
 df = tbdiff.read_scalars(path)
 done(len(df), t0, reader="tbdiff.read_scalars (CRC verified)")
