@@ -39,6 +39,8 @@ def _one_line_errors() -> Iterator[None]:
 
 
 def _warn(records: Sequence[LogWarning]) -> None:
+    if not records:
+        return  # the renderer (rich and the report model) is imported only to show some
     from tbdiff.render import warning_lines
 
     for line in warning_lines(records):

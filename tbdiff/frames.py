@@ -22,7 +22,6 @@ import numpy as np
 
 from tbdiff.diagnostics import LogWarning
 from tbdiff.errors import MissingDependencyError, TbdiffError
-from tbdiff.events.memory import release_freed_memory
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -170,7 +169,6 @@ def scalar_table(
         parts = columns.pop(name)
         data[name] = parts[0] if len(parts) == 1 else np.concatenate(parts or [np.empty(0)])
         parts.clear()
-        release_freed_memory()
     frame = pd.DataFrame(data, columns=list(COLUMNS), copy=False)
     return Table(frame, warnings)
 

@@ -3,8 +3,8 @@
 Reading a large log allocates many short-lived numpy buffers per chunk next to the long-lived
 value columns. glibc raises its mmap threshold after the first large buffer is freed, so later
 buffers come from the heap, and the heap keeps the freed space between live columns: the
-process's resident memory stays ~45 MB (3M events) above what is alive, and then again after
-each column is concatenated. `malloc_trim(0)` returns those free pages (Dask's workers do the
+process's resident memory stays ~45 MB (3M events) above what is alive. `malloc_trim(0)`
+returns those free pages (Dask's workers do the
 same for the same reason); it costs well under a millisecond per call here. Elsewhere than on
 glibc this is a no-op.
 """
