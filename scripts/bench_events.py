@@ -188,6 +188,16 @@ done(sum(len(s) for s in rd.scalars.values()), t0, reader="tbdiff (no CRC)")
         False,
         "same, CRCs skipped",
     ),
+    "read_scalars": (
+        r"""
+import pandas, tbdiff, tbdiff.frames  # imports first, as tbparse's (it imports TensorFlow)
+t0 = start()
+df = tbdiff.read_scalars(path)
+done(len(df), t0, reader="tbdiff.read_scalars (CRC verified)")
+""",
+        False,
+        "long DataFrame run/tag/step/value/wall_time",
+    ),
     "LegacyEventFileLoader": (
         r"""
 from tensorboard.compat import tf

@@ -34,6 +34,7 @@ def run(args: argparse.Namespace) -> int:
         "scalars": cmd_scalars,
         "compare": cmd_compare,
         "runs": cmd_runs,
+        "export": cmd_export,
         "train-and-compare": cmd_train_and_compare,
     }[args.command]
     try:
@@ -95,6 +96,35 @@ def cmd_runs(args: argparse.Namespace) -> int:
         _write_export(args.html, lambda: render_runs_html(report, doc))
     print_warnings(report.warnings)
     return report.exit_code()
+
+
+# ------------------------------------------------------------------ export
+
+
+def cmd_export(args: argparse.Namespace) -> int:
+    """The long scalar table (run, tag, step, value, wall_time) as CSV or parquet, written only
+    where --csv/--parquet points (never next to the logs unless told so)."""
+    from tbdiff.events import is_event_file_name
+    from tbdiff.frames import require_pandas, require_pyarrow, scalar_table
+
+    target = args.csv if args.csv is not None else args.parquet
+    require_pandas("export")
+    if args.parquet is not None:
+        require_pyarrow("export --parquet")
+    if target != "-" and is_event_file_name(Path(target).name):
+        raise TbdiffError(f"{target}: an event file name; refusing to write over event files")
+    table = scalar_table(
+        args.logdir, args.tag, run=args.run, verify_crc=not args.no_crc, flag="--run"
+    )
+    print_warnings(table.warnings)
+    if args.csv == "-":
+        table.frame.to_csv(sys.stdout, index=False)
+        return EXIT_OK
+    if args.csv is not None:
+        _write_export(args.csv, lambda: table.frame.to_csv(args.csv, index=False))
+    else:
+        _write_export(args.parquet, lambda: table.frame.to_parquet(args.parquet, index=False))
+    return EXIT_OK
 
 
 # ------------------------------------------------------------------ inspect
@@ -270,8 +300,11 @@ def emit_report(report: Report, args: argparse.Namespace) -> None:
 
 
 def _write_export(target: str, produce) -> None:
+    """Write `produce()` (text) to `target`, or let `produce` write it (when it returns None)."""
     try:
-        Path(target).write_text(produce(), encoding="utf-8")
+        text = produce()
+        if text is not None:
+            Path(target).write_text(text, encoding="utf-8")
     except OSError as exc:
         raise TbdiffError(f"cannot write {target}: {exc.strerror or exc}") from None
     print(f"tbdiff: wrote {target}", file=sys.stderr)
@@ -298,22 +331,21 @@ def cmd_graphs(args: argparse.Namespace) -> int:
     """Compare the graphs only; exit 1 when a critical or warning finding exists (like diff)."""
     report = _report_from_args(args, graphs=True, scalars=False)
     emit_report(report, args)
-    return report.exit_code()
+    return report.exit_code
 
 
 def cmd_scalars(args: argparse.Namespace) -> int:
     """Compare the scalar curves only; exit 1 when a paired curve separates for good."""
     report = _report_from_args(args, graphs=False, scalars=True)
     emit_report(report, args)
-    pairs = report.scalars.pairs if report.scalars is not None else []
-    return EXIT_DIFF if any(p.diverges_at_step is not None for p in pairs) else EXIT_OK
+    return report.exit_code
 
 
 def cmd_compare(args: argparse.Namespace) -> int:
     """Graphs + scalars + hparams in one report; exit code as for `graphs`."""
     report = _report_from_args(args, graphs=True, scalars=True)
     emit_report(report, args)
-    return report.exit_code()
+    return report.exit_code
 
 
 # ------------------------------------------------------------------ train-and-compare
@@ -332,7 +364,7 @@ def _compare_after_training(
     report = build_report(str(dir_a), str(dir_b), graphs=True, scalars=True)
     report.extra["experiment"] = experiment
     emit_report(report, args)
-    return report.exit_code()
+    return report.exit_code
 
 
 def _require_training_packages() -> None:

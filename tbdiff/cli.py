@@ -25,17 +25,41 @@ class Parser(argparse.ArgumentParser):
         self.exit(EXIT_ERROR, f"tbdiff: error: {message} (see '{self.prog} --help')\n")
 
 
-def _feed(text: str) -> tuple[str, float]:
+GRAPH_SOURCES = ("auto", "graph_def", "meta_graph_def", "run_metadata", "keras_model")
+
+
+def feed_value(name: str, value: object) -> float:
+    """The number fed to placeholder `name`; ValueError (the message users see) otherwise."""
+    try:
+        number = float(value)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        raise ValueError(f"value of {name} is not a number: {value!r}") from None
+    if not math.isfinite(number):
+        raise ValueError(f"value of {name} must be a finite number: {value!r}")
+    return number
+
+
+def parse_feed(text: str) -> tuple[str, float]:
+    """`NAME=VALUE` (the --feed flag and the API's feeds); ValueError with the message."""
     name, sep, value = text.partition("=")
     if not sep or not name:
-        raise argparse.ArgumentTypeError(f"expected NAME=VALUE, got {text!r}")
+        raise ValueError(f"expected NAME=VALUE, got {text!r}")
+    return name, feed_value(name, value)
+
+
+def parse_pair(text: str) -> tuple[str, str]:
+    """`A_TAG=B_TAG` (the --pair flag and the API's pairs); ValueError with the message."""
+    a, sep, b = text.partition("=")
+    if not sep or not a or not b:
+        raise ValueError(f"expected A_TAG=B_TAG, got {text!r}")
+    return a, b
+
+
+def _feed(text: str) -> tuple[str, float]:
     try:
-        number = float(value)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"value of {name} is not a number: {value!r}") from None
-    if not math.isfinite(number):
-        raise argparse.ArgumentTypeError(f"value of {name} must be a finite number: {value!r}")
-    return name, number
+        return parse_feed(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
 
 
 def _width(text: str) -> int:
@@ -51,10 +75,10 @@ def _width(text: str) -> int:
 
 
 def _pair(text: str) -> tuple[str, str]:
-    a, sep, b = text.partition("=")
-    if not sep or not a or not b:
-        raise argparse.ArgumentTypeError(f"expected A_TAG=B_TAG, got {text!r}")
-    return a, b
+    try:
+        return parse_pair(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
 
 
 def _add_output_flags(p: argparse.ArgumentParser) -> None:
@@ -82,7 +106,7 @@ def _add_pair_flags(p: argparse.ArgumentParser) -> None:
 def _add_graph_flags(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--graph-source",
-        choices=["auto", "graph_def", "meta_graph_def", "run_metadata", "keras_model"],
+        choices=GRAPH_SOURCES,
         default="auto",
         help="which graph record to use (default: the most complete one)",
     )
@@ -158,6 +182,25 @@ def _add_runs_parser(sub) -> None:
     p.add_argument("--no-crc", action="store_true", help="skip CRC checks (faster, less safe)")
     _add_output_flags(p)
     p.add_argument("--html", metavar="FILE", help="also write the report as HTML")
+
+
+def _add_export_parser(sub) -> None:
+    p = sub.add_parser(
+        "export", help="write every scalar of a log folder as one long table (CSV or parquet)"
+    )
+    p.add_argument("logdir", metavar="LOGDIR", help="log folder, run, event file or fsspec URL")
+    out = p.add_mutually_exclusive_group(required=True)
+    out.add_argument("--csv", metavar="FILE", help="write CSV here ('-' for stdout)")
+    out.add_argument("--parquet", metavar="FILE", help="write parquet here (needs pyarrow)")
+    p.add_argument("--run", help="only this run (and its parts, e.g. train/validation)")
+    p.add_argument(
+        "--tag",
+        action="append",
+        default=None,
+        metavar="TAG",
+        help="only this tag, exact name (repeatable)",
+    )
+    p.add_argument("--no-crc", action="store_true", help="skip CRC checks (faster, less safe)")
 
 
 def _add_train_parser(sub) -> None:
@@ -258,6 +301,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_export_flags(p)
 
     _add_runs_parser(sub)
+    _add_export_parser(sub)
     _add_train_parser(sub)
     return parser
 

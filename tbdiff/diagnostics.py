@@ -76,3 +76,8 @@ def group_warnings(records: Iterable[LogWarning]) -> list[WarningGroup]:
             groups[key] = WarningGroup(w.kind, w.message)
         groups[key].records.append(w)
     return list(groups.values())
+
+
+class TbdiffWarning(UserWarning):
+    """A LogWarning shown through Python's `warnings` by the Python API (one per stderr line
+    the command would print)."""

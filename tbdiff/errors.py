@@ -7,3 +7,11 @@ class TbdiffError(Exception):
 
 class DataUnavailableError(TbdiffError):
     """Training data is missing and cannot be downloaded."""
+
+
+class MissingDependencyError(TbdiffError, ImportError):
+    """An optional package a feature needs is not installed; the message says what to install."""
+
+
+class UsageError(TbdiffError, ValueError):
+    """An option given to the Python API that the matching command-line flag would refuse."""

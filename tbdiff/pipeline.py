@@ -224,6 +224,11 @@ def _set_labels(a: Side, b: Side) -> LogWarning | None:
 # ------------------------------------------------------------------ the report
 
 
+def _scope(graphs: bool, scalars: bool) -> str:
+    """Which command's comparison this is (it decides `Report.exit_code`)."""
+    return "compare" if graphs and scalars else ("graphs" if graphs else "scalars")
+
+
 def build_report(
     path_a: str,
     path_b: str,
@@ -243,7 +248,7 @@ def build_report(
     for side in (a, b):
         _check_side(side, graphs=graphs, scalars=scalars)
     same = _set_labels(a, b)
-    report = Report(a=a.ref, b=b.ref)
+    report = Report(a=a.ref, b=b.ref, scope=_scope(graphs, scalars))
     report.warnings = [*([same] if same else []), *a.warnings, *b.warnings]
     models = False
     if graphs:

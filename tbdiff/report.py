@@ -62,6 +62,8 @@ class Report:
     warnings: list[LogWarning] = field(default_factory=list)  # formatted by renderers only
     verdict: str = ""
     extra: dict[str, Any] = field(default_factory=dict)  # e.g. train-and-compare accuracies
+    # what was compared: "compare" (graphs + scalars), "graphs" or "scalars" (the commands)
+    scope: str = "compare"
 
     @property
     def worst_severity(self) -> str | None:
@@ -69,8 +71,14 @@ class Report:
             return None
         return min((f.severity for f in self.findings), key=SEVERITY_RANK.__getitem__)
 
+    @property
     def exit_code(self) -> int:
-        """Like diff(1): 1 when a critical or warning finding exists, else 0."""
+        """The command's exit code, like diff(1): 1 when a critical or warning finding exists,
+        else 0; for the scalars-only comparison (`tbdiff scalars`, `compare(graphs=False)`),
+        1 when a paired curve separates for good. (2, bad input, is an error, never a report.)"""
+        if self.scope == "scalars":
+            pairs = self.scalars.pairs if self.scalars is not None else []
+            return 1 if any(p.diverges_at_step is not None for p in pairs) else 0
         return 1 if self.worst_severity in ("critical", "warning") else 0
 
     def to_dict(self) -> dict[str, Any]:
@@ -90,7 +98,7 @@ class Report:
         out["layers"] = [_layer_dict(lp) for lp in self.layers]
         out["hparams"] = [{"key": h.key, "a": h.a, "b": h.b} for h in self.hparams]
         out["verdict"] = self.verdict
-        out["exit_code"] = self.exit_code()
+        out["exit_code"] = self.exit_code
         if self.node_diffs:
             out["node_diffs"] = [
                 {"status": s, "a": a, "b": b, "detail": d} for s, a, b, d in self.node_diffs
@@ -102,6 +110,34 @@ class Report:
 
     def to_json(self, indent: int | None = 2) -> str:
         return json.dumps(_json_safe(self.to_dict()), indent=indent, allow_nan=False)
+
+    # ---- the Python API's views (tbdiff.display); the renderers own the layouts
+
+    def to_html(self) -> str:
+        """The self-contained HTML report (what `--html FILE` writes)."""
+        from tbdiff.html import render_html
+
+        return render_html(self)
+
+    def _repr_html_(self) -> str:
+        """Jupyter: the HTML report in a sandboxed iframe (its styles and scripts stay in it)."""
+        from tbdiff.display import notebook_html
+
+        return notebook_html(self)
+
+    def __rich__(self) -> Any:
+        """`rich.print(report)`: the terminal report, at the console's width and colours."""
+        from tbdiff.display import TerminalReport
+
+        return TerminalReport(self)
+
+    def scalars_frame(self) -> Any:
+        """The paired curves as a pandas DataFrame, one row per pair (the JSON `scalars`)."""
+        from tbdiff.frames import require_pandas
+
+        pd = require_pandas("Report.scalars_frame")
+        rows = self.scalars.to_list() if self.scalars is not None else []
+        return pd.DataFrame(rows)
 
 
 def _layer_dict(lp: Any) -> dict[str, Any]:

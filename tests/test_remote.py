@@ -102,3 +102,12 @@ def test_url_without_backend_names_the_extra(monkeypatch):
     monkeypatch.setattr(storage, "_filesystem_cache", {})
     with pytest.raises(TbdiffError, match=r"pip install 'tbdiff\[gcs\]'"):
         storage.filesystem("gs")
+
+
+def test_read_scalars_and_hparams_through_s3_equal_local(s3_logs):
+    import pandas as pd
+
+    import tbdiff
+
+    pd.testing.assert_frame_equal(tbdiff.read_scalars(s3_logs), tbdiff.read_scalars(SAMPLE_LOGS))
+    pd.testing.assert_frame_equal(tbdiff.read_hparams(s3_logs), tbdiff.read_hparams(SAMPLE_LOGS))

@@ -53,13 +53,13 @@ def test_json_has_contract_keys_and_is_strict():
     assert set(f) == {"id", "severity", "title", "detail", "a", "b", "nodes_a", "nodes_b"}
     assert f["a"]["drop_rate"] is None  # NaN becomes null: strict JSON parsers must accept it
     assert isinstance(doc["warnings"], list)
-    assert rep.exit_code() == 1
+    assert rep.exit_code == 1
 
 
 def test_exit_code_zero_without_critical_or_warning():
     rep = Report(a=RunRef("a", "."), b=RunRef("b", "."))
     rep.findings = [_finding("learning_phase.mechanism", "benign"), _finding("naming.only", "info")]
-    assert rep.exit_code() == 0
+    assert rep.exit_code == 0
 
 
 def test_verdict_uses_the_first_findings_phrase_with_run_labels():

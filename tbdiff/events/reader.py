@@ -27,6 +27,7 @@ from tbdiff.events import hparams
 from tbdiff.events.discovery import find_runs
 from tbdiff.events.fastpath import Template, fast_scalars
 from tbdiff.events.framing import Chunk, Reporter, chunks
+from tbdiff.events.memory import release_freed_memory
 from tbdiff.events.model import FileInfo, GraphSource, Run, RunData
 from tbdiff.events.series import Purge, Series, purge_warnings
 from tbdiff.events.values import (
@@ -38,6 +39,8 @@ from tbdiff.events.values import (
     SCALAR_PLUGIN,
     tensor_scalar,
 )
+
+_TRIM_EVERY = 8  # chunks (8 MiB each) read between two release_freed_memory calls (64 MiB)
 
 
 class RunReader:
@@ -59,8 +62,10 @@ class RunReader:
     # ---- per file ------------------------------------------------------------------------
     def read_file(self, path: Path) -> FileInfo:
         info = self.start_file(path)
-        for ch in chunks(path, info, self.rep, self.verify_crc):
+        for i, ch in enumerate(chunks(path, info, self.rep, self.verify_crc), 1):
             self._chunk(ch)
+            if i % _TRIM_EVERY == 0:  # the chunks' freed buffers: only the values stay resident
+                release_freed_memory()
         self.end_file()
         return info
 
@@ -200,9 +205,10 @@ class RunReader:
         data = self.data
         restarts = self.session_starts[1:]  # the first START of a run is its start
         purges: list[Purge] = []
-        for tag in sorted(self.series):
-            data.scalars[tag], dropped = self.series[tag].finish(tag, restarts)
+        for tag in sorted(self.series):  # each tag's blocks are released once it is built
+            data.scalars[tag], dropped = self.series.pop(tag).finish(tag, restarts)
             purges.extend(dropped)
+            release_freed_memory()
         data.warnings.extend(purge_warnings(purges, self.file_starts))
         for fi in data.file_info:
             data.counts.update(fi.events)

@@ -76,10 +76,7 @@ class Series:
     def finish(self, tag: str, starts: list[tuple[int, int]]) -> tuple[ScalarSeries, list[Purge]]:
         """The series in file order, orphans purged; `starts` = (seq, step) of restart STARTs."""
         self.flush()
-        order = np.concatenate([b[0] for b in self.blocks])
-        steps = np.concatenate([b[1] for b in self.blocks])
-        values = np.concatenate([b[2] for b in self.blocks])
-        walls = np.concatenate([b[3] for b in self.blocks])
+        order, steps, values, walls = self._columns()
         if len(order) > 1 and not (order[1:] > order[:-1]).all():
             idx = np.argsort(order, kind="stable")  # nearly sorted blocks: timsort runs
             order, steps, values, walls = order[idx], steps[idx], values[idx], walls[idx]
@@ -90,6 +87,17 @@ class Series:
             order, steps, values, walls = order[keep], steps[keep], values[keep], walls[keep]
         dropped = sum(p.count for p in purges)
         return ScalarSeries(tag, steps, values, walls, enc, dropped), purges
+
+    def _columns(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """The blocks concatenated one column at a time, each column's blocks released as soon
+        as it is built (peak: the blocks plus one column, not twice the blocks)."""
+        columns = [list(col) for col in zip(*self.blocks, strict=True)]
+        self.blocks.clear()
+        out = []
+        for parts in columns:
+            out.append(np.concatenate(parts) if len(parts) > 1 else np.ascontiguousarray(parts[0]))
+            parts.clear()
+        return out[0], out[1], out[2], out[3]
 
 
 def _purge(
