@@ -1,0 +1,84 @@
+"""PyTorch and Keras-3-to-PyTorch port pairs (issue 11), read from the committed event files
+under tests/fixtures/torch (scripts/gen_torch_fixtures.py wrote them with torch's SummaryWriter,
+Lightning and Keras 3; no torch or TensorFlow is needed here). Pairs and expectations:
+tests/torch_manifest.py; each pair runs `tbdiff compare A B --json` in-process."""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import json
+import re
+from pathlib import Path
+
+import pairs_cli as C
+import pytest
+import torch_manifest as M
+
+from tbdiff import cli
+from tbdiff.events import read_run
+from tbdiff.events.discovery import find_runs
+
+FIXTURES = Path(__file__).resolve().parent / "fixtures" / "torch"
+
+
+def tbdiff(*args: str) -> C.CliRun:
+    """`tbdiff ARGS` in this process: exit code, stdout, stderr."""
+    out, err = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        code = cli.main([*args, "--width", "100", "--no-color"])
+    return C.CliRun(list(args), code, out.getvalue(), err.getvalue())
+
+
+@pytest.mark.parametrize("pair", M.PAIRS, ids=lambda p: p.name)
+def test_pair(pair) -> None:
+    res = tbdiff("compare", str(FIXTURES / pair.a), str(FIXTURES / pair.b), "--json")
+    C.check_pair(pair, res)
+    assert "refer to nodes not in the graph" not in res.stderr  # torch parameter inputs
+
+
+@pytest.mark.parametrize("check", M.INSPECT, ids=lambda c: f"{c.run}-{c.what[:20]}")
+def test_inspect_model_description(check) -> None:
+    C.check_inspect(check, tbdiff("inspect", str(FIXTURES / check.run), "--json"))
+
+
+def test_port_layers_pair_in_data_path_order() -> None:
+    """Dense <-> Linear, BatchNormalization <-> BatchNorm1d, Dropout <-> Dropout, in order."""
+    doc = tbdiff("compare", str(FIXTURES / "k_port"), str(FIXTURES / "p_equiv"), "--json").doc()
+    rows = [(x["a"], x["b"], x["kind"], x["status"]) for x in doc["layers"]]
+    assert rows == [
+        ("dense", "fc0", "dense", "matched"),
+        ("batch_normalization", "bn", "batch_norm", "matched"),
+        ("dropout", "drop", "dropout", "matched"),
+        ("dense_1", "fc1", "dense", "matched"),
+    ], rows
+
+
+def test_port_text_tables_show_pairs_and_the_fix() -> None:
+    """The plain report: the trap named first with its fix, the layer table with both names."""
+    res = tbdiff("compare", str(FIXTURES / "k_port_m09"), str(FIXTURES / "p_m09"))
+    assert res.returncode == 1
+    text = " ".join(res.stdout.split())
+    verdict = text[: text.index("Findings")]
+    assert "momentum" in verdict and "BatchNorm*d(momentum=0.1)" in verdict, verdict
+    table = text[text.index("Layers") :]
+    assert re.search(r"batch_normalization\S* bn batch_norm . matched", table), table
+
+
+def test_add_hparams_subdirectory_is_part_of_the_run() -> None:
+    """add_hparams writes into <run>/<time.time()>/: one run, its hparams the run's own."""
+    res = tbdiff("inspect", str(FIXTURES / "t_base"), "--json")
+    runs = res.doc()["runs"]
+    models = [r for r in runs if r.get("model")]
+    assert len(models) == 1 and "hparams" in models[0]["model"]["optimizer"]
+    compare = tbdiff("compare", str(FIXTURES / "t_base"), str(FIXTURES / "t_lr01"))
+    assert compare.returncode == 1 and "holds 2 runs" not in compare.stderr
+
+
+def test_fixtures_are_real_pytorch_traces_and_small() -> None:
+    total = sum(p.stat().st_size for p in FIXTURES.rglob("*") if p.is_file())
+    assert total < 3_000_000, total
+    run = find_runs(FIXTURES / "t_bn")[0]
+    ops = {n.op for src in read_run(run).graphs for n in src.graph_def().node}
+    assert {"aten::linear", "aten::batch_norm", "aten::dropout", "prim::Constant"} <= ops
+    assert json.loads(tbdiff("inspect", str(FIXTURES / "l_base"), "--json").stdout)["runs"]
