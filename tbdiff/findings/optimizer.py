@@ -181,7 +181,7 @@ def _decay_mode(
         f"gradient before the adaptive scaling, so with Adam the decay of weights with large "
         f"gradients is much weaker. To reproduce the decoupled run in PyTorch use "
         f"torch.optim.AdamW(weight_decay={fmt_num(dec or wd)}); for the coupled one in Keras "
-        "use a kernel_regularizer L2(wd / 2)."
+        f"use a kernel_regularizer L2({fmt_num(wd / 2)}) (= wd / 2)."
     )
     where = f" Values from: A {_where(a, list(_WD))}; B {_where(b, list(_WD))}."
     return Finding(

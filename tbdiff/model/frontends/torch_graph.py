@@ -267,9 +267,12 @@ def _default_init(layer: Layer, cls: str) -> None:
     """PyTorch's reset_parameters() of Linear/Conv: weight kaiming_uniform_(a=sqrt(5)) and bias,
     both U(-1/sqrt(fan_in), 1/sqrt(fan_in)) -- what the model starts from unless the program
     re-initialised it (a trace cannot show that)."""
-    fan_in = layer.shape[-2] if layer.shape and len(layer.shape) >= 2 else None
-    if not isinstance(fan_in, int) or fan_in <= 0 or layer.kind == "embedding":
+    known = layer.shape is not None and all(isinstance(d, int) for d in layer.shape)
+    if not known or layer.kind == "embedding":  # a conv's kernel size is not in the trace
         return
+    fan_in = 1
+    for d in (layer.shape or [])[:-1]:
+        fan_in *= int(d or 1)
     bound = round(fan_in**-0.5, 6)
     src = Source("default", f"nn.{cls or 'Linear'}")
     for role in ("kernel", "bias"):
@@ -370,7 +373,8 @@ def _normalizations(g: nx.MultiDiGraph, found: list[Layer]) -> list[Normalizatio
             continue
         if layer.kind == "batch_norm":  # (x, w, b, mean, var, training, momentum, eps, cudnn)
             m, eps = _arg(g, layer.op, 6), _arg(g, layer.op, 7)
-            written = float(m) if isinstance(m, int | float) else None
+            # momentum=None (a cumulative average) is traced in eval mode as 0.0: unknown
+            written = float(m) if isinstance(m, int | float) and m else None
             momentum = None if written is None else r4(1.0 - written)
         else:  # layer_norm(x, normalized_shape, w, b, eps, cudnn)
             written = momentum = None
