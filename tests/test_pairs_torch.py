@@ -82,3 +82,39 @@ def test_fixtures_are_real_pytorch_traces_and_small() -> None:
     ops = {n.op for src in read_run(run).graphs for n in src.graph_def().node}
     assert {"aten::linear", "aten::batch_norm", "aten::dropout", "prim::Constant"} <= ops
     assert json.loads(tbdiff("inspect", str(FIXTURES / "l_base"), "--json").stdout)["runs"]
+
+
+def test_torch_optimizer_hparams_in_one_convention() -> None:
+    """PyTorch's weight_decay of Adam is coupled (L2 in the gradient) unless
+    decoupled_weight_decay=True; AdamW's is decoupled; unstated settings are torch's defaults."""
+    from tbdiff.model.frontends.torch_graph import optimizer
+
+    o = optimizer({"optimizer": "Adam", "lr": 0.01, "weight_decay": 0.1})
+    assert (o.type, o.hparams["coupled_weight_decay"], o.hparams["weight_decay"]) == (
+        "adam",
+        0.1,
+        0.0,
+    )
+    assert o.sources["epsilon"].label == "default of torch.optim.Adam"
+    assert o.sources["learning_rate"].label == "hparams lr" and o.hparams["epsilon"] == 1e-8
+    o = optimizer({"optimizer": "Adam", "weight_decay": 0.1, "decoupled_weight_decay": True})
+    assert (o.hparams["weight_decay"], o.hparams["coupled_weight_decay"]) == (0.1, 0.0)
+    o = optimizer({"optimizer": "torch.optim.AdamW"})
+    assert o.type == "adamw" and o.hparams["weight_decay"] == 0.01
+    assert "coupled_weight_decay" not in o.hparams
+    assert optimizer({"lr": 0.1}).type is None and optimizer({}) is None
+
+
+def test_add_hparams_time_directory_groups_with_its_run() -> None:
+    from tbdiff.selection import group_runs
+
+    class R:
+        def __init__(self, name: str) -> None:
+            self.name = name
+
+    groups = group_runs([R("a"), R("a/1796194477.5761168"), R("b"), R("b/train"), R("2024")])
+    assert [(g.name, [m.name for m in g.members]) for g in groups] == [
+        ("2024", ["2024"]),
+        ("a", ["a", "a/1796194477.5761168"]),
+        ("b", ["b", "b/train"]),
+    ]
