@@ -186,17 +186,13 @@ def _shape(g: nx.MultiDiGraph, n: str | None) -> list[int | None] | None:
 
 
 def _names(g: nx.MultiDiGraph, order: list[str]) -> dict[str, str]:
-    """Layer name of every layer op: its module path, or `F.<op>` (numbered when repeated)
-    inside the calling module's path for a function call."""
+    """Layer name of every layer op: its module path (`fc0`), `F.<op>` for a function called
+    in the model's own forward; a name used again (a module called twice) gets `#2`, `#3` ..."""
     out: dict[str, str] = {}
     seen: dict[str, int] = {}
     for n in order:
         path, _ = module_path(n)
-        short = _op(g, n).split("::")[-1].rstrip("_")
-        if path and path not in out.values():
-            out[n] = path
-            continue
-        base = f"{path.split(' ')[0]}.F.{short}" if path else f"F.{short}"
+        base = path or f"F.{_op(g, n).split('::')[-1].rstrip('_')}"
         seen[base] = seen.get(base, 0) + 1
         out[n] = base if seen[base] == 1 else f"{base}#{seen[base]}"
     return out
