@@ -138,7 +138,7 @@ def _op(g: nx.MultiDiGraph, n: str) -> str:
 
 
 def _inputs(g: nx.MultiDiGraph, n: str) -> list[str]:
-    """Producers of `n`'s inputs in argument order (inputs whose producer is missing: None)."""
+    """Producers of `n`'s inputs in argument order ("" where the producer is not a node)."""
     names = [s.split(":")[0] for s in g.nodes[n].get("inputs") or []]
     return [s if s in g else "" for s in names]
 
