@@ -7,7 +7,7 @@ Two halves, each run by the interpreter that has its framework:
 
 (`pip install -e '.[torch-fixtures]'` gives the first: CPU torch, lightning, tensorboard.)
 Every run is a log directory OUTDIR/<run> written by the real writers:
-- torch runs (`t_*`, `p_*`): a small MLP trained for a few full-batch steps on random 3-class
+- torch runs (`t_*`, `p_*`, `tx_*` with tensorboardX's writer): a small MLP trained for a few full-batch steps on random 3-class
   data; `SummaryWriter.add_graph` (a JIT trace of the model, traced by add_graph in eval mode),
   per-step `train/loss` and `train/accuracy` scalars, and `add_hparams` with the optimizer, its
   settings and the loss class (add_hparams writes them into a sub-directory named by the time);
@@ -115,11 +115,15 @@ def torch_model(
     return Net()
 
 
-def torch_run(out: Path, model, hp: dict) -> dict:
+def torch_run(out: Path, model, hp: dict, *, tensorboardx: bool = False) -> dict:
     """Train `model` a few full-batch steps with the optimizer `hp` names, log graph, scalars
-    and hparams with torch.utils.tensorboard.SummaryWriter."""
+    and hparams with torch.utils.tensorboard's SummaryWriter (or tensorboardX's)."""
     import torch
-    from torch.utils.tensorboard import SummaryWriter
+
+    if tensorboardx:
+        from tensorboardX import SummaryWriter
+    else:
+        from torch.utils.tensorboard import SummaryWriter
 
     x_np, y_np = _data()
     x, y = torch.from_numpy(x_np), torch.from_numpy(y_np)
@@ -214,6 +218,7 @@ def torch_runs() -> dict:
             o, m(names=("hidden", "relu", "norm", "dp", "logits")), ADAM
         ),
         "t_seq": lambda o: torch_run(o, m(sequential=True), ADAM),
+        "tx_base": lambda o: torch_run(o, m(), ADAM, tensorboardx=True),
         "l_base": lambda o: lightning_run(o, 0.001),
         "l_lr01": lambda o: lightning_run(o, 0.1),
         # ports of the Keras 3 models k_* (Linear -> ReLU -> BatchNorm1d -> Dropout -> Linear)

@@ -84,6 +84,9 @@ TORCH_PAIRS = [
     P("torch_sequential", "torch", _W_T, "t_base", "t_seq",
       "the same layers as an nn.Module with named attributes and as nn.Sequential",
       notes=(("naming.only", "info", ""),)),
+    P("torch_vs_tensorboardx", "torch", _W_T + " / tensorboardX SummaryWriter (same calls)",
+      "t_base", "tx_base", "the same model and hparams written by torch's and tensorboardX's "
+      "SummaryWriter", absent=("optimizer.missing",)),
     P("torch_vs_lightning", "lightning", _W_T + " / " + _W_L, "t_base", "l_base",
       "the same model and Adam(0.001) written by SummaryWriter and by Lightning",
       notes=(("naming.only", "info", ""),)),
