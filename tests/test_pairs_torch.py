@@ -103,6 +103,8 @@ def test_torch_optimizer_hparams_in_one_convention() -> None:
     assert o.type == "adamw" and o.hparams["weight_decay"] == 0.01
     assert "coupled_weight_decay" not in o.hparams
     assert optimizer({"lr": 0.1}).type is None and optimizer({}) is None
+    o = optimizer({"optimizer": "RMSprop", "alpha": 0.9})
+    assert (o.hparams["rho"], o.hparams["learning_rate"], o.hparams["epsilon"]) == (0.9, 1e-2, 1e-8)
 
 
 def test_add_hparams_time_directory_groups_with_its_run() -> None:

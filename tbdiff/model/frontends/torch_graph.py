@@ -44,7 +44,7 @@ from tbdiff.model.description import (
 )
 from tbdiff.model.frontends import hparams as HP
 from tbdiff.model.inputs import RunInputs
-from tbdiff.model.numbers import r4
+from tbdiff.model.numbers import number, r4
 
 NAME = "torch_graph"
 
@@ -398,6 +398,10 @@ def optimizer(hparams: dict[str, Any]) -> Optimizer | None:
     if opt is None or opt.type is None:
         return opt
     hp, sources = dict(opt.hparams), dict(opt.sources)
+    for k, v in hparams.items():  # RMSprop's alpha is Keras' rho
+        alpha = number(v) if HP.normalise_key(k) == "alpha" else None
+        if opt.type == "rmsprop" and alpha is not None and "rho" not in hp:
+            hp["rho"], sources["rho"] = alpha, Source("hparams", k)
     decoupled = opt.type == "adamw" or any(
         HP.normalise_key(k) == "decoupledweightdecay" and v is True for k, v in hparams.items()
     )
