@@ -251,7 +251,8 @@ def emit_report(report: Report, args: argparse.Namespace) -> None:
     else:
         console = make_console(args, record=exporting)
     if console is not None:
-        render_report(report, console)
+        verbose = bool(getattr(args, "verbose", False) or getattr(args, "all", False))
+        render_report(report, console, verbose=verbose)
     print_warnings(report.warnings)
     if exporting:
         title = f"tbdiff: {report.a.label} vs {report.b.label}"

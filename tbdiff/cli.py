@@ -94,7 +94,19 @@ def _add_graph_flags(p: argparse.ArgumentParser) -> None:
         metavar="NAME=VALUE",
         help="value fed to a placeholder at run time, e.g. --feed Placeholder=0.7 (repeatable)",
     )
-    p.add_argument("--all", action="store_true", help="also list every node difference")
+    p.add_argument(
+        "--all", action="store_true", help="everything -v shows, and every node difference"
+    )
+
+
+def _add_verbose_flag(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "-v",
+        "--verbose",
+        action="store_true",
+        help="the long report: every finding in full with its values, pairing notes, the "
+        "layer and hyper-parameter tables (the default fits one 80x50 screen)",
+    )
 
 
 def _add_tag_pair_flag(p: argparse.ArgumentParser) -> None:
@@ -195,6 +207,7 @@ def _add_train_parser(sub) -> None:
         default=None,
         help="train only one of the two models",
     )
+    _add_verbose_flag(p)
     _add_output_flags(p)
     _add_export_flags(p)
 
@@ -225,12 +238,14 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("graphs", help="compare the graphs of two runs and explain the differences")
     _add_pair_flags(p)
     _add_graph_flags(p)
+    _add_verbose_flag(p)
     _add_output_flags(p)
     _add_export_flags(p)
 
     p = sub.add_parser("scalars", help="compare the scalar curves of two runs")
     _add_pair_flags(p)
     _add_tag_pair_flag(p)
+    _add_verbose_flag(p)
     _add_output_flags(p)
     _add_export_flags(p)
 
@@ -238,6 +253,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_pair_flags(p)
     _add_graph_flags(p)
     _add_tag_pair_flag(p)
+    _add_verbose_flag(p)
     _add_output_flags(p)
     _add_export_flags(p)
 

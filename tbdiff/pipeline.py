@@ -20,8 +20,9 @@ from tbdiff.findings import compare
 from tbdiff.findings.evidence import rank_by_evidence
 from tbdiff.inputs import Input, check_input
 from tbdiff.model import RunInputs, describe
-from tbdiff.report import Report, RunRef, build_verdict, hparam_diffs
+from tbdiff.report import Report, RunRef, hparam_diffs
 from tbdiff.selection import best_graph, group_hparams, select_run
+from tbdiff.verdict import build_verdict
 
 if TYPE_CHECKING:
     import networkx as nx

@@ -10,17 +10,21 @@ from __future__ import annotations
 import math
 import warnings
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 from rich import box
 from rich.console import Console, Group
+from rich.padding import Padding
 from rich.panel import Panel
 from rich.table import Table
 from rich.text import Text
 
 from tbdiff.diagnostics import LogWarning, group_warnings
+from tbdiff.findings.base import labelled
 from tbdiff.report import Report
+from tbdiff.scalars import curve_gap
 
 _INSPECT_MAX_SCALARS = 25  # rows per run in the table; --json has them all
 _INSPECT_MAX_FILES = 12  # file rows per run before the rest are summarised
@@ -315,66 +319,175 @@ def _side(ref: Any, letter: str, graphs: bool) -> Text:
 
 
 def verdict_panel(report: Report) -> Panel:
+    """The verdict alone (cause, measured gap, fix): the explanation lives under its finding."""
     worst = report.worst_severity or "info"
     style = {"critical": "red", "warning": "yellow"}.get(worst, "green")
     body = Text(report.verdict or "No comparison result.", style="bold")
-    top = report.findings[0] if report.findings else None
-    parts: list[Any] = [body]
-    if top is not None and top.severity in ("critical", "warning"):
-        parts.append(Text(""))
-        parts.append(Text(top.detail))
-    return Panel(Group(*parts), title="Verdict", title_align="left", border_style=style)
+    return Panel(body, title="Verdict", title_align="left", border_style=style)
 
 
-def findings_table(report: Report, width: int) -> Table:
-    table = Table(box=box.SIMPLE_HEAD, show_edge=False, expand=False, pad_edge=False)
-    table.add_column("#", justify="right", style="dim", no_wrap=True)
-    table.add_column("severity", no_wrap=True)
-    table.add_column("finding", ratio=1)
+_DEFAULT_FOLDED = 6  # benign/info findings listed (title only) before the rest are counted
+
+
+def _readable(v: Any) -> str:
+    """A compared value in words: nested dicts as 'name: key value, ...', lists joined."""
+    if isinstance(v, dict):
+        return "; ".join(
+            f"{k}: {_readable(x)}" if isinstance(x, dict) else f"{k} {_readable(x)}"
+            for k, x in v.items()
+        )
+    if isinstance(v, (list, tuple)):
+        return ", ".join(_readable(x) for x in v) or "none"
+    return "—" if v is None else value_text(v)
+
+
+def _values_lines(f: Any) -> list[tuple[str, str, str]]:
+    a, b = f.a or {}, f.b or {}
+    if not isinstance(a, dict) or not isinstance(b, dict):
+        return []
+    keys = list(a) + [k for k in b if k not in a]
+    return [(str(k), _readable(a.get(k)), _readable(b.get(k))) for k in keys]
+
+
+def _explanation(f: Any, verbose: bool) -> Text:
+    """The detector's detail as lines (one per line of the detail), the fix, and with
+    `verbose` the compared values."""
+    body = Text()
+    for line in f.detail.splitlines():
+        if line.strip():
+            body.append(("\n" if body else "") + line.strip())
+    if f.fix:
+        body.append("\nFix: ", style="bold")
+        body.append(labelled(f.fix, "A", "B").rstrip(".") + ".")
+    if verbose:
+        for key, va, vb in _values_lines(f):
+            body.append(f"\n{key}: ", style="dim")
+            body.append(f"A {va}", style="magenta")
+            body.append(" | ", style="dim")
+            body.append(f"B {vb}", style="blue")
+    return body
+
+
+def findings_view(report: Report, verbose: bool = False) -> Group:
+    """Critical and warning findings with their explanation and fix, the others by title
+    (at most `_DEFAULT_FOLDED` of them). `verbose`: every finding in full, with its values."""
+    parts: list[Any] = []
+    folded = 0
     for i, f in enumerate(report.findings, 1):
-        sev = Text(f.severity, style=SEVERITY_STYLE[f.severity])
-        cell = Text()
-        cell.append(f.title)
-        cell.append(f"  {f.id}", style="dim")
-        if f.severity in ("critical", "warning") and (f.a or f.b):
-            cell.append(f"\n  A: {_fmt(f.a)}", style="magenta")
-            cell.append(f"\n  B: {_fmt(f.b)}", style="blue")
-        table.add_row(str(i), sev, cell)
-    return table
+        expanded = verbose or f.severity in ("critical", "warning")
+        if not expanded:
+            folded += 1
+            if folded > _DEFAULT_FOLDED:
+                continue
+        head = Table.grid(padding=(0, 1))
+        head.add_column(no_wrap=True)
+        head.add_column(ratio=1)
+        label = Text(f"{i} ", style="dim")
+        label.append(f"{f.severity:<8}", style=SEVERITY_STYLE[f.severity])
+        title = Text(f.title)
+        if expanded:
+            title.append(f"  {f.id}", style="dim")
+        head.add_row(label, title)
+        parts.append(head)
+        if expanded:
+            parts.append(Padding(_explanation(f, verbose), (0, 0, 0, 3)))
+    if folded > _DEFAULT_FOLDED:
+        more = folded - _DEFAULT_FOLDED
+        parts.append(Text(f"... {more} more benign/info finding(s) (-v lists them)", "dim"))
+    return Group(*parts)
 
 
-def scalars_table(report: Report, width: int) -> Table | None:
+# A side whose range covers less than one block level (1/8) of the pair's shared range is
+# "dwarfed": drawn flat, its shape would be lost.
+_DWARFED = 1 / 8
+_LOG_RATIO = 10.0  # positive curves spanning this factor (max/min) or more: log scale
+
+
+def _range(v: np.ndarray) -> tuple[float, float]:
+    f = v[np.isfinite(v)]
+    return (float(f.min()), float(f.max())) if f.size else (0.0, 1.0)
+
+
+@dataclass
+class CurveScale:
+    """How a pair's two sparklines are drawn: 'shared' linear, 'log' (shared, log10 of the
+    values) or 'own' (each side its own linear range); the ranges are in value units."""
+
+    kind: str
+    range_a: tuple[float, float]
+    range_b: tuple[float, float]
+
+    def text(self) -> tuple[str, str]:
+        """(line beside A, line beside B)."""
+        (la, ha), (lb, hb) = self.range_a, self.range_b
+        if self.kind == "own":
+            return f"own scale {_fmt(la)}…{_fmt(ha)}", f"own scale {_fmt(lb)}…{_fmt(hb)}"
+        return f"{self.kind} scale", f"{_fmt(la)} … {_fmt(ha)}"
+
+
+def curve_scale(va: np.ndarray, vb: np.ndarray, goal: str | None = None) -> CurveScale:
+    """How to draw a pair so both shapes stay readable when one side's values dwarf the other's
+    (a loss falling from 2.3 next to one near 0.01):
+
+    - a shared log scale for positive curves spanning a factor of `_LOG_RATIO` or more whose
+      goal is not "max" (losses, errors: what TensorBoard users switch to log for);
+    - else each side on its own linear range when one side's range covers less than
+      `_DWARFED` of the pair's (it would be drawn flat);
+    - else one shared linear scale."""
+    (la, ha), (lb, hb) = _range(va), _range(vb)
+    lo, hi = min(la, lb), max(ha, hb)
+    if goal != "max" and lo > 0 and hi / lo >= _LOG_RATIO:
+        return CurveScale("log", (lo, hi), (lo, hi))
+    if max(ha - la, hb - lb) <= 0 or min(ha - la, hb - lb) >= _DWARFED * (hi - lo):
+        return CurveScale("shared", (lo, hi), (lo, hi))
+    return CurveScale("own", (la, ha), (lb, hb))
+
+
+def _spark(values: np.ndarray, scale: CurveScale, side: str, width: int) -> str:
+    lo, hi = scale.range_a if side == "A" else scale.range_b
+    if scale.kind == "log":
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return sparkline(np.log10(values), math.log10(lo), math.log10(hi), width)
+    return sparkline(values, lo, hi, width)
+
+
+def _pair_status(p: Any, label_a: str, label_b: str) -> str:
+    gap = curve_gap(p)
+    return "no final values to compare" if gap is None else gap.status(label_a, label_b)
+
+
+def scalars_view(report: Report, width: int, verbose: bool = False) -> Table | None:
+    """Each paired curve in three lines: what it measures and who trails since when, then per
+    side its sparkline, its own final value (with its step when the last steps differ) and
+    the scale it is drawn on."""
     comp = report.scalars
     if comp is None or not comp.pairs:
         return None
-    spark_w = max(10, min(40, width - 44))
-    table = Table(box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False)
-    table.add_column("scalar (A ↔ B)", ratio=1)
-    table.add_column("curves", no_wrap=True)
-    table.add_column("final", justify="right", no_wrap=True)
+    spark_w = max(10, min(40, width - 46))
+    la, lb = report.a.label or "A", report.b.label or "B"
+    grid = Table.grid(padding=(0, 1))
+    grid.add_column()
     for p in comp.pairs:
+        head = Text(p.name, style="bold")
+        head.append(f" · {_pair_status(p, la, lb)}")
+        if verbose:
+            head.append(f"\n{p.tag_a} ↔ {p.tag_b}, {p.steps} common steps", style="dim")
+            if p.note:
+                head.append(f"\n{p.note}", style="dim italic")
         va, vb = np.asarray(p.values_a, float), np.asarray(p.values_b, float)
-        both = np.concatenate([va, vb]) if va.size or vb.size else np.array([])
-        finite = both[np.isfinite(both)]
-        lo, hi = (float(finite.min()), float(finite.max())) if finite.size else (0.0, 1.0)
-        name = Text(p.tag_a, style="bold")
-        if p.tag_b != p.tag_a:
-            name.append(f"\n↔ {p.tag_b}")
-        facts = f"\n{p.steps} steps, max |Δ| {_fmt(p.max_abs_diff)}"
-        if p.diverges_at_step is not None:
-            facts += f"\napart from step {p.diverges_at_step}"
-        name.append(facts, style="dim")
-        if p.note:
-            name.append(f"\n{p.note}", style="dim italic")
-        curves = Text()
-        curves.append("A ", style="bold magenta")
-        curves.append(sparkline(va, lo, hi, spark_w), style="magenta")
-        curves.append("\nB ", style="bold blue")
-        curves.append(sparkline(vb, lo, hi, spark_w), style="blue")
-        curves.append(f"\n  {_fmt(lo)} … {_fmt(hi)}", style="dim")
-        final = Text(f"{_fmt(p.final_a)}\n{_fmt(p.final_b)}")
-        table.add_row(name, curves, final)
-    return table
+        scale = curve_scale(va, vb, p.goal)
+        finals = [_fmt(p.final_a), _fmt(p.final_b)]
+        if p.final_step_a != p.final_step_b:
+            finals = [f"{finals[0]} @{p.final_step_a}", f"{finals[1]} @{p.final_step_b}"]
+        fw = max(len(x) for x in finals)
+        rows = Text(no_wrap=True, overflow="ellipsis")
+        for i, (side, vals, style) in enumerate((("A", va, "magenta"), ("B", vb, "blue"))):
+            rows.append(("\n" if i else "") + f"  {side} ", style=f"bold {style}")
+            rows.append(_spark(vals, scale, side, spark_w), style=style)
+            rows.append(f" {finals[i]:>{fw}}  ")
+            rows.append(scale.text()[i], style="dim")
+        grid.add_row(Group(head, rows))
+    return grid
 
 
 def layers_table(report: Report) -> Table | None:
@@ -402,6 +515,19 @@ def layers_table(report: Report) -> Table | None:
     return table
 
 
+def layers_line(report: Report) -> Text | None:
+    """One line when every layer pairs up ('9 matched in order: 5 dense, 4 dropout'); None
+    when some do not (the table is shown instead)."""
+    if not report.layers or any(lp.status != "matched" for lp in report.layers):
+        return None
+    kinds: dict[str, int] = {}
+    for lp in report.layers:
+        kinds[lp.kind] = kinds.get(lp.kind, 0) + 1
+    t = Text(f"{len(report.layers)} matched in order", style="green")
+    t.append(" (" + ", ".join(f"{n} {k}" for k, n in kinds.items()) + ")")
+    return t
+
+
 def hparams_table(report: Report) -> Table | None:
     if not report.hparams:
         return None
@@ -420,15 +546,15 @@ def counts_line(report: Report) -> Text | None:
     c = report.graph_counts
     if not c:
         return None
-    t = Text("Nodes: ")
+    t = Text()
     for key, label in (
         ("matched", "matched"),
         ("changed", "changed"),
         ("only_a", "only in A"),
         ("only_b", "only in B"),
     ):
+        t.append(", " if t else "")
         t.append(f"{c.get(key, 0)} {label}", style=STATUS_STYLE.get(key, ""))
-        t.append("  ")
     return t
 
 
@@ -436,45 +562,77 @@ def _section(title: str) -> Text:
     return Text(f"\n{title}", style="bold underline")
 
 
-def render_report(report: Report, console: Console) -> None:
-    """Draw the whole report: verdict first, then the evidence, then bookkeeping."""
-    width = console.width
+def _headed(title: str, body: Text) -> Text:
+    """A section that fits on one line: bold title, then its content."""
+    t = Text(title, style="bold")
+    t.append(" ")
+    return t + body
+
+
+def render_report(report: Report, console: Console, verbose: bool = False) -> None:
+    """Draw the report: verdict first, then the evidence, then bookkeeping.
+
+    The default fits an 80x50 screen for a typical pair (sample_logs): explained findings for
+    what matters, one line per layers / hyper-parameters / graph section. `verbose` (-v, --all)
+    shows every finding in full, the pairing notes, the layer and hyper-parameter tables and,
+    when the report holds them (--all), every node difference.
+    """
     graphs = report.graph_counts is not None or bool(report.findings)
     console.print(_side(report.a, "A", graphs))
     console.print(_side(report.b, "B", graphs))
     console.print(verdict_panel(report))
     if report.findings:
         console.print(_section(f"Findings ({len(report.findings)}, most likely cause first)"))
-        console.print(findings_table(report, width))
+        console.print(findings_view(report, verbose))
     elif report.graph_counts is not None:
         console.print(Text("\nNo differences found in the graphs.", style="green"))
-    table = scalars_table(report, width)
-    if table is not None:
-        console.print(_section("Scalars"))
-        console.print(table)
-        comp = report.scalars
-        if comp.unpaired_a or comp.unpaired_b:
-            console.print(
-                Text(
-                    f"unpaired: A {', '.join(comp.unpaired_a) or '—'} | B {', '.join(comp.unpaired_b) or '—'}",
-                    style="dim",
-                )
-            )
-    table = layers_table(report)
-    if table is not None:
-        console.print(_section("Layers"))
-        console.print(table)
-    table = hparams_table(report)
-    if table is not None:
-        console.print(_section("Hyper-parameters that differ"))
-        console.print(table)
-    line = counts_line(report)
-    if line is not None:
-        console.print(_section("Graph alignment"))
-        console.print(line)
+    _render_scalars(report, console, verbose)
+    _render_bookkeeping(report, console, verbose)
     if report.node_diffs:
         console.print(_section(f"Node differences ({len(report.node_diffs)})"))
         console.print(node_diffs_table(report))
+
+
+def _render_scalars(report: Report, console: Console, verbose: bool) -> None:
+    view = scalars_view(report, console.width, verbose)
+    if view is None:
+        return
+    n = len(report.scalars.pairs)
+    console.print(_section(f"Curves ({n} paired; final = each run's own last value)"))
+    console.print(view)
+    comp = report.scalars
+    if comp.unpaired_a or comp.unpaired_b:
+
+        def names(keys: list[str]) -> str:
+            shown = keys if verbose else keys[:3]
+            more = f" +{len(keys) - len(shown)} more" if len(keys) > len(shown) else ""
+            return (", ".join(shown) or "—") + more
+
+        line = f"unpaired: A {names(comp.unpaired_a)} | B {names(comp.unpaired_b)}"
+        console.print(Text(line, style="dim"))
+
+
+def _render_bookkeeping(report: Report, console: Console, verbose: bool) -> None:
+    """Layers, hyper-parameters, graph counts: one line each unless `verbose`."""
+    lines = []
+    line = None if verbose else layers_line(report)
+    if line is not None:
+        lines.append(_headed("Layers:", line))
+    elif report.layers:
+        console.print(_section("Layers"))
+        console.print(layers_table(report))
+    if report.hparams and not verbose:
+        lines.append(_headed("Hparams differ:", Text(", ".join(h.key for h in report.hparams))))
+    elif report.hparams:
+        console.print(_section("Hyper-parameters that differ"))
+        console.print(hparams_table(report))
+    counts = counts_line(report)
+    if counts is not None:
+        lines.append(_headed("Graph nodes:", counts))
+    if lines:
+        console.print()
+        for t in lines:
+            console.print(t)
 
 
 def node_diffs_table(report: Report) -> Table:

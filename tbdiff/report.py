@@ -1,8 +1,7 @@
-"""The Report data model, the verdict sentence, and the JSON contract (shared/spec/report.md).
+"""The Report data model and the JSON contract (shared/spec/report.md).
 
-The report is plain data: `render.py` draws it with rich, `to_json` serialises it. Building the
-verdict here (not in the renderer) keeps the terminal, JSON, HTML and SVG outputs saying the same
-thing in the same words.
+The report is plain data: `render.py` draws it with rich, `to_json` serialises it, and
+`tbdiff.verdict` writes its verdict (once, so every output says the same thing).
 """
 
 from __future__ import annotations
@@ -139,87 +138,3 @@ def hparam_diffs(a: dict[str, Any], b: dict[str, Any]) -> list[HparamDiff]:
         if va != vb:
             out.append(HparamDiff(key, va, vb))
     return out
-
-
-# ---------------------------------------------------------------------------------- verdict
-
-
-def _is_accuracy(tag: str) -> bool:
-    t = tag.lower()
-    return "acc" in t
-
-
-def _held_out(tag: str) -> bool:
-    t = tag.lower()
-    return any(w in t for w in ("test", "val", "eval", "held"))
-
-
-def _points(x: float, percent_scale: bool) -> str:
-    return f"{abs(x) * 100:.1f} points" if percent_scale else f"{abs(x):.4g}"
-
-
-def scalar_evidence(scalars: Any, label_a: str, label_b: str, train_note: str = "") -> str:
-    """Plain words for what the curves show: who trails, from when, and the final test gap.
-
-    `train_note` is a caveat about the train curves a detector raised (e.g. "measured with
-    dropout active in keras"), so an unfair train-curve comparison is not presented as
-    evidence on its own.
-    """
-    if scalars is None or not getattr(scalars, "pairs", None):
-        return ""
-    acc = [p for p in scalars.pairs if _is_accuracy(p.tag_a) and p.steps > 0]
-    parts: list[str] = []
-    train = next((p for p in acc if not _held_out(p.tag_a)), None)
-    test = next((p for p in acc if _held_out(p.tag_a)), None)
-    for pair, what in ((train, "train accuracy"), (test, "test accuracy")):
-        if pair is None or pair.final_gap is None or not math.isfinite(pair.final_gap):
-            continue
-        scale = max(abs(pair.final_a), abs(pair.final_b)) <= 1.0
-        gap = pair.final_gap  # b - a
-        if abs(gap) < 1e-9:
-            parts.append(f"{what} ends equal")
-            continue
-        lower = label_b if gap < 0 else label_a
-        if what == "train accuracy" and pair.diverges_at_step is not None:
-            text = (
-                f"{lower} {what} trails from step {pair.diverges_at_step} on "
-                f"({_points(gap, scale)} at the end"
-            )
-            if train_note:
-                text += f", {train_note}"
-            parts.append(text + ")")
-        else:
-            parts.append(f"{lower} {what} ends {_points(gap, scale)} lower")
-    return ", ".join(parts)
-
-
-def _with_labels(template: str, label_a: str, label_b: str) -> str:
-    return template.replace("{a}", label_a).replace("{b}", label_b)
-
-
-def build_verdict(
-    findings: list[Finding], scalars: Any, label_a: str, label_b: str, *, graphs: bool = True
-) -> str:
-    """One sentence: the most likely cause, tied to what the curves show.
-
-    The cause is the first finding's own verdict phrase (its title when it has none); caveats
-    detectors raise about the train curves qualify the curve evidence. With `graphs=False` (the
-    `scalars` command) only the curves are described: claiming the graphs hold no difference
-    would be wrong when they were never read.
-    """
-    notes = [_with_labels(f.curve_note, label_a, label_b) for f in findings if f.curve_note]
-    evidence = scalar_evidence(scalars, label_a, label_b, "; ".join(notes))
-    top = findings[0] if findings else None
-    if not graphs:
-        if not evidence:
-            return "No graphs compared and no paired accuracy curves to compare."
-        return evidence[0].upper() + evidence[1:] + "."
-    if top is None or top.severity not in ("critical", "warning"):
-        cause = "No difference that changes what the models learn was found in the graphs"
-        if top is not None and top.severity == "benign":
-            cause += " (only equivalent structural differences)"
-        return f"{cause}; {evidence}." if evidence else f"{cause}."
-    cause = _with_labels(top.verdict, label_a, label_b) if top.verdict else top.title
-    cause = cause.rstrip(".")
-    sentence = f"{cause}: {evidence}." if evidence else f"{cause}."
-    return sentence[:1].upper() + sentence[1:]

@@ -57,12 +57,15 @@ _FAMILY_PREFIX = re.compile(
 )
 _FAMILY_SUFFIX = re.compile(r"(?<=.)_(train|training|val|valid|validation|test|testing)$")
 _GRAN_PREFIX = re.compile(r"^(epoch|batch)_(?=.)")
-_GRAN_SUFFIX = re.compile(r"(?<=.)_(epoch|step)$")
+# Lightning's `_epoch`/`_step`; Keras' `evaluation_loss_vs_iterations` (what its TensorBoard
+# callback writes at the end of every evaluation, model.evaluate included, per optimizer step)
+_GRAN_SUFFIX = re.compile(r"(?<=.)_(epoch|step|vs_iterations)$")
 _ALIASES = {"acc": "accuracy", "lr": "learning_rate", "err": "error"}
 
 _MAX_WORDS = {
     "accuracy", "precision", "recall", "f1", "auc", "iou", "miou", "map", "bleu", "rouge",
-    "r2", "dice", "top1", "top5",
+    "r2", "dice", "top1", "top5", "reward", "rewards", "return", "returns", "score", "success",
+    "psnr", "ssim", "mrr", "ndcg",
 }  # fmt: skip
 _MIN_WORDS = {
     "loss", "error", "mse", "mae", "rmse", "mape", "msle", "perplexity", "ppl", "nll", "xent",
@@ -152,6 +155,21 @@ def parse_tag(key: str) -> TagName:
     metric = cleaned[-1]
     context = tuple(c for c in cleaned[:-1] if c != metric)
     return TagName(key=key, metric=metric, family=family, context=context, gran=gran)
+
+
+ROLES = ("train", "validation", "test")
+
+
+def curve_role(key: str) -> str:
+    """ "train", "validation" or "test": what a scalar key (`run/tag`) measures on, the one rule
+    every part of tbdiff uses (pairing, ordering, the verdict, the report).
+
+    Read from the family words of the tag and of its sub-run path (`validation/`, `eval/`,
+    `test/`, `val_acc`, `epoch_test_accuracy`, Keras' `evaluation_*_vs_iterations` that its
+    callback writes for every evaluation, `model.evaluate` included); `eval`/`dev` count as
+    validation. A key that says none is a training curve, as a bare `accuracy` almost always is.
+    """
+    return parse_tag(key).family or "train"
 
 
 def metric_goal(name: str) -> str | None:
@@ -542,11 +560,12 @@ def divergence_index(
     """First index from which |a - b| stays above k*(noise_a + noise_b) + eps to the end.
 
     None when the curves are together at the end, or apart only on the last point (a single
-    outlier is not a divergence; `min_run` points are needed). eps is relative to the values'
-    magnitude so float32 rounding of identical curves never counts as apart.
+    outlier is not a divergence; `min_run` points are needed, so curves with one common point
+    never "separate"). eps is relative to the values' magnitude so float32 rounding of
+    identical curves never counts as apart.
     """
     n = va.size
-    if n == 0:
+    if n < max(min_run, 2):
         return None
     scale = float(max(np.max(np.abs(va)), np.max(np.abs(vb))))
     eps = 1e-6 * scale + 1e-12
@@ -556,7 +575,7 @@ def divergence_index(
         return None
     together = np.flatnonzero(~apart)
     start = int(together[-1]) + 1 if together.size else 0
-    if n - start < min(min_run, n):
+    if n - start < min_run:
         return None
     return start
 
@@ -606,6 +625,28 @@ class ScalarPair:
     duplicates_a: int = 0
     duplicates_b: int = 0
     resampled: bool = False
+    role_a: str = "train"  # `curve_role` of each key
+    role_b: str = "train"
+    apart_by: float | None = None  # smallest |b - a| from `diverges_at_step` on (the evidence)
+
+    @property
+    def role(self) -> str:
+        """The pair's role: the sides' common one, "validation/test" when they differ."""
+        if self.role_a == self.role_b:
+            return self.role_a
+        return "/".join(r for r in ROLES if r in (self.role_a, self.role_b))
+
+    @property
+    def name(self) -> str:
+        """What the pair measures in words: "test accuracy", "train loss", "validation reward"."""
+        return f"{self.role} {parse_tag(self.tag_a).metric.replace('_', ' ')}"
+
+    @property
+    def final_diff(self) -> float | None:
+        """final_b - final_a: each run's own last value (their last steps may differ)."""
+        if self.final_a is None or self.final_b is None:
+            return None
+        return self.final_b - self.final_a
 
     def to_dict(self) -> dict[str, Any]:
         """The report.md keys (tag_a, tag_b, steps, final_a, final_b, max_abs_diff,
@@ -634,6 +675,10 @@ class ScalarPair:
             "duplicates_b": int(self.duplicates_b),
             "resampled": bool(self.resampled),
             "note": self.note,
+            "role": self.role,
+            "role_a": self.role_a,
+            "role_b": self.role_b,
+            "apart_by": _num(self.apart_by),
         }
 
 
@@ -711,7 +756,127 @@ def compare_series(
         duplicates_a=ca.duplicates,
         duplicates_b=cb.duplicates,
         resampled=al.resampled,
+        role_a=curve_role(tag_a),
+        role_b=curve_role(tag_b),
+        apart_by=float(np.min(np.abs(diff[div:]))) if div is not None else None,
     )
+
+
+# ---------------------------------------------------------------------------------------------
+# What a pair says, in words
+# ---------------------------------------------------------------------------------------------
+
+
+def _value(x: float) -> str:
+    return f"{x:.4g}"
+
+
+def _amount(d: float, pair: ScalarPair) -> str:
+    """|d| as accuracy points for a 0..1 higher-is-better metric, else as a plain number."""
+    finals = (pair.final_a or 0.0, pair.final_b or 0.0)
+    if pair.goal == "max" and all(0.0 <= f <= 1.0 for f in finals):
+        return f"{abs(d) * 100:.1f} points"
+    return f"{abs(d):.3g}"
+
+
+@dataclass(frozen=True)
+class CurveGap:
+    """Where two runs stand on one paired curve at the end, and the evidence, in words.
+
+    `behind` is the side ("A"/"B") whose final value is worse by the metric's goal (lower
+    accuracy, higher loss); None when the finals are equal or the goal is unknown. "Final" is
+    each run's own last value: `finals` says at which steps when they differ. `since` is the
+    step from which the curves stay apart (None: not apart for good), by at least `by`.
+    """
+
+    name: str  # "test accuracy"
+    behind: str | None
+    finals: str  # "0.9668 vs 0.9825 at the end" (the behind side's value first)
+    size: str  # "1.6 points" / "0.057" / "" (equal)
+    direction: str = ""  # "lower" / "higher" (the behind side's final vs the other's)
+    since: int | float | None = None
+    by: str = ""  # "1.5 points"
+    steps: int = 0  # common steps compared
+
+    @property
+    def amount(self) -> str:
+        """'1.6 points lower', 'by 0.057' (direction unknown), 'equal'."""
+        if not self.size:
+            return "equal"
+        return f"{self.size} {self.direction}" if self.direction else f"by {self.size}"
+
+    @property
+    def apart(self) -> str:
+        """The separation evidence: 'apart from step 0 on by at least 1.5 points'."""
+        if self.since is not None:
+            return f"apart from step {self.since} on by at least {self.by}"
+        if self.steps < 2:
+            return f"too few common steps ({self.steps}) to call the curves apart"
+        return "the curves are not apart for good"
+
+    def sentence(self, label_a: str, label_b: str) -> str:
+        """'keras trails on test accuracy: 0.9668 vs 0.9825 at the end (1.6 points lower), ...'"""
+        return self._words(label_a, label_b).replace("{a}", label_a).replace("{b}", label_b)
+
+    def _words(self, label_a: str, label_b: str) -> str:
+        if self.amount == "equal":
+            return f"{self.name} {self.finals}"
+        figures = f"{self.finals} ({self.amount}), {self.apart}"
+        if self.behind is None:
+            return f"{self.name} {figures}"
+        who = label_a if self.behind == "A" else label_b
+        return f"{who} trails on {self.name}: {figures}"
+
+    def status(self, label_a: str, label_b: str) -> str:
+        """Short form: 'keras trails from step 0 on, by ≥1.5 points' / 'keras ends 0.2 lower;
+        the curves are not apart for good'."""
+        text = self._status(label_a, label_b)
+        return text.replace("{a}", label_a).replace("{b}", label_b)
+
+    def _status(self, label_a: str, label_b: str) -> str:
+        if self.behind is None or self.amount == "equal":
+            return self.finals if self.amount == "equal" else f"{self.finals}; {self.apart}"
+        who = label_a if self.behind == "A" else label_b
+        if self.since is not None:
+            return f"{who} trails from step {self.since} on, by ≥{self.by}"
+        return f"{who} ends {self.amount}; {self.apart}"
+
+
+def curve_gap(pair: ScalarPair) -> CurveGap | None:
+    """The pair's end state in words (None without a finite final value on both sides)."""
+    d = pair.final_diff
+    if d is None or not math.isfinite(d) or pair.final_a is None or pair.final_b is None:
+        return None
+    fa, fb = pair.final_a, pair.final_b
+    sa, sb = pair.final_step_a, pair.final_step_b
+    if abs(d) <= 1e-12 * max(1.0, abs(fa)):
+        at = "at the end" if sa == sb else f"at each run's last step ({sa} and {sb})"
+        return CurveGap(pair.name, None, f"ends at {_value(fa)} in both runs {at}", "")
+    b_better = (d > 0) == (pair.goal == "max")
+    behind = None if pair.goal is None else ("A" if b_better else "B")
+    # the behind side's value first; for an unknown goal, the higher one first
+    first_is_a = behind == "A" if behind is not None else fa > fb
+    (v1, s1), (v2, s2) = ((fa, sa), (fb, sb)) if first_is_a else ((fb, sb), (fa, sa))
+    if sa == sb:
+        finals = f"{_value(v1)} vs {_value(v2)} at the end"
+    else:  # each run's own last value, at its own last step
+        finals = f"{_value(v1)} at step {s1} vs {_value(v2)} at step {s2}, each run's last"
+    direction = ("lower" if v1 < v2 else "higher") if behind is not None else ""
+    if behind is None:
+        finals = f"ends higher in {'{a}' if first_is_a else '{b}'}: {finals}"
+    since = by = None
+    if pair.diverges_at_step is not None and pair.apart_by is not None:
+        since, by = _step_value(pair.diverges_at_step), _amount(pair.apart_by, pair)
+    gap = _amount(d, pair)
+    return CurveGap(pair.name, behind, finals, gap, direction, since, by or "", pair.steps)
+
+
+def better_side(pair: ScalarPair) -> int:
+    """+1 when B ends better than A by the metric's goal, -1 when worse, 0 equal or unknown."""
+    gap = curve_gap(pair)
+    if gap is None or gap.behind is None:
+        return 0
+    return 1 if gap.behind == "A" else -1
 
 
 # ---------------------------------------------------------------------------------------------

@@ -23,11 +23,12 @@ import pytest
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from helpers import (  # noqa: E402
     REQUIRE_SHARED_ENV,
-    ROOT,
     SHARED,
     SharedDataMissing,
     generated,
     need_shared,
+    run_tbdiff,
+    start_generator,
 )
 
 _MISSING_KEY = pytest.StashKey[dict[str, list[str]]]()
@@ -71,6 +72,48 @@ def pytest_terminal_summary(terminalreporter, exitstatus: int, config: pytest.Co
     )
 
 
+# ------------------------------------------------------------------ TF fixture generators
+
+#: Scripts that write fixtures with TensorFlow (seconds to a minute each): done marker, whether
+#: they use tf_keras, and the test modules that read them. As soon as the session knows its
+#: tests, every generator they need starts in the background (tests/helpers.py
+#: `start_generator`), and the modules that read the slow ones run last, so TensorFlow writes
+#: on one core while the tests that need no TensorFlow run on the other.
+_GENERATORS = {
+    "gen_event_fixtures.py": ("written.json", True, ("events", "edges", "inspect", "model")),
+    "gen_graph_fixtures.py": ("done.json", True, ("align", "edges", "graph", "inspect")),
+    "gen_pairs_keras3.py": ("DONE", False, ("pairs_keras3",)),
+    "gen_pairs_tf1.py": ("DONE", True, ("pairs_tf1",)),
+    "gen_pairs_tf2fn.py": ("DONE", True, ("pairs_tf2fn",)),
+    "gen_pairs_semantics.py": ("manifest.json", True, ("findings_semantics",)),
+    "gen_pairs_training.py": ("DONE", True, ("findings_training",)),
+}
+_SLOW = {"gen_pairs_keras3.py", "gen_pairs_tf1.py", "gen_pairs_tf2fn.py"}
+_SLOW |= {"gen_pairs_semantics.py", "gen_pairs_training.py"}
+
+
+def _module(item: pytest.Item) -> str:
+    return Path(str(item.fspath)).stem.removeprefix("test_")
+
+
+def pytest_collection_modifyitems(session: pytest.Session, config, items) -> None:
+    """Modules that need no generator first, then those waiting for a quick one, then those
+    waiting for a slow one (stable order otherwise)."""
+    slow = {m for s in _SLOW for m in _GENERATORS[s][2]} | {"experiment"}
+    quick = {m for s in set(_GENERATORS) - _SLOW for m in _GENERATORS[s][2]}
+    items.sort(key=lambda item: 2 if _module(item) in slow else int(_module(item) in quick))
+
+
+def pytest_collection_finish(session: pytest.Session) -> None:
+    if session.config.option.collectonly:
+        return
+    modules = {_module(item) for item in session.items}
+    factory = session.config._tmp_path_factory  # the session's tmp_path_factory
+    for script, (marker, legacy, readers) in _GENERATORS.items():
+        if modules & set(readers):
+            start_generator(factory, script, marker, legacy_keras=legacy)
+
+
 # ------------------------------------------------------------------ fixtures
 
 
@@ -86,24 +129,10 @@ def graph_fx(tmp_path_factory) -> Path:
     return generated(tmp_path_factory, "gen_graph_fixtures.py", "done.json")
 
 
-def run_cli(*args: str, env: dict[str, str] | None = None, timeout: int = 300):
-    """`python -m tbdiff ARGS` in a subprocess, as a user runs it (never a traceback)."""
-    full_env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2", **(env or {}))
-    proc = subprocess.run(
-        [sys.executable, "-m", "tbdiff", *args],
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-        cwd=ROOT,
-        env=full_env,
-    )
-    assert "Traceback" not in proc.stderr, proc.stderr
-    return proc
-
-
 @pytest.fixture
 def cli() -> Callable[..., subprocess.CompletedProcess]:
-    return run_cli
+    """`tbdiff ARGS` as a user runs it (tests/helpers.py `run_tbdiff`)."""
+    return run_tbdiff
 
 
 # ------------------------------------------------------------------ object storage (S3)

@@ -113,3 +113,59 @@ def generated(
         tail = log.read_text(errors="replace")[-4000:] if log.exists() else ""
         raise RuntimeError(f"{script} failed:\n{tail}")
     return out
+
+
+# ------------------------------------------------------------------ the CLI, as a user runs it
+
+
+def run_tbdiff(
+    *args: str,
+    env: dict[str, str] | None = None,
+    subprocess_: bool = False,
+    timeout: int = 300,
+) -> subprocess.CompletedProcess:
+    """`tbdiff ARGS`: exit code, stdout and stderr, and never a traceback.
+
+    In-process by default (`tbdiff.cli.main` with stdout/stderr captured and `env` set for the
+    call; a subprocess costs a second of interpreter start-up and imports per call, minutes over
+    the suite). A subprocess when the test asks for one (`subprocess_=True`: what the process
+    imports, how it exits, capabilities dropped).
+    """
+    if subprocess_:
+        full_env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2", **(env or {}))
+        proc = subprocess.run(
+            [sys.executable, "-m", "tbdiff", *args],
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            cwd=ROOT,
+            env=full_env,
+        )
+    else:
+        proc = _in_process(list(args), env or {})
+    assert "Traceback" not in proc.stderr, proc.stderr
+    return proc
+
+
+def _in_process(argv: list[str], env: dict[str, str]) -> subprocess.CompletedProcess:
+    import contextlib
+    import io
+
+    from tbdiff.cli import main
+
+    out, err = io.StringIO(), io.StringIO()
+    saved = {k: os.environ.get(k) for k in env}
+    os.environ.update(env)
+    try:
+        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+            try:
+                code = main(argv)
+            except SystemExit as exc:  # argparse usage errors, --help
+                code = exc.code if isinstance(exc.code, int) else int(exc.code is not None)
+    finally:
+        for k, v in saved.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
+    return subprocess.CompletedProcess(["tbdiff", *argv], code, out.getvalue(), err.getvalue())

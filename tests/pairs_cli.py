@@ -2,23 +2,19 @@
 
 Shared by test_pairs_tf1.py, test_pairs_keras3.py and test_pairs_tf2fn.py. The generators a
 session needs start side by side (tests/helpers.py `start_generator`); the CLI runs of one
-generator's pairs (`python -m tbdiff compare A B --json`, `inspect RUN --json`) run a few at a
-time in subprocesses and are cached for the session, so each test only reads its result.
+generator's pairs (`tbdiff compare A B --json`, `inspect RUN --json`) run in-process
+(tests/helpers.py `run_tbdiff`) and are cached for the session, so each test only reads its result.
 """
 
 from __future__ import annotations
 
 import json
-import os
 import re
-import subprocess
-import sys
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
 import pairs_manifest as M
-from helpers import generated, start_generator
+from helpers import generated, run_tbdiff, start_generator
 
 LEGACY_KERAS = {"tf1": True, "keras3": False, "tf2fn": True}
 TEST_MODULE_GEN = {
@@ -44,10 +40,8 @@ class CliRun:
 
 
 def tbdiff(*args: str) -> CliRun:
-    argv = [sys.executable, "-m", "tbdiff", *args]
-    env = dict(os.environ, COLUMNS="100")
-    proc = subprocess.run(argv, capture_output=True, text=True, env=env, timeout=600)
-    return CliRun(argv, proc.returncode, proc.stdout, proc.stderr)
+    proc = run_tbdiff(*args, env={"COLUMNS": "100"})
+    return CliRun(["tbdiff", *args], proc.returncode, proc.stdout, proc.stderr)
 
 
 def outdir(request, gen: str) -> Path:
@@ -80,12 +74,10 @@ _CACHE: dict[tuple, CliRun] = {}
 
 
 def run_all(jobs: dict[tuple, list[str]]) -> dict[tuple, CliRun]:
-    """Run CLI jobs not yet cached, a few at a time (each is a separate process)."""
-    todo = {k: v for k, v in jobs.items() if k not in _CACHE}
-    workers = max(1, min(4, os.cpu_count() or 1))
-    with ThreadPoolExecutor(max_workers=workers) as pool:
-        for key, res in zip(todo, pool.map(lambda a: tbdiff(*a), todo.values()), strict=True):
-            _CACHE[key] = res
+    """Run the CLI jobs not yet cached (in-process, one after the other)."""
+    for key, argv in jobs.items():
+        if key not in _CACHE:
+            _CACHE[key] = tbdiff(*argv)
     return {k: _CACHE[k] for k in jobs}
 
 

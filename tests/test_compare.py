@@ -13,7 +13,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from helpers import REALLOGS, SAMPLE_LOGS, need_shared
+from helpers import REALLOGS, SAMPLE_LOGS, need_shared, run_tbdiff
 
 from tbdiff.events import read_logdir
 
@@ -22,12 +22,8 @@ TF_DIR, KERAS_DIR = SAMPLE / "tensorflow", SAMPLE / "keras"
 ANSI = re.compile(r"\x1b\[")
 
 
-def tbdiff(*args: str, check_json: bool = False) -> subprocess.CompletedProcess:
-    proc = subprocess.run(
-        [sys.executable, "-m", "tbdiff", *args], capture_output=True, text=True, timeout=300
-    )
-    assert "Traceback" not in proc.stderr, proc.stderr
-    return proc
+def tbdiff(*args: str) -> subprocess.CompletedProcess:
+    return run_tbdiff(*args)
 
 
 @pytest.fixture(scope="module")
@@ -97,8 +93,9 @@ def test_compare_quotes_the_measured_gap(compare_doc: dict) -> None:
     final_b = float(runs_b["."].scalars["epoch_test_accuracy"].values[-1])
     gap_points = f"{abs(final_b - final_a) * 100:.1f} points"
     verdict = compare_doc["verdict"]
-    assert "Keras drops 70% of units, tensorflow drops 30%" in verdict
-    assert f"test accuracy ends {gap_points} lower" in verdict
+    assert "keras drops 70% of units, tensorflow drops 30%" in verdict
+    assert f"keras trails on test accuracy: {final_b:.4g} vs {final_a:.4g}" in verdict
+    assert f"({gap_points} lower)" in verdict
     pairs = {(s["tag_a"], s["tag_b"]): s for s in compare_doc["scalars"]}
     test_pair = pairs[("test/accuracy", "epoch_test_accuracy")]
     assert test_pair["final_a"] == pytest.approx(final_a)
@@ -116,7 +113,7 @@ def test_terminal_report_reads_at_80_columns_without_color() -> None:
     assert not ANSI.search(out)
     assert max(len(line) for line in out.splitlines()) <= 80
     # verdict first, then the evidence sections
-    order = [out.index(s) for s in ("Verdict", "Findings", "Scalars", "Layers", "Graph alignment")]
+    order = [out.index(s) for s in ("Verdict", "Findings", "Curves", "Layers", "Graph nodes")]
     assert order == sorted(order)
     assert "Dropout drops 30% of units in A but 70% in B" in out
 

@@ -449,7 +449,7 @@ def test_same_run_name_in_two_places_gets_distinct_labels(cli, tmp_path: Path) -
 def test_integral_hparams_print_the_same_in_compare_and_inspect(cli, tmp_path: Path) -> None:
     a = write_run(tmp_path / "a", {"n_train": 55000, "lr": 0.001}, [1.0, 0.5, 0.25])
     b = write_run(tmp_path / "b", {"n_train": 60000, "lr": 0.001}, [1.0, 0.6, 0.3])
-    proc = cli("compare", str(a), str(b), "--no-color", "--width", "80")
+    proc = cli("compare", str(a), str(b), "--no-color", "--width", "80", "-v")  # -v: the table
     assert proc.returncode in (0, 1), proc.stderr
     row = next(ln for ln in proc.stdout.splitlines() if ln.startswith("n_train"))
     assert row.split()[1:] == ["55000", "60000"]

@@ -92,8 +92,9 @@ def test_seed_pair_rate_mismatch_is_first(pairs: Path, manifest: dict) -> None:
     assert ph in first.nodes_a
     for la, lb in zip(first.a["sites"], first.b["sites"], strict=True):
         assert f"{la} <-> {lb}" in first.detail
-    assert "keep_prob-vs-rate" in first.detail and "Dropout(0.3)" in first.detail
-    assert "KEEPS 70%" in first.detail and "DROPS 70%" in first.detail
+    assert "keep_prob-vs-rate" in first.detail and first.fix.startswith("Dropout(0.3) in {b}")
+    assert "the share to KEEP" in first.detail and "the share to DROP" in first.detail
+    assert "drops 30%, keeps 70%" in first.detail and "drops 70%, keeps 30%" in first.detail
     assert criticals_except(found, "dropout.rate_mismatch") == []
     assert one(found, "learning_phase.mechanism").severity == "benign"
     assert one(found, "sample_weights.present").severity == "benign"

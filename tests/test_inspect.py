@@ -14,7 +14,7 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import gen_event_fixtures  # noqa: E402
-from helpers import REALLOGS, need_shared  # noqa: E402
+from helpers import REALLOGS, need_shared, run_tbdiff  # noqa: E402
 
 from tbdiff import events  # noqa: E402
 
@@ -27,8 +27,10 @@ def fx(tmp_path_factory) -> Path:
 
 
 def tbdiff(*args: str, importtime: bool = False) -> subprocess.CompletedProcess:
+    if not importtime:
+        return run_tbdiff(*args, env={"COLUMNS": "120"})
     env = dict(os.environ, COLUMNS="120", TF_CPP_MIN_LOG_LEVEL="2")
-    cmd = [sys.executable, *(["-X", "importtime"] if importtime else []), "-m", "tbdiff", *args]
+    cmd = [sys.executable, "-X", "importtime", "-m", "tbdiff", *args]
     return subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=300)
 
 

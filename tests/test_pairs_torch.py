@@ -55,13 +55,18 @@ def test_port_layers_pair_in_data_path_order() -> None:
 
 
 def test_port_text_tables_show_pairs_and_the_fix() -> None:
-    """The plain report: the trap named first with its fix, the layer table with both names."""
+    """The plain report: the trap named first with its fix; the layers paired (the table with
+    both names under -v)."""
     res = tbdiff("compare", str(FIXTURES / "k_port_m09"), str(FIXTURES / "p_m09"))
     assert res.returncode == 1
-    text = " ".join(res.stdout.split())
+    text = " ".join(res.stdout.replace("│", " ").split())
     verdict = text[: text.index("Findings")]
-    assert "momentum" in verdict and "BatchNorm*d(momentum=0.1)" in verdict, verdict
-    table = text[text.index("Layers") :]
+    assert "momentum=0.9 means different things" in verdict, verdict
+    assert "Fix: BatchNorm*d(momentum=0.1) in p_m09" in verdict, verdict
+    assert "Layers: 4 matched in order (2 dense, 1 batch_norm, 1 dropout)" in text, text
+    res = tbdiff("compare", str(FIXTURES / "k_port_m09"), str(FIXTURES / "p_m09"), "-v")
+    table = " ".join(res.stdout.split())
+    table = table[table.index("Layers A B kind") :]
     assert re.search(r"batch_normalization\S* bn batch_norm . matched", table), table
 
 

@@ -9,7 +9,8 @@ import numpy as np
 
 from tbdiff.findings.base import Finding, rank
 from tbdiff.render import sparkline
-from tbdiff.report import Report, RunRef, build_verdict, hparam_diffs
+from tbdiff.report import Report, RunRef, hparam_diffs
+from tbdiff.verdict import build_verdict
 
 
 def _finding(fid: str, sev: str, score: float = 0.0, **kw) -> Finding:
@@ -70,7 +71,7 @@ def test_verdict_uses_the_first_findings_phrase_with_run_labels():
         verdict="{b} drops 70% of units, {a} drops 30%",
     )
     v = build_verdict([f], None, "tensorflow", "keras")
-    assert v.startswith("Keras drops 70% of units, tensorflow drops 30%")
+    assert v.startswith("keras drops 70% of units, tensorflow drops 30%")  # labels keep case
     assert build_verdict([_finding("x.y", "critical", title="Title")], None, "a", "b") == "Title."
 
 

@@ -2,8 +2,9 @@
 
 A detector owns one concept (dropout, optimizer, ...): it compares two model descriptions
 (`tbdiff.model.ModelDescription`, built once per run by the front-ends), decides severity,
-writes the plain-words title/detail, the `inspect` line for one run, the phrase the verdict uses
-when its finding comes first, and the direction of the accuracy gap it predicts. Nothing outside
+writes the plain-words title/detail (a newline in the detail starts a new line in the terminal),
+the `inspect` line for one run, the phrase the verdict uses when its finding comes first, the
+one-line fix, and the direction of the accuracy gap it predicts. Nothing outside
 the detector switches on its finding ids.
 """
 
@@ -38,10 +39,14 @@ class Finding:
     #: what the verdict says when this finding comes first; `{a}` / `{b}` stand for the runs'
     #: labels (empty: the title is used)
     verdict: str = ""
-    #: the accuracy gap this difference predicts: +1 B above A, -1 B below A, 0 cannot say
+    #: the gap this difference predicts: +1 B ends better than A (higher accuracy, lower loss),
+    #: -1 B worse, 0 cannot say
     predicts: int = 0
     #: a caveat about the runs' *train* curves, e.g. "measured with dropout active in {a}"
     curve_note: str = ""
+    #: the change that removes the difference, one line, `{a}`/`{b}` as in `verdict`
+    #: (empty: the detector cannot say which side to change or how)
+    fix: str = ""
 
     def __post_init__(self) -> None:
         if self.severity not in SEVERITY_RANK:
@@ -61,7 +66,12 @@ class Finding:
             "b": self.b,
             "nodes_a": list(self.nodes_a),
             "nodes_b": list(self.nodes_b),
-        }
+        } | ({"fix": labelled(self.fix, "A", "B")} if self.fix else {})
+
+
+def labelled(template: str, label_a: str, label_b: str) -> str:
+    """A detector's phrase (`verdict`, `fix`, `curve_note`) with `{a}`/`{b}` replaced by labels."""
+    return template.replace("{a}", label_a).replace("{b}", label_b)
 
 
 @dataclass

@@ -31,7 +31,7 @@ def _describe(site: DropoutSite) -> str:
     if site.fed:
         ph, info = next(iter(site.fed.items()))
         origin = "--feed" if info.source.origin == "feed" else f"hparam {info.source.where}"
-        fed = f" (placeholder {ph!r}, value fed at run time, from {origin})"
+        fed = f", fed through placeholder {ph!r} (value from {origin})"
     if site.framework == "hparams":
         return (
             f"the recorded hyper-parameter {site.source.where}={pv_s} (read as {site.written_as})"
@@ -40,9 +40,9 @@ def _describe(site: DropoutSite) -> str:
         call = "F.dropout(x, p=" if "F.dropout" in site.layer else "nn.Dropout(p="
         return f"PyTorch {call}{pv_s}) -- p is the probability to DROP, like Keras' rate"
     if site.framework in ("keras", "keras_config"):
-        return f"Keras Dropout({pv_s}) -- the argument is the rate, the fraction to DROP{fed}"
+        return f"Keras Dropout({pv_s}), a rate, the share to DROP{fed}"
     if site.written_as == "keep_prob":
-        return f"tf.nn.dropout(keep_prob={pv_s}) -- the fraction to KEEP{fed}"
+        return f"tf.nn.dropout(keep_prob={pv_s}), the share to KEEP{fed}"
     if not site.placeholders and site.written_const:
         # TF folds a Python keep_prob into the constant rate = 1 - keep_prob: both look alike
         kp = "?" if pv is None else f"{r4(1 - pv):g}"
@@ -50,7 +50,22 @@ def _describe(site: DropoutSite) -> str:
             f"tf.nn.dropout with a constant drop rate of {pv_s} (written as rate={pv_s}, or as "
             f"keep_prob={kp} which TF turns into that constant)"
         )
-    return f"tf.nn.dropout(rate={pv_s}) -- the fraction to DROP{fed}"
+    return f"tf.nn.dropout(rate={pv_s}), the share to DROP{fed}"
+
+
+def _form(site: DropoutSite, drop: float | None = None) -> str:
+    """How this side's program writes a drop probability (its own one by default), in the words
+    of its API: 'keep_prob=0.7', 'Dropout(0.7)', 'rate=0.3', 'p=0.5', 'dropout_rate=0.7'."""
+    if drop is None:
+        value = site.written_value
+    else:
+        value = r4(1 - drop) if site.written_as == "keep_prob" else r4(drop)
+    v = "?" if value is None else f"{value:g}"
+    if site.framework == "hparams":
+        return f"{site.source.where}={v}"
+    if site.framework in ("keras", "keras_config"):
+        return f"Dropout({v})"
+    return f"{site.written_as}={v}"
 
 
 def _layers(sites: list[DropoutSite]) -> list[str]:
@@ -136,10 +151,12 @@ def _runtime_fed(all_sites: list[DropoutSite], side: str) -> Finding | None:
     )
 
 
-def _convention_text(sa: list[DropoutSite], sb: list[DropoutSite], pa: float, pb: float) -> str:
-    """Explain keep_prob vs rate when the two sides use the numbers as complements."""
+def _convention(
+    sa: list[DropoutSite], sb: list[DropoutSite], pa: float, pb: float
+) -> tuple[str, str]:
+    """(why line, fix) when the two sides use the numbers as complements; ("", "") otherwise."""
     if abs(pa - (1 - pb)) > _TOL:
-        return ""
+        return "", ""
     keep_side = next(
         (
             (name, sites)
@@ -150,23 +167,33 @@ def _convention_text(sa: list[DropoutSite], sb: list[DropoutSite], pa: float, pb
     )
     if keep_side is None:
         return (
-            f" The two drop probabilities are complements ({fmt_prob(pa)} + {fmt_prob(pb)} = "
+            f"The two drop probabilities are complements ({fmt_prob(pa)} + {fmt_prob(pb)} = "
             "100%): a value meant as a keep probability was probably used as a drop rate "
-            "somewhere (the classic keep_prob-vs-rate confusion)."
+            "somewhere (the classic keep_prob-vs-rate confusion).",
+            "",
         )
     k_name, k_sites = keep_side
     r_name = "B" if k_name == "A" else "A"
-    keep_value = k_sites[0].written_value
+    r_sites = sb if k_name == "A" else sa
+    kv = k_sites[0].written_value
+    kv_s = "?" if kv is None else f"{kv:g}"
     p_keep_side = pa if k_name == "A" else pb  # drop probability of the keep_prob side
-    p_rate_side = pb if k_name == "A" else pa
-    kv = "?" if keep_value is None else f"{keep_value:g}"
-    return (
-        f" This is the classic keep_prob-vs-rate confusion: {k_name} passes {kv} as tf.nn.dropout's "
-        f"keep_prob, which KEEPS {fmt_prob(keep_value)} of the units, while {r_name} passes the "
-        f"same number as a rate, which DROPS {fmt_prob(p_rate_side)}. To make {r_name} match "
-        f"{k_name}, use Dropout({r4(p_keep_side):g}) (rate = 1 - keep_prob) in {r_name}; or "
-        f"keep_prob={r4(1 - p_rate_side):g} in {k_name} to reproduce {r_name}."
+    why = (
+        f"The classic keep_prob-vs-rate confusion: both write {kv_s}, {k_name} as the share to "
+        f"KEEP, {r_name} as the share to DROP."
     )
+    why += f" {_form(k_sites[0], 1 - p_keep_side)} in {k_name} would reproduce {r_name} instead."
+    fix = f"{_form(r_sites[0], p_keep_side)} in {{{r_name.lower()}}} (rate = 1 - keep_prob)"
+    return why, fix
+
+
+def _site_line(side: str, sites: list[DropoutSite], p: Any) -> str:
+    """'A: tf.nn.dropout(keep_prob=0.7), the share to KEEP ...: drops 30%, keeps 70%.'"""
+    if not sites:
+        return f"{side}: no dropout."
+    if isinstance(p, list):
+        return f"{side}: {_describe(sites[0])}; per layer it drops {', '.join(map(fmt_prob, p))}."
+    return f"{side}: {_describe(sites[0])}: drops {fmt_prob(p)}, keeps {fmt_prob(1 - p)}."
 
 
 def _pair_sites(
@@ -226,22 +253,16 @@ def _rate_mismatch(
         )
         delta = max(abs(x.drop_rate - y.drop_rate) for x, y in bad)
     pair_txt = ", ".join(f"{x.layer} <-> {y.layer}" for x, y in pairs)
-    how_a = _describe(sa[0]) if sa else "no dropout"
-    how_b = _describe(sb[0]) if sb else "no dropout"
-    detail = (
-        f"A uses {how_a}; B uses {how_b}. "
-        + (
-            f"So A drops {fmt_prob(pa)} (keeps {fmt_prob(1 - pa)}) and B drops "
-            f"{fmt_prob(pb)} (keeps {fmt_prob(1 - pb)}) of the units at every training step"
-            if uniform
-            else "The effective drop probabilities differ per layer"
-        )
-        + f" -- dropout layer pairs in data-path order: {pair_txt}."
-        + (_convention_text(sa, sb, pa, pb) if uniform else "")
-        + " A higher drop probability is a much stronger regulariser: the network trains with "
-        "fewer active units, learns more slowly and usually ends with lower accuracy, so this "
-        "alone can explain a gap between the two runs."
-    )
+    why, fix = _convention(sa, sb, pa, pb) if uniform else ("", "")
+    lines = [
+        _site_line("A", sa, pa if uniform else [x.drop_rate for x, _ in bad]),
+        _site_line("B", sb, pb if uniform else [y.drop_rate for _, y in bad]),
+        f"Layer pairs (data-path order): {pair_txt}." if pair_txt else "",
+        why,
+        "More dropout regularises harder: the network learns more slowly and usually ends "
+        "less accurate, so this alone can explain a gap between the runs.",
+    ]
+    detail = "\n".join(line for line in lines if line)
     a = _side(shown_a, r4(pa) if uniform else [s.drop_rate for s in shown_a])
     b = _side(shown_b, r4(pb) if uniform else [s.drop_rate for s in shown_b])
     return Finding(
@@ -254,6 +275,7 @@ def _rate_mismatch(
         nodes_a=_evidence(shown_a),
         nodes_b=_evidence(shown_b),
         score=min(1.0, 0.6 + delta),
+        fix=fix,
     )
 
 
@@ -383,14 +405,24 @@ def _counted(sites: list[DropoutSite]) -> bool:
     return all(s.layer_known for s in sites)
 
 
-def _predicts_rate(f: Finding) -> None:
+def _predicts_rate(f: Finding, sa: list[DropoutSite], sb: list[DropoutSite]) -> None:
+    """More dropout, lower (train) accuracy; the verdict phrase names how each side wrote it."""
     ra, rb = (f.a or {}).get("drop_rate"), (f.b or {}).get("drop_rate")
     if isinstance(ra, int | float) and isinstance(rb, int | float) and ra != rb:
-        f.predicts = 1 if rb < ra else -1  # more dropout, lower (train) accuracy
-        hi, lo = ("{a}", "{b}") if ra > rb else ("{b}", "{a}")
-        f.verdict = (
-            f"{hi} drops {fmt_prob(max(ra, rb))} of units, {lo} drops {fmt_prob(min(ra, rb))}"
-        )
+        f.predicts = 1 if rb < ra else -1
+        (hi, hs), (lo, ls) = (("{a}", sa), ("{b}", sb)) if ra > rb else (("{b}", sb), ("{a}", sa))
+        phrase = f"{hi} drops {fmt_prob(max(ra, rb))} of units, {lo} drops {fmt_prob(min(ra, rb))}"
+        if hs and ls and "keep_prob" in (hs[0].written_as, ls[0].written_as):
+            # the keep-vs-drop convention is the point: say what each written number means
+            phrase += f": {_means(ls[0], min(ra, rb))}, {_means(hs[0], max(ra, rb))}"
+        f.verdict = phrase
+
+
+def _means(site: DropoutSite, drop: float) -> str:
+    """'keep_prob=0.7 keeps 70%' / 'Dropout(0.7) drops 70%'."""
+    if site.written_as == "keep_prob":
+        return f"{_form(site)} keeps {fmt_prob(1 - drop)}"
+    return f"{_form(site)} drops {fmt_prob(drop)}"
 
 
 def compare(a: ModelDescription, b: ModelDescription, ctx: Context) -> list[Finding]:
@@ -408,7 +440,7 @@ def compare(a: ModelDescription, b: ModelDescription, ctx: Context) -> list[Find
         count.predicts = 1 if cb < ca else -1
     rate = _rate_mismatch(sa, sb, ctx if counted else None)
     if rate is not None:
-        _predicts_rate(rate)
+        _predicts_rate(rate, sa, sb)
     out += [f for f in (count, rate, _equivalent(sa, sb) if counted else None) if f]
     return out
 

@@ -121,8 +121,22 @@ def compare(a: ModelDescription, b: ModelDescription, ctx: Context) -> list[Find
             nodes_a=na[:12],
             nodes_b=nb[:12],
             score=0.3,
+            fix=_default_fix(la, lb) if defaults else "",
         )
     ]
+
+
+def _default_fix(la: list[Layer], lb: list[Layer]) -> str:
+    """Re-initialise the side whose initialisers are only PyTorch's defaults like Keras'."""
+    side = (
+        "{a}"
+        if any(x.kernel_init and x.kernel_init.source.origin == "default" for x in la)
+        else "{b}"
+    )
+    return (
+        f"nn.init.xavier_uniform_(weight) and nn.init.zeros_(bias) for every Linear in {side} "
+        "(Keras' glorot_uniform and zeros)"
+    )
 
 
 _DEFAULTS_NOTE = (

@@ -48,8 +48,9 @@ def compare(a: ModelDescription, b: ModelDescription, ctx: Context) -> list[Find
                 title=f"Different number of trainable layers: {len(la)} vs {len(lb)}",
                 detail=(
                     "The two models do not have the same depth, so they have different capacity "
-                    "and optimisation behaviour; layers per side (in data-path order): "
-                    f"A {[_desc(x) for x in la]}, B {[_desc(x) for x in lb]}.{src}"
+                    "and optimisation behaviour. Layers in data-path order:\n"
+                    f"A: {'; '.join(_desc(x) for x in la)}.\n"
+                    f"B: {'; '.join(_desc(x) for x in lb)}.{src}"
                 ),
                 a={"count": len(la), "shapes": [x.shape for x in la]},
                 b={"count": len(lb), "shapes": [x.shape for x in lb]},

@@ -199,6 +199,11 @@ def compare(a: ModelDescription, b: ModelDescription, ctx: Context) -> list[Find
                 nodes_a=nodes_a,
                 nodes_b=nodes_b,
                 score=0.3,
+                fix=(
+                    f"F.dropout(x, p, training=self.training) (or nn.Dropout) in {{{side.lower()}}}"
+                    if (fa if side == "A" else fb).training_true
+                    else ""
+                ),
             )
         ]
     side = "A" if on_a is None else "B"

@@ -68,6 +68,9 @@ def _logits(
             score=0.7,
             verdict="the loss reads the model output differently ({a}: from_logits="
             f"{x.from_logits}, {{b}}: from_logits={y.from_logits})",
+            fix=f"no output activation before a loss on logits in {{{'a' if pa else 'b'}}}"
+            if bool(pa) != bool(pb) and "twice" in (pa or pb or "")
+            else "",
         )
     graph = "graph" in (x.source.origin, y.source.origin)
     return Finding(
@@ -107,6 +110,7 @@ def _double(
         nodes_b=nb,
         score=0.75,
         verdict=f"the loss reads the output of {{{'a' if pa else 'b'}}} wrongly ({pa or pb})",
+        fix=f"no output activation before a loss on logits in {{{'a' if pa else 'b'}}}",
     )
 
 

@@ -79,6 +79,22 @@ def _port_fix(x: Normalization, y: Normalization) -> str:
     )
 
 
+def _torch_side(x: Normalization, y: Normalization) -> str:
+    """'{b}' / '{a}': the PyTorch side of a cross-framework pair (B when both or neither)."""
+    return "{a}" if x.convention == "torch" and y.convention != "torch" else "{b}"
+
+
+def _momentum_fix(x: Normalization, y: Normalization, cross: bool) -> str:
+    if cross:
+        keras = y if x.convention == "torch" else x
+        km = keras.momentum if keras.momentum is not None else 0.0
+        return (
+            f"BatchNorm*d(momentum={fmt_num(round(1 - km, 6))}) in {_torch_side(x, y)} "
+            f"(PyTorch momentum = 1 - Keras momentum {fmt_num(km)})"
+        )
+    return f"momentum={fmt_num(x.written_momentum)} in {{b}} as in {{a}}"
+
+
 def _momentum_finding(
     bad: list[tuple[Normalization, Normalization]], trap: bool, cross: bool
 ) -> Finding:
@@ -121,8 +137,13 @@ def _momentum_finding(
         nodes_a=[n for x, _ in bad for n in x.nodes[:1]],
         nodes_b=[n for _, y in bad for n in y.nodes[:1]],
         score=score + (0.1 if trap else 0.0),
-        verdict="batch norm momentum differs ({a}: "
+        verdict=f"batch norm momentum={fmt_num(x.written_momentum)} means different things "
+        f"in Keras and PyTorch ({{a}} keeps {fmt_num(ma)} of the old average per step, {{b}} "
+        f"{fmt_num(mb)})"
+        if trap
+        else "batch norm momentum differs ({a}: "
         f"{fmt_num(ma)}, {{b}}: {fmt_num(mb)} as the weight of the old average)",
+        fix=_momentum_fix(x, y, cross),
     )
 
 
@@ -192,6 +213,8 @@ def _epsilon(pairs: list[tuple[Normalization, Normalization]]) -> Finding | None
         nodes_a=[n for x, _ in bad for n in x.nodes[:1]],
         nodes_b=[n for _, y in bad for n in y.nodes[:1]],
         score=0.35 if big else 0.05,
+        fix=f"eps={fmt_num(ea if y.convention == 'torch' else eb)} in "
+        f"{_torch_side(x, y) if x.convention != y.convention else '{b}'}",
     )
 
 

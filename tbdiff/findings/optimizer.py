@@ -146,8 +146,9 @@ def _type_mismatch(a: ModelDescription, b: ModelDescription) -> Finding:
         title=f"Different optimizers: {ta} vs {tb}",
         detail=(
             "The weights are updated by different algorithms, which changes convergence speed "
-            f"and the solution reached. A: {ta} (from {oa.source.label}) {oa.hparams}; "
-            f"B: {tb} (from {ob.source.label}) {ob.hparams}."
+            "and the solution reached.\n"
+            f"A: {ta} (from {oa.source.label}){_settings(oa.hparams)}.\n"
+            f"B: {tb} (from {ob.source.label}){_settings(ob.hparams)}."
         ),
         a={"type": ta, **oa.hparams, "source": oa.source.label},
         b={"type": tb, **ob.hparams, "source": ob.source.label},
@@ -155,6 +156,7 @@ def _type_mismatch(a: ModelDescription, b: ModelDescription) -> Finding:
         nodes_b=_nodes(b),
         score=0.8,
         verdict=f"the runs use different optimizers ({{a}}: {ta}, {{b}}: {tb})",
+        fix=f"{ta} in {{b}} too, with {{a}}'s settings",
     )
 
 
@@ -196,7 +198,14 @@ def _decay_mode(
         score=0.5 + (0.1 if same else 0.0),
         verdict=f"weight decay is decoupled in one run and coupled (L2) in the other "
         f"(wd={fmt_num(wd)})",
+        fix=f"decoupled weight decay in {{{coupled_side.lower()}}} too (torch.optim.AdamW("
+        f"weight_decay={fmt_num(dec or wd)}) instead of Adam(weight_decay=...))",
     )
+
+
+def _settings(hparams: dict[str, Any]) -> str:
+    """' with learning_rate=0.001, beta1=0.9' (empty when none were read)."""
+    return (" with " + ", ".join(f"{k}={v}" for k, v in hparams.items())) if hparams else ""
 
 
 def _hparam_findings(a: ModelDescription, b: ModelDescription) -> list[Finding]:
@@ -268,6 +277,9 @@ def _hparam_finding(
     if sev == "critical" and _LR in group and None not in group[_LR]:
         la, lb = group[_LR]
         f.verdict = f"the learning rates differ ({{a}}: {la:g}, {{b}}: {lb:g})"
+    if sev == "critical":
+        same = ", ".join(f"{k}={va}" for k, (va, _) in group.items() if va is not None)
+        f.fix = f"the same settings in {{b}} as in {{a}} ({same})" if same else ""
     return f
 
 

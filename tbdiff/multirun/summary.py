@@ -19,12 +19,13 @@ from tbdiff.multirun.fingerprint import ModelKey, model_key
 
 CURVE_POINTS = 120  # points kept per curve (sparklines, the HTML overlay)
 
-# metric names (after tbdiff.scalars.parse_tag) where higher is better; the rest: lower is better
-_HIGHER = ("accuracy", "acc", "auc", "f1", "precision", "recall", "iou", "dice", "score", "r2")
-
 
 def higher_is_better(metric: str) -> bool:
-    return any(word in metric for word in _HIGHER) and "loss" not in metric
+    """A metric name (after tbdiff.scalars.parse_tag) whose goal is "max" (accuracy, reward ...:
+    `tbdiff.scalars.metric_goal`, the one rule); the rest counts as lower is better."""
+    from tbdiff.scalars import metric_goal
+
+    return metric_goal(metric) == "max"
 
 
 @dataclass

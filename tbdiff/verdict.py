@@ -1,0 +1,111 @@
+"""The verdict: the most likely cause, what the curves measured, and the fix, in a few lines.
+
+Built once per report (not in a renderer) so the terminal, JSON, HTML and SVG say the same thing
+in the same words. The cause and the fix are the first finding's own phrases (its detector owns
+them); the curve evidence comes from `tbdiff.scalars` (roles, goals, separation, finals).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from tbdiff.findings.base import labelled
+from tbdiff.scalars import CurveGap, curve_gap, parse_tag
+
+if TYPE_CHECKING:
+    from tbdiff.findings.base import Finding
+    from tbdiff.scalars import ScalarComparison, ScalarPair
+
+
+def verdict_pairs(pairs: list[ScalarPair]) -> list[ScalarPair]:
+    """The curves the verdict quotes: the most important held-out curve, then the train curve
+    of the same metric (else the most important train curve). Pairs come in importance order
+    (accuracy-like, then loss, then other metrics whose goal the name tells; test before
+    validation before train); curves whose goal is unknown are used only when no other is."""
+    usable = [p for p in pairs if p.steps > 0 and curve_gap(p) is not None]
+    known = [p for p in usable if p.goal] or usable
+    held = [p for p in known if p.role != "train"]
+    train = [p for p in known if p.role == "train"]
+    picks = held[:1]
+    if train:
+        metric = parse_tag(picks[0].tag_a).metric if picks else None
+        same = [p for p in train if parse_tag(p.tag_a).metric == metric]
+        picks.append((same or train)[0])
+    return picks
+
+
+def curve_evidence(
+    scalars: ScalarComparison | None, label_a: str, label_b: str, train_note: str = ""
+) -> str:
+    """Plain words for what the curves show: who trails on which curve, by how much, since when.
+
+    `train_note` is a caveat a detector raised about the train curves (e.g. "measured with
+    dropout active in keras"): a caveated train curve is quoted only when no held-out curve
+    exists, and then with its caveat.
+    """
+    pairs = verdict_pairs(list(getattr(scalars, "pairs", None) or []))
+    gaps: list[tuple[CurveGap, str]] = []
+    for p in pairs:
+        gap = curve_gap(p)
+        note = train_note if p.role == "train" else ""
+        if gap is None or (note and gaps):
+            continue
+        gaps.append((gap, note))
+    parts: list[str] = []
+    for i, (gap, note) in enumerate(gaps):
+        text = (
+            gap.sentence(label_a, label_b) if i == 0 else _short(gap, gaps[0][0], label_a, label_b)
+        )
+        parts.append(f"{text} ({note})" if note else text)
+    return "; ".join(parts)
+
+
+def _short(gap: CurveGap, first: CurveGap, label_a: str, label_b: str) -> str:
+    """A second curve, shorter: 'on train accuracy by 6.5 points' when the same run trails."""
+    if gap.behind is not None and gap.behind == first.behind:
+        since = f", {gap.apart}" if gap.since is not None else ""
+        return f"on {gap.name} by {gap.size}{since}"
+    return gap.sentence(label_a, label_b)
+
+
+def build_verdict(
+    findings: list[Finding],
+    scalars: ScalarComparison | None,
+    label_a: str,
+    label_b: str,
+    *,
+    graphs: bool = True,
+) -> str:
+    """A few sentences: the most likely cause, what the curves measured, the fix.
+
+    The cause is the first finding's own verdict phrase (its title when it has none); caveats
+    detectors raise about the train curves qualify the curve evidence. With `graphs=False` (the
+    `scalars` command) only the curves are described: claiming the graphs hold no difference
+    would be wrong when they were never read.
+    """
+    notes = [labelled(f.curve_note, label_a, label_b) for f in findings if f.curve_note]
+    evidence = curve_evidence(scalars, label_a, label_b, "; ".join(notes))
+    top = findings[0] if findings else None
+
+    def sentence(text: str) -> str:  # a run's label keeps its spelling ("keras trails ...")
+        text = text.strip().rstrip(".")
+        if not text.startswith((label_a, label_b)):
+            text = text[:1].upper() + text[1:]
+        return text + "."
+
+    if not graphs:
+        if not evidence:
+            return "No graphs compared and no paired curves to compare."
+        return sentence(evidence)
+    if top is None or top.severity not in ("critical", "warning"):
+        cause = "No difference that changes what the models learn was found in the graphs"
+        if top is not None and top.severity == "benign":
+            cause += " (only equivalent structural differences)"
+        return sentence(f"{cause}; {evidence}" if evidence else cause)
+    cause = labelled(top.verdict, label_a, label_b) if top.verdict else top.title
+    out = [sentence(cause)]
+    if evidence:
+        out.append(sentence(evidence))
+    if top.fix:
+        out.append(f"Fix: {labelled(top.fix, label_a, label_b).rstrip('.')}.")
+    return " ".join(out)
