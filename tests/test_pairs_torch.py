@@ -125,3 +125,19 @@ def test_add_hparams_time_directory_groups_with_its_run() -> None:
         ("a", ["a", "a/1796194477.5761168"]),
         ("b", ["b", "b/train"]),
     ]
+
+
+@pytest.mark.parametrize(
+    ("a", "b", "fix"),
+    [
+        ("k_port_m09", "p_m09", "BatchNorm*d(momentum=0.1) in B"),
+        ("k_port", "p_bn_eps", "eps=0.001 in B"),
+        ("k_port_wd", "p_adam_wd", "torch.optim.AdamW(weight_decay=0.01)"),
+        ("k_port", "p_softmax", "no output activation before a loss on logits in B"),
+        ("t_base", "t_fdrop_always", "training=self.training"),
+        ("k_port", "p_equiv", "nn.init.xavier_uniform_"),
+    ],
+)
+def test_port_traps_come_with_their_fix(a: str, b: str, fix: str) -> None:
+    first = tbdiff("compare", str(FIXTURES / a), str(FIXTURES / b), "--json").doc()["findings"][0]
+    assert fix in first.get("fix", ""), first

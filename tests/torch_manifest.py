@@ -106,7 +106,7 @@ PORT_PAIRS = [
     P("port_bn_momentum_trap", "port", _W_PORT, "k_port_m09", "p_m09",
       "Keras BatchNormalization(momentum=0.9) vs BatchNorm1d(momentum=0.9): the same number, "
       "opposite meanings", "normalization.mismatch", CRIT,
-      notes=(("normalization.mismatch", "critical", "momentum=0.1"),)),
+      notes=(("normalization.mismatch", "critical", "The same number means different things"),)),
     P("port_bn_defaults", "port", _W_PORT, "k_port", "p_bn_defaults",
       "Keras BatchNormalization() defaults (0.99, 1e-3) vs BatchNorm1d() defaults (0.1, 1e-5)",
       "normalization.mismatch", CRIT),

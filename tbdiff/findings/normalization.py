@@ -67,15 +67,11 @@ def _written(n: Normalization) -> str:
     return f"{who} momentum={fmt_num(n.written_momentum)}"
 
 
-def _port_fix(x: Normalization, y: Normalization) -> str:
-    """How to make the PyTorch side match the Keras side (or the other way round)."""
-    keras, torch = (x, y) if y.convention == "torch" else (y, x)
-    km = keras.momentum if keras.momentum is not None else 0.0
+def _port_note() -> str:
+    """The two frameworks' momentum conventions and defaults (a cross-framework pair)."""
     return (
-        f" To port {keras.layer} (Keras momentum={fmt_num(km)}) write "
-        f"BatchNorm*d(momentum={fmt_num(round(1 - km, 6))}) in PyTorch (PyTorch momentum = 1 - "
-        "Keras momentum); Keras' default 0.99 is PyTorch's 0.01, and PyTorch's default 0.1 is "
-        "Keras' 0.9."
+        " PyTorch momentum = 1 - Keras momentum: Keras' default 0.99 is PyTorch's 0.01, and "
+        "PyTorch's default 0.1 is Keras' 0.9."
     )
 
 
@@ -121,7 +117,7 @@ def _momentum_finding(
             f"moving + (1 - m) * batch) in {len(bad)} layer(s)"
         )
     if cross:
-        detail += _port_fix(x, y)
+        detail += _port_note()
     detail += (
         " A short memory (small m) makes the evaluation statistics follow the last few "
         "batches, so test accuracy is noisier and usually lower."
