@@ -379,10 +379,14 @@ def difference(run: RunSummary, other: RunSummary, varying: list[str], cache: di
         d.error = "no graph recorded" if ga is None else f"{other.name} has no graph recorded"
         return d
     from tbdiff.align import align
-    from tbdiff.findings import Hints, compare_graphs
+    from tbdiff.findings import RunInputs, compare_graphs
 
     found = compare_graphs(
-        ga, gb, align(ga, gb), Hints(hparams=dict(run.hparams)), Hints(hparams=dict(other.hparams))
+        ga,
+        gb,
+        align(ga, gb),
+        RunInputs(hparams=dict(run.hparams)),
+        RunInputs(hparams=dict(other.hparams)),
     )
     d.findings = [FindingRef(f.id, f.severity, f.title) for f in found]
     return d

@@ -68,12 +68,13 @@ def _strip(obj: Any) -> Any:
 
 
 def _graph_facts(source: GraphSource, hparams: dict) -> dict[str, str]:
+    """The run's model description as its `inspect` lines (one model-semantics layer)."""
     from tbdiff import graph
-    from tbdiff.findings import Hints, analyse
-    from tbdiff.findings.summary import describe
+    from tbdiff.findings import inspect_lines
+    from tbdiff.model import RunInputs, describe
 
-    g = graph.load_graph(source)
-    return {str(k): str(v) for k, v in describe(analyse(g, Hints(hparams=dict(hparams)))).items()}
+    d = describe(RunInputs(graph=graph.load_graph(source), hparams=dict(hparams)))
+    return {str(k): str(v) for k, v in inspect_lines(d).items()}
 
 
 def keras_layers(config: dict) -> str:
