@@ -659,7 +659,10 @@ class _Builder:
         nodes = self.nodes
         for u, v, a in self.edges:
             if u not in nodes:
-                missing[u] = missing.get(u, 0) + 1
+                # a PyTorch trace reads parameters with prim::GetAttr from the module object,
+                # which is not a node of the graph: nothing is missing there
+                if nodes[v]["op"] != "prim::GetAttr":
+                    missing[u] = missing.get(u, 0) + 1
                 continue
             su = succ[u]
             keydict = su.get(v)

@@ -8,13 +8,14 @@ other set of runs (`keras/` and `tensorflow/`, `version_0/` and `version_1/`, a 
 several runs: where one run is expected, the user must choose, and sibling runs never mix.
 
 A part is a run whose last path component is a bare split word (train, validation, eval,
-test ...: the vocabulary of `tbdiff.scalars`); it belongs to the run named by its parent
-directory. Everything here works on names, so it serves both discovered `events.Run`s and
+test ...: the vocabulary of `tbdiff.scalars`) or the time-stamp directory PyTorch's
+`add_hparams` writes its hparams to; it belongs to the run named by its parent directory. Everything here works on names, so it serves both discovered `events.Run`s and
 read `events.RunData`s.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -52,8 +53,15 @@ class RunGroup(Generic[R]):
         return rel if rel else "."
 
 
+#: the sub-directory PyTorch's `SummaryWriter.add_hparams` writes its hparams and metrics to
+#: by default: `str(time.time())` of the moment it was called
+_ADD_HPARAMS_DIR = re.compile(r"\d{9,11}\.\d+")
+
+
 @lru_cache(maxsize=1024)
 def _is_part(component: str) -> bool:
+    if _ADD_HPARAMS_DIR.fullmatch(component):
+        return True
     tag = parse_tag(component)
     return bool(tag.family) and tag.metric == component.lower()
 

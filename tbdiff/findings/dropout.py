@@ -36,6 +36,9 @@ def _describe(site: DropoutSite) -> str:
         return (
             f"the recorded hyper-parameter {site.source.where}={pv_s} (read as {site.written_as})"
         )
+    if site.framework == "torch":
+        call = "F.dropout(x, p=" if "F.dropout" in site.layer else "nn.Dropout(p="
+        return f"PyTorch {call}{pv_s}) -- p is the probability to DROP, like Keras' rate"
     if site.framework in ("keras", "keras_config"):
         return f"Keras Dropout({pv_s}), a rate, the share to DROP{fed}"
     if site.written_as == "keep_prob":
@@ -453,6 +456,8 @@ def inspect(d: ModelDescription) -> str | None:
             how += " fed, " + ", ".join(f"value from {f.origin_text}" for f in s.fed.values())
         elif s.placeholders and s.drop_rate is None:
             how += " fed at run time, value unknown"
+        if s.switch.kind == "train_flag" and s.switch.dropout_at_eval:
+            how += ", training=True: also on at evaluation"
         shown = "?" if s.drop_rate is None else f"{s.drop_rate * 100:.3g}%"
         key = f"drops {shown}" + (f" ({how})" if how else "") + f" [{s.source.label}]"
         groups.setdefault(key, []).append(s.layer)

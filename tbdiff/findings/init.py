@@ -96,24 +96,56 @@ def compare(a: ModelDescription, b: ModelDescription, ctx: Context) -> list[Find
     )
     first_a, first_b = next(iter(fa.values())), next(iter(fb.values()))
     summary = "; ".join(f"{r} {first_a[r]} vs {first_b[r]}" for r in first_a)
+    defaults = sorted(
+        {
+            i.source.where
+            for x, y in pairs
+            for i in (x.kernel_init, x.bias_init, y.kernel_init, y.bias_init)
+            if i is not None and i.source.origin == "default"
+        }
+    )
     return [
         Finding(
             id="init.mismatch",
-            severity="critical",
+            severity="warning" if defaults else "critical",
             title=f"Different initialisers in {len(fa)} layer(s) ({'/'.join(sorted(roles_seen))}): "
-            f"{summary}",
+            f"{summary}" + (f" (framework defaults: {', '.join(defaults)})" if defaults else ""),
             detail=(
                 "Training starts from differently distributed weights; this changes early "
                 "training and can change the final accuracy (e.g. N(0,1) biases vs zeros, a "
                 f"fixed uniform range vs Glorot scaled by the layer's fan-in/out).{src}"
+                + (_DEFAULTS_NOTE if defaults else "")
             ),
             a=fa,
             b=fb,
             nodes_a=na[:12],
             nodes_b=nb[:12],
             score=0.3,
+            fix=_default_fix(la, lb) if defaults else "",
         )
     ]
+
+
+def _default_fix(la: list[Layer], lb: list[Layer]) -> str:
+    """Re-initialise the side whose initialisers are only PyTorch's defaults like Keras'."""
+    side = (
+        "{a}"
+        if any(x.kernel_init and x.kernel_init.source.origin == "default" for x in la)
+        else "{b}"
+    )
+    return (
+        f"nn.init.xavier_uniform_(weight) and nn.init.zeros_(bias) for every Linear in {side} "
+        "(Keras' glorot_uniform and zeros)"
+    )
+
+
+_DEFAULTS_NOTE = (
+    " Some of these are framework defaults the log does not show being overridden: PyTorch's "
+    "nn.Linear/nn.Conv start from weight and bias U(-1/sqrt(fan_in), 1/sqrt(fan_in)) "
+    "(kaiming_uniform_(a=sqrt(5))), Keras' Dense from glorot_uniform kernels and zero biases. "
+    "A port that keeps both defaults starts from different weights; re-initialise one side "
+    "(e.g. nn.init.xavier_uniform_ and zeros_) to match, unless the program already does."
+)
 
 
 def _rule_or_label(d: Init | None) -> str | None:

@@ -107,15 +107,24 @@ def compare(a: ModelDescription, b: ModelDescription, ctx: Context) -> list[Find
             )
         )
     if folded:
+        # both train a softmax, one in the model, one in its loss (PyTorch CrossEntropyLoss):
+        # written differently, same effect
+        in_loss = all(x.trained_activation != "linear" for p in folded for x in p)
         found.append(
             Finding(
                 id="activation.mismatch",
-                severity="benign",
-                title="Output softmax in one model only, but its loss uses the logits",
+                severity="info" if in_loss else "benign",
+                title="Output softmax in one model, in the other model's loss (same function)"
+                if in_loss
+                else "Output softmax in one model only, but its loss uses the logits",
                 detail=(
-                    "One model ends in a Softmax layer, the other is linear; the loss of the "
-                    "softmax model is computed from the pre-softmax logits, so training is the "
-                    "same and the softmax only affects predictions (argmax unchanged)."
+                    "One model ends in a Softmax layer, the other is linear and its loss "
+                    "applies the softmax itself (cross-entropy on logits), so both train the "
+                    "same function."
+                    if in_loss
+                    else "One model ends in a Softmax layer, the other is linear; the loss of "
+                    "the softmax model is computed from the pre-softmax logits, so training is "
+                    "the same and the softmax only affects predictions (argmax unchanged)."
                 ),
                 a={x.name or str(x.index): x.activation for x, _ in folded},
                 b={y.name or str(y.index): y.activation for _, y in folded},

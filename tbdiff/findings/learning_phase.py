@@ -29,6 +29,7 @@ class _Phase:
     switches: list[tuple[Switch, list[str]]] = field(default_factory=list)
     always_on: list[str] = field(default_factory=list)
     always_on_nodes: list[str] = field(default_factory=list)
+    training_true: list[str] = field(default_factory=list)  # PyTorch F.dropout(training=True)
 
 
 def _phase(sites: list[DropoutSite]) -> _Phase | None:
@@ -39,9 +40,11 @@ def _phase(sites: list[DropoutSite]) -> _Phase | None:
     p = _Phase("no_dropout")
     for s in sites:
         sw = s.switch
-        if sw.kind == "none":
+        if sw.kind == "none" or (sw.kind == "train_flag" and sw.dropout_at_eval):
             p.always_on.append(s.layer)
             p.always_on_nodes.append(s.node)
+            if sw.kind == "train_flag":
+                p.training_true.append(s.layer)
             continue
         found.setdefault((sw.kind, sw.node), (sw, []))[1].append(s.layer)
     p.switches = list(found.values())
@@ -50,6 +53,8 @@ def _phase(sites: list[DropoutSite]) -> _Phase | None:
         p.mechanism = "no_dropout"
     elif kinds & {"learning_phase", "keras_functions"}:
         p.mechanism = "keras_learning_phase" if "learning_phase" in kinds else "keras_functions"
+    elif "train_flag" in kinds:
+        p.mechanism = "torch_train_eval"
     elif kinds:
         p.mechanism = "placeholder"
     else:
@@ -61,13 +66,18 @@ def inspect(d: ModelDescription) -> str | None:
     p = _phase(d.dropout)
     if p is None or p.mechanism in ("none", "no_dropout"):
         return None
-    return p.mechanism.replace("_", " ")
+    return _MECHANISM_TEXT.get(p.mechanism, p.mechanism.replace("_", " "))
+
+
+_MECHANISM_TEXT = {"torch_train_eval": "model.train() / model.eval() (PyTorch modules)"}
 
 
 def _family(mechanism: str) -> str:
-    """Keras' learning-phase placeholder (graph mode) and its separate train/test functions
-    (TF2, model configs) are the same mechanism seen through different logs."""
-    return "keras" if mechanism in ("keras_learning_phase", "keras_functions") else mechanism
+    """Keras' learning-phase placeholder (graph mode), its separate train/test functions (TF2,
+    model configs) and PyTorch's model.train()/eval() are one mechanism seen through different
+    logs: the framework runs dropout while training only."""
+    framework = ("keras_learning_phase", "keras_functions", "torch_train_eval")
+    return "framework" if mechanism in framework else mechanism
 
 
 def _how(f: _Phase) -> str:
@@ -80,6 +90,11 @@ def _how(f: _Phase) -> str:
             )
         elif sw.kind == "keras_functions":
             parts.append("Keras runs dropout only inside its training function")
+        elif sw.kind == "train_flag":
+            parts.append(
+                f"{len(controls)} PyTorch dropout layer(s) follow model.train()/model.eval() "
+                "(traced with train=False in eval mode)"
+            )
         else:
             arg = sw.kind.replace("_placeholder", "")
             d = sw.default
@@ -92,7 +107,13 @@ def _how(f: _Phase) -> str:
                 f"its own {arg} switch {sw.node!r}, {dflt}, used by "
                 f"{len(controls)} dropout layer(s)"
             )
-    if f.always_on:
+    if f.training_true:
+        parts.append(
+            f"{', '.join(f.training_true)}: F.dropout(x, p) called without training=..., whose "
+            "default training=True keeps it on after model.eval() (write F.dropout(x, p, "
+            "training=self.training) or use an nn.Dropout module)"
+        )
+    if len(f.always_on) > len(f.training_true):
         parts.append(
             f"{len(f.always_on)} dropout layer(s) with a constant rate and no switch "
             f"({', '.join(f.always_on)})"
@@ -178,6 +199,11 @@ def compare(a: ModelDescription, b: ModelDescription, ctx: Context) -> list[Find
                 nodes_a=nodes_a,
                 nodes_b=nodes_b,
                 score=0.3,
+                fix=(
+                    f"F.dropout(x, p, training=self.training) (or nn.Dropout) in {{{side.lower()}}}"
+                    if (fa if side == "A" else fb).training_true
+                    else ""
+                ),
             )
         ]
     side = "A" if on_a is None else "B"

@@ -68,11 +68,18 @@ def _logits(
             score=0.7,
             verdict="the loss reads the model output differently ({a}: from_logits="
             f"{x.from_logits}, {{b}}: from_logits={y.from_logits})",
+            fix=f"no output activation before a loss on logits in {{{'a' if pa else 'b'}}}"
+            if bool(pa) != bool(pb) and "twice" in (pa or pb or "")
+            else "",
         )
+    graph = "graph" in (x.source.origin, y.source.origin)
     return Finding(
         id="loss.mismatch",
-        severity="benign",
-        title=f"Different loss functions: {x.label} vs {y.label}",
+        severity="benign" if graph else "info",
+        title=f"Different loss functions: {x.label} vs {y.label}"
+        if graph
+        else "Cross-entropy written differently, same function: on probabilities after a "
+        "softmax output in one model, on logits with the softmax inside the loss in the other",
         detail="Cross-entropy on logits and on clipped softmax probabilities are the same "
         f"function; only numerical clipping differs{_src(x, y)}.",
         a=facts_a,
@@ -80,6 +87,30 @@ def _logits(
         nodes_a=na,
         nodes_b=nb,
         score=0.1,
+    )
+
+
+def _double(
+    x: Loss, y: Loss, pa: str | None, pb: str | None, na: list[str], nb: list[str]
+) -> Finding:
+    """Same loss settings, but one model's output does not fit them (e.g. a softmax output
+    trained with PyTorch's CrossEntropyLoss, which applies log-softmax itself)."""
+    what = "; ".join(f"{s}: {p}" for s, p in (("A", pa), ("B", pb)) if p)
+    return Finding(
+        id="loss.mismatch",
+        severity="critical",
+        title=f"The loss reads the model output wrongly in {'A' if pa else 'B'} ({what})",
+        detail=f"{what}{_src(x, y)}. A loss that takes logits (PyTorch CrossEntropyLoss, "
+        "from_logits=True) applied to softmax probabilities squashes them a second time: the "
+        "gradients shrink and training slows down or stalls. Remove the output softmax (or "
+        "use a loss on probabilities).",
+        a={"loss": x.label, "from_logits": x.from_logits, "problem": pa},
+        b={"loss": y.label, "from_logits": y.from_logits, "problem": pb},
+        nodes_a=na,
+        nodes_b=nb,
+        score=0.75,
+        verdict=f"the loss reads the output of {{{'a' if pa else 'b'}}} wrongly ({pa or pb})",
+        fix=f"no output activation before a loss on logits in {{{'a' if pa else 'b'}}}",
     )
 
 
@@ -102,6 +133,8 @@ def _kind(
         )
     if x.from_logits is not None and y.from_logits is not None and x.from_logits != y.from_logits:
         return _logits(x, y, a, b, na, nb)
+    if (pa := _input_problem(x, a)) != (pb := _input_problem(y, b)):
+        return _double(x, y, pa, pb, na, nb)
     if x.sparse is not None and y.sparse is not None and x.sparse != y.sparse:
         return Finding(
             id="loss.mismatch",

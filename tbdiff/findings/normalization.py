@@ -61,54 +61,98 @@ def _presence(a: list[Normalization], b: list[Normalization], kind: str) -> Find
     )
 
 
+def _written(n: Normalization) -> str:
+    """'Keras momentum=0.99' / 'PyTorch momentum=0.01' (the number as the program wrote it)."""
+    who = "PyTorch" if n.convention == "torch" else "Keras"
+    return f"{who} momentum={fmt_num(n.written_momentum)}"
+
+
+def _port_note() -> str:
+    """The two frameworks' momentum conventions and defaults (a cross-framework pair)."""
+    return (
+        " PyTorch momentum = 1 - Keras momentum: Keras' default 0.99 is PyTorch's 0.01, and "
+        "PyTorch's default 0.1 is Keras' 0.9."
+    )
+
+
+def _torch_side(x: Normalization, y: Normalization) -> str:
+    """'{b}' / '{a}': the PyTorch side of a cross-framework pair (B when both or neither)."""
+    return "{a}" if x.convention == "torch" and y.convention != "torch" else "{b}"
+
+
+def _momentum_fix(x: Normalization, y: Normalization, cross: bool) -> str:
+    if cross:
+        keras = y if x.convention == "torch" else x
+        km = keras.momentum if keras.momentum is not None else 0.0
+        return (
+            f"BatchNorm*d(momentum={fmt_num(round(1 - km, 6))}) in {_torch_side(x, y)} "
+            f"(PyTorch momentum = 1 - Keras momentum {fmt_num(km)})"
+        )
+    return f"momentum={fmt_num(x.written_momentum)} in {{b}} as in {{a}}"
+
+
+def _momentum_finding(
+    bad: list[tuple[Normalization, Normalization]], trap: bool, cross: bool
+) -> Finding:
+    x, y = bad[0]
+    ma, mb = x.momentum or 0.0, y.momentum or 0.0
+    detail = (
+        f"The moving averages batch norm keeps for evaluation are updated as moving = m * "
+        f"moving + (1 - m) * batch with m = {fmt_num(ma)} in A ({x.layer}, {_written(x)}) and "
+        f"m = {fmt_num(mb)} in B ({y.layer}, {_written(y)})."
+    )
+    if trap:
+        title = (
+            f"Batch norm momentum={fmt_num(x.written_momentum)} means different things in A "
+            f"and B: the moving average keeps {fmt_num(ma * 100)}% of the old value per step "
+            f"in A but {fmt_num(mb * 100)}% in B"
+        )
+        detail += (
+            " The same number means different things: Keras' momentum is the weight of the "
+            "old average, PyTorch's the weight of the new batch."
+        )
+    else:
+        title = (
+            f"Batch norm momentum differs: {fmt_num(ma)} vs {fmt_num(mb)} (as moving = m * "
+            f"moving + (1 - m) * batch) in {len(bad)} layer(s)"
+        )
+    if cross:
+        detail += _port_note()
+    detail += (
+        " A short memory (small m) makes the evaluation statistics follow the last few "
+        "batches, so test accuracy is noisier and usually lower."
+    )
+    score = min(0.9, 0.3 + 0.2 * abs(math.log10(max(1 - ma, 1e-6) / max(1 - mb, 1e-6))))
+    return Finding(
+        id="normalization.mismatch",
+        severity="critical",
+        title=title,
+        detail=detail,
+        a={x.layer: _facts(x) for x, _ in bad},
+        b={y.layer: _facts(y) for _, y in bad},
+        nodes_a=[n for x, _ in bad for n in x.nodes[:1]],
+        nodes_b=[n for _, y in bad for n in y.nodes[:1]],
+        score=score + (0.1 if trap else 0.0),
+        verdict=f"batch norm momentum={fmt_num(x.written_momentum)} means different things "
+        f"in Keras and PyTorch ({{a}} keeps {fmt_num(ma)} of the old average per step, {{b}} "
+        f"{fmt_num(mb)})"
+        if trap
+        else "batch norm momentum differs ({a}: "
+        f"{fmt_num(ma)}, {{b}}: {fmt_num(mb)} as the weight of the old average)",
+        fix=_momentum_fix(x, y, cross),
+    )
+
+
 def _momentum(pairs: list[tuple[Normalization, Normalization]]) -> list[Finding]:
     bad = [(x, y) for x, y in pairs if not _close(x.momentum, y.momentum)]
-    same_written = [
-        (x, y)
-        for x, y in pairs
-        if x.written_momentum is not None
-        and x.written_momentum == y.written_momentum
-        and not _close(x.momentum, y.momentum)
-    ]
     out = []
     if bad:
-        x, y = bad[0]
-        trap = bool(same_written)
-        ma, mb = x.momentum or 0.0, y.momentum or 0.0
-        detail = (
-            f"The moving averages batch norm keeps for evaluation are updated as "
-            f"moving = m * moving + (1 - m) * batch with m = {fmt_num(ma)} in A "
-            f"({x.layer}, written momentum={fmt_num(x.written_momentum)}, {x.convention} "
-            f"convention) and m = {fmt_num(mb)} in B ({y.layer}, written "
-            f"momentum={fmt_num(y.written_momentum)}, {y.convention} convention)."
+        trap = any(
+            x.written_momentum is not None and x.written_momentum == y.written_momentum
+            for x, y in bad
         )
-        if trap:
-            detail += (
-                " The same number means different things: Keras' momentum is the weight of the "
-                "old average, PyTorch's the weight of the new batch (PyTorch momentum = 1 - Keras "
-                "momentum). Use momentum=1 - m when porting."
-            )
-        detail += (
-            " A short memory (small m) makes the evaluation statistics follow the last few "
-            "batches, so test accuracy is noisier and usually lower."
-        )
-        score = min(0.9, 0.3 + 0.2 * abs(math.log10(max(1 - ma, 1e-6) / max(1 - mb, 1e-6))))
-        out.append(
-            Finding(
-                id="normalization.mismatch",
-                severity="critical",
-                title=f"Batch norm momentum differs: {fmt_num(ma)} vs {fmt_num(mb)} "
-                f"(as moving = m * moving + (1 - m) * batch) in {len(bad)} layer(s)",
-                detail=detail,
-                a={x.layer: _facts(x) for x, _ in bad},
-                b={y.layer: _facts(y) for _, y in bad},
-                nodes_a=[n for x, _ in bad for n in x.nodes[:1]],
-                nodes_b=[n for _, y in bad for n in y.nodes[:1]],
-                score=score + (0.1 if trap else 0.0),
-                verdict="batch norm momentum differs ({a}: "
-                f"{fmt_num(ma)}, {{b}}: {fmt_num(mb)} as the weight of the old average)",
-            )
-        )
+        cross = any(x.convention != y.convention for x, y in bad)
+        out.append(_momentum_finding(bad, trap, cross))
     written = [
         (x, y)
         for x, y in pairs
@@ -124,8 +168,7 @@ def _momentum(pairs: list[tuple[Normalization, Normalization]]) -> list[Finding]
                 id="normalization.mismatch",
                 severity="info",
                 title=f"Batch norm momentum written differently, same effect "
-                f"({fmt_num(x.written_momentum)} {x.convention} = "
-                f"{fmt_num(y.written_momentum)} {y.convention})",
+                f"({_written(x)} = {_written(y)})",
                 detail="Both keep moving = m * moving + (1 - m) * batch with m = "
                 f"{fmt_num(x.momentum)}; the frameworks just spell momentum differently.",
                 a={x.layer: _facts(x) for x, _ in written},
@@ -153,7 +196,8 @@ def _epsilon(pairs: list[tuple[Normalization, Normalization]]) -> Finding | None
         "layer(s)",
         detail=(
             "Epsilon is added to the variance before dividing by its square root (Keras "
-            "defaults to 1e-3, PyTorch to 1e-5). "
+            "defaults to 1e-3, PyTorch to 1e-5, so a port that keeps the defaults changes it "
+            "silently: write BatchNorm*d(eps=1e-3) in PyTorch to match Keras). "
             + (
                 "A value this large noticeably damps the normalisation of low-variance features."
                 if big
@@ -165,6 +209,8 @@ def _epsilon(pairs: list[tuple[Normalization, Normalization]]) -> Finding | None
         nodes_a=[n for x, _ in bad for n in x.nodes[:1]],
         nodes_b=[n for _, y in bad for n in y.nodes[:1]],
         score=0.35 if big else 0.05,
+        fix=f"eps={fmt_num(ea if y.convention == 'torch' else eb)} in "
+        f"{_torch_side(x, y) if x.convention != y.convention else '{b}'}",
     )
 
 

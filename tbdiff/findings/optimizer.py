@@ -20,7 +20,19 @@ LABEL = "optimizer"
 
 _LR = "learning_rate"
 # Hyper-parameters whose absence means "off" (0), so a missing one equals an explicit 0.
-_ZERO_DEFAULT = ("decay", "weight_decay", "momentum", "l1", "l2", "l2_shrinkage")
+_ZERO_DEFAULT = (
+    "decay",
+    "weight_decay",
+    "coupled_weight_decay",
+    "momentum",
+    "l1",
+    "l2",
+    "l2_shrinkage",
+)
+#: types that are one algorithm (AdamW is Adam with decoupled weight decay, which Keras 3's
+#: Adam also takes): compared by their hyper-parameters, weight decay included
+_SAME_ALGORITHM = {"adamw": "adam"}
+_WD = ("weight_decay", "coupled_weight_decay")
 _FLAGS = ("nesterov", "amsgrad", "centered")
 # Two epsilons both below this only guard a division; a difference is numerically negligible.
 _TINY_EPSILON = 1e-5
@@ -100,14 +112,21 @@ def _nodes(d: ModelDescription, keys: list[str] | None = None) -> list[str]:
 
 def _missing(a: ModelDescription, b: ModelDescription) -> Finding:
     side = "A" if a.optimizer is None else "B"
-    config_only = (a if side == "A" else b).config_only
+    d = a if side == "A" else b
+    forward_only = d.config_only or d.trained is None  # a config or a forward trace
     return Finding(
         id="optimizer.missing",
-        severity="info" if config_only else "warning",
-        title=f"No optimizer update ops found in graph {side}",
+        severity="info" if forward_only else "warning",
+        title=f"No optimizer update ops found in graph {side}"
+        if not forward_only
+        else f"No optimizer recorded in {side}",
         detail=(
             "One run shows no training step (an inference/eval graph, or the training function "
             "was not logged) and records no optimizer, so optimizers cannot be compared."
+            if not forward_only
+            else f"{side} logged its model (a config, or a forward trace such as PyTorch's "
+            "add_graph) but no optimizer: record it as hparams (add_hparams / Lightning's "
+            "save_hyperparameters) to compare it."
         ),
         a={"type": a.optimizer.type if a.optimizer else None},
         b={"type": b.optimizer.type if b.optimizer else None},
@@ -141,6 +160,49 @@ def _type_mismatch(a: ModelDescription, b: ModelDescription) -> Finding:
     )
 
 
+def _decay_mode(
+    a: ModelDescription, b: ModelDescription, diffs: dict[str, tuple[Any, Any]]
+) -> Finding | None:
+    """Weight decay applied in different ways (decoupled in one run, added to the gradient in
+    the other): one finding in plain words, taking both weight-decay differences."""
+    if not all(k in diffs for k in _WD):
+        return None
+    (da, db), (ca, cb) = diffs.pop("weight_decay"), diffs.pop("coupled_weight_decay")
+    coupled_side = "B" if cb else "A"
+    wd = cb or ca
+    dec = db if coupled_side == "A" else da
+    same = _close(wd, dec)
+    title = (
+        f"Weight decay {fmt_num(wd)} is applied differently: decoupled (AdamW style) in "
+        f"{'A' if coupled_side == 'B' else 'B'}, added to the gradient (L2) in {coupled_side}"
+    )
+    detail = (
+        f"{'The same number means different things. ' if same else ''}Decoupled weight "
+        "decay (Keras 3 optimizers' weight_decay, torch.optim.AdamW) shrinks every weight by "
+        f"lr * wd after the update; PyTorch's Adam/SGD weight_decay adds wd * w to the "
+        f"gradient before the adaptive scaling, so with Adam the decay of weights with large "
+        f"gradients is much weaker. To reproduce the decoupled run in PyTorch use "
+        f"torch.optim.AdamW(weight_decay={fmt_num(dec or wd)}); for the coupled one in Keras "
+        f"use a kernel_regularizer L2({fmt_num(wd / 2)}) (= wd / 2)."
+    )
+    where = f" Values from: A {_where(a, list(_WD))}; B {_where(b, list(_WD))}."
+    return Finding(
+        id="optimizer.hparam_mismatch",
+        severity="critical",
+        title=title,
+        detail=detail + where,
+        a={"weight_decay": da, "coupled_weight_decay": ca},
+        b={"weight_decay": db, "coupled_weight_decay": cb},
+        nodes_a=_nodes(a, list(_WD)),
+        nodes_b=_nodes(b, list(_WD)),
+        score=0.5 + (0.1 if same else 0.0),
+        verdict=f"weight decay is decoupled in one run and coupled (L2) in the other "
+        f"(wd={fmt_num(wd)})",
+        fix=f"decoupled weight decay in {{{coupled_side.lower()}}} too (torch.optim.AdamW("
+        f"weight_decay={fmt_num(dec or wd)}) instead of Adam(weight_decay=...))",
+    )
+
+
 def _settings(hparams: dict[str, Any]) -> str:
     """' with learning_rate=0.001, beta1=0.9' (empty when none were read)."""
     return (" with " + ", ".join(f"{k}={v}" for k, v in hparams.items())) if hparams else ""
@@ -148,6 +210,7 @@ def _settings(hparams: dict[str, Any]) -> str:
 
 def _hparam_findings(a: ModelDescription, b: ModelDescription) -> list[Finding]:
     diffs = _diffs(a, b)
+    mode = _decay_mode(a, b, diffs)
     tiny = {
         k: v
         for k, v in diffs.items()
@@ -162,7 +225,7 @@ def _hparam_findings(a: ModelDescription, b: ModelDescription) -> list[Finding]:
     for group, sev in ((real, "critical"), (unknown, "warning"), (tiny, "benign")):
         if group:
             found.append(_hparam_finding(a, b, typ, group, sev))
-    return found
+    return ([mode] if mode else []) + found
 
 
 def _hparam_finding(
@@ -196,7 +259,8 @@ def _hparam_finding(
         title = f"{typ} epsilon differs: {va} vs {vb} (numerically negligible)"
         detail = (
             "Epsilon only guards the division by the second-moment estimate; values this small "
-            "(e.g. Keras' 1e-7 vs tf.train's 1e-8 default) do not change training noticeably."
+            "(e.g. Keras' 1e-7 vs the 1e-8 default of tf.train and PyTorch) do not change "
+            "training noticeably."
         )
         score = 0.05
     f = Finding(
@@ -253,7 +317,11 @@ def compare(a: ModelDescription, b: ModelDescription, ctx: Context) -> list[Find
         return _hparam_findings(a, b)  # batch size / epochs recorded without an optimizer
     if oa is None or ob is None:
         return [_missing(a, b), *_hparam_findings(a, b)]
-    if oa.type and ob.type and oa.type != ob.type:
+    ta, tb = (
+        _SAME_ALGORITHM.get(oa.type or "", oa.type),
+        _SAME_ALGORITHM.get(ob.type or "", ob.type),
+    )
+    if ta and tb and ta != tb:
         return [_type_mismatch(a, b)]
     impl = _implementation(a, b)
     return _hparam_findings(a, b) + ([impl] if impl else [])
@@ -264,13 +332,17 @@ def inspect(d: ModelDescription) -> str | None:
     parts = []
     o = d.optimizer
     if o is not None:
-        shown = []
+        shown, defaults = [], {}
         for k, v in o.hparams.items():
             if v is None:
                 continue
             src = o.sources.get(k, o.source)
+            if src.origin == "default":  # listed once, after what the run recorded
+                defaults.setdefault(src.label, []).append(f"{k}={fmt_num(v)}")
+                continue
             tag = f" [{src.label}]" if src.origin != o.source.origin or not o.type else ""
             shown.append(f"{k}={fmt_num(v)}{tag}")
+        shown += [f"{', '.join(v)} [{label}]" for label, v in defaults.items()]
         hp = f" ({', '.join(shown)})" if shown else ""
         if o.type:
             parts.append(f"{o.type}{hp} [{o.source.label}]")

@@ -8,6 +8,10 @@ Front-ends (`tbdiff.model.frontends`) fill these types from what a run recorded:
 Conventions (see shared/spec/conventions.md), so two frameworks' numbers compare directly:
 - dropout: `drop_rate` is the probability to DROP a unit while training; how the program wrote
   it (`keep_prob`, `rate`, `p`) is kept in `written_as` / `written_value`;
+- dense kernel shape: [in, out] (Keras/TF; a PyTorch Linear weight is [out, in]);
+- optimizer weight decay: `weight_decay` is decoupled (AdamW, Keras 3 optimizers: w -= lr * wd *
+  w), `coupled_weight_decay` is added to the gradient (PyTorch Adam/SGD weight_decay: an L2
+  penalty of wd/2 * sum(w**2));
 - batch-norm momentum: Keras/TF1 convention, moving = m * moving + (1 - m) * batch
   (PyTorch's momentum 0.1 is m = 0.9); the written number is kept in `written_momentum`;
 - regularisation coefficients: `coef * sum(w**2)` for L2, `coef * sum(|w|)` for L1;
@@ -20,18 +24,21 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-ORIGINS = ("graph", "keras_config", "hparams", "feed")
+ORIGINS = ("graph", "keras_config", "hparams", "feed", "default")
 _ORIGIN_LABEL = {
     "graph": "graph",
     "keras_config": "Keras config",
     "hparams": "hparams",
     "feed": "--feed",
+    "default": "default of",  # a framework default the run did not override (where: the API)
 }
 
 
 @dataclass(frozen=True)
 class Source:
-    """Where a fact came from: an origin in ORIGINS and, optionally, the exact place."""
+    """Where a fact came from: an origin in ORIGINS and, optionally, the exact place
+    ("default": a framework's documented default for a setting the run did not record, e.g.
+    `Source("default", "torch.optim.Adam")`)."""
 
     origin: str
     where: str = ""  # node name, config path, hparam key or placeholder name
@@ -44,7 +51,8 @@ class Source:
     def label(self) -> str:
         """'graph', 'Keras config', 'hparams optimizer', '--feed'."""
         base = _ORIGIN_LABEL[self.origin]
-        return f"{base} {self.where}" if self.where and self.origin == "hparams" else base
+        shown = self.where and self.origin in ("hparams", "default")
+        return f"{base} {self.where}" if shown else base
 
 
 GRAPH = Source("graph")

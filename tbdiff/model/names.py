@@ -86,6 +86,15 @@ LOSS_KINDS = {
     "hinge": ("hinge", None, None),
     "kldivergence": ("kl_divergence", None, None),
     "poisson": ("poisson", None, None),
+    # PyTorch loss classes (torch.nn.*Loss): CrossEntropyLoss takes logits (log-softmax
+    # inside) and class indices; BCEWithLogitsLoss logits, BCELoss probabilities
+    "crossentropyloss": ("categorical_cross_entropy", True, True),
+    "bcewithlogitsloss": ("binary_cross_entropy", True, False),
+    "bceloss": ("binary_cross_entropy", False, False),
+    "mseloss": ("mean_squared_error", None, None),
+    "l1loss": ("mean_absolute_error", None, None),
+    "huberloss": ("huber", None, None),
+    "kldivloss": ("kl_divergence", None, None),
 }
 
 

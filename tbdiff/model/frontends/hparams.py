@@ -17,6 +17,7 @@ from typing import Any
 from tbdiff.model import names as N
 from tbdiff.model.description import (
     DropoutSite,
+    Loss,
     MetricWiring,
     ModelDescription,
     Optimizer,
@@ -52,6 +53,7 @@ _OPTIMIZER_HPARAMS = {
     "nesterov": "nesterov",
 }
 #: normalised key -> True when the value is a keep probability
+_LOSS_KEYS = ("loss", "lossfn", "lossfunction", "criterion", "objective")
 _DROPOUT_KEYS = {
     "dropout": False,
     "dropoutrate": False,
@@ -84,12 +86,13 @@ def normalise_key(key: str) -> str:
     return re.sub(r"[^a-z0-9]", "", last.lower())
 
 
-def _recorded(hparams: dict[str, Any]) -> list[tuple[str, str, Any]]:
+def recorded(hparams: dict[str, Any]) -> list[tuple[str, str, Any]]:
     """(normalised key, original key, value) of every hparam that is not a placeholder feed."""
     return [(normalise_key(k), k, v) for k, v in hparams.items() if not k.startswith("feed/")]
 
 
-def _optimizer(items: list[tuple[str, str, Any]]) -> Optimizer | None:
+def optimizer(items: list[tuple[str, str, Any]]) -> Optimizer | None:
+    """The optimizer the recorded items name (type and settings; None when they name none)."""
     typ, typ_key = None, ""
     for norm, key, v in items:
         if norm in _OPTIMIZER_KEYS and (t := N.optimizer_type(v)) is not None:
@@ -140,6 +143,26 @@ def _dropout(items: list[tuple[str, str, Any]]) -> list[DropoutSite]:
     return []
 
 
+def loss(items: list[tuple[str, str, Any]]) -> Loss | None:
+    """The loss a recorded name gives (`CrossEntropyLoss`, `categorical_crossentropy` ...):
+    its kind and whether it takes logits; settings it does not name stay unknown (None)."""
+    for norm, key, v in items:
+        if norm not in _LOSS_KEYS or not isinstance(v, str):
+            continue
+        kind = N.loss_kind(v)
+        if kind is not None:
+            return Loss(
+                kind=kind[0],
+                from_logits=kind[1],
+                sparse=kind[2],
+                label_smoothing=None,
+                reduction=None,
+                nodes=[],
+                source=Source("hparams", key),
+            )
+    return None
+
+
 def _training(items: list[tuple[str, str, Any]]) -> Training:
     out = Training()
     for norm, key, v in items:
@@ -176,11 +199,12 @@ def _sample_weights(hparams: dict[str, Any]) -> SampleWeights | None:
 def describe(inputs: RunInputs) -> ModelDescription | None:
     if not inputs.hparams:
         return None
-    items = _recorded(inputs.hparams)
-    opt = _optimizer(items)
+    items = recorded(inputs.hparams)
+    opt = optimizer(items)
     return ModelDescription(
         dropout=_dropout(items),
         optimizers=[opt] if opt is not None else [],
+        losses=[found] if (found := loss(items)) is not None else [],
         wiring=_train_mode(inputs.hparams),
         sample_weights=_sample_weights(inputs.hparams),
         training=_training(items),
