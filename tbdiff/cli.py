@@ -195,6 +195,29 @@ def _add_train_parser(sub) -> None:
         default=None,
         help="train only one of the two models",
     )
+    p.add_argument(
+        "--ablate",
+        action="store_true",
+        help="also train variants that each remove one difference, in both directions, "
+        "and measure the share of the gap each explains",
+    )
+    p.add_argument(
+        "--resume",
+        metavar="RUN_DIR",
+        default=None,
+        help="with --ablate: continue (or join) the study in RUN_DIR; its settings are reused",
+    )
+    p.add_argument(
+        "--nondeterministic",
+        action="store_true",
+        help="let TensorFlow use all threads and non-deterministic kernels (faster, "
+        "results vary run to run)",
+    )
+    p.add_argument(
+        "--verbose",
+        action="store_true",
+        help="show TensorFlow's own log lines (C++/absl, oneDNN, CUDA probing)",
+    )
     _add_output_flags(p)
     _add_export_flags(p)
 
