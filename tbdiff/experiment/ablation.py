@@ -372,7 +372,11 @@ def verdict_line(summary: dict[str, Any]) -> str | None:
         f"{_pm(top['keras-to-tf']['points'])} of the {_pm(gap)}-point gap"
     )
     if others:
-        line += f"; the other {len(others)} differences {_pm(_stats(per_seed))}"
+        k = len(others)
+        line += f"; the other {k} difference{'s' if k != 1 else ''} {_pm(_stats(per_seed))}"
+    missing = len(summary["differences"]) - len(rows)
+    if missing:
+        line += f" ({missing} not run yet)"
     return line + "."
 
 
