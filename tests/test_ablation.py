@@ -53,7 +53,8 @@ def test_ablation_structure(study) -> None:
             e = d[direction]
             assert e["variant"] == f"{direction}.{d['key']}"
             assert e["accuracy"]["n"] == 1 and e["points"]["n"] == 1
-            assert e["p_value"] is None and e["status"] == "untested (one seed)"
+            assert e["p_value"] is None or d["key"] in ("sample_weights", "train_metrics")
+            assert e["status"] in ("untested (one seed)", "identical, bit for bit")
     # what no knob removes is listed as such
     assert {f["id"] for f in ab["not_ablated"]} == {"naming.only"}
     assert "measured (1 seed, 1 epoch" in report["verdict"]
@@ -84,10 +85,19 @@ def test_every_variant_has_its_own_logdir(study) -> None:
 @needs_data
 def test_compare_works_on_two_variants(study, capsys) -> None:
     logdirs = study[0]["ablation"]["logdirs"]
-    code = main(["compare", logdirs["keras/seed0"], logdirs["keras-to-tf.dropout/seed0"], "--json"])
-    ids = {f["id"] for f in json.loads(capsys.readouterr().out)["findings"]}
+
+    def findings(a: str, b: str) -> tuple[int, set[str]]:
+        code = main(["compare", logdirs[a], logdirs[b], "--json"])
+        return code, {f["id"] for f in json.loads(capsys.readouterr().out)["findings"]}
+
+    # Keras with raw TF's dropout semantics: only the benign differences are left
+    code, ids = findings("tensorflow/seed0", "keras-to-tf.dropout/seed0")
     assert code == 0 and "dropout.rate_mismatch" not in ids
-    assert {"learning_phase.mechanism", "sample_weights.present"}.isdisjoint(ids)  # same side
+    assert {"learning_phase.mechanism", "sample_weights.present"} <= ids
+    # against its own seed model only the rate differs
+    code, ids = findings("keras/seed0", "keras-to-tf.dropout/seed0")
+    assert code == 1 and "dropout.rate_mismatch" in ids
+    assert {"learning_phase.mechanism", "sample_weights.present"}.isdisjoint(ids)
 
 
 @needs_data
@@ -151,20 +161,22 @@ def test_partial_study_summary(tmp_path: Path) -> None:
         for variant, acc in accs.items():
             _write(tmp_path, variant, seed, acc + jitter)
     _write(tmp_path, "keras-to-tf.sample_weights", 0, 0.96)
+    _write(tmp_path, "keras-to-tf.learning_phase", 0, 0.962)
     s = ablation.summarize(tmp_path, study)
-    assert s["jobs"] == {"done": 7, "total": 30}
+    assert s["jobs"] == {"done": 8, "total": 30}
     assert s["gap"]["n"] == 2 and s["gap"]["mean"] == pytest.approx(2.0)
     drop = s["differences"][0]["keras-to-tf"]
     assert drop["points"]["by_seed"] == {0: pytest.approx(2.1), 1: pytest.approx(2.1)}
     assert drop["percent_of_gap"] == pytest.approx(105.0)
     assert drop["status"] == "explains" and drop["p_value"] < 0.001
-    assert s["differences"][2]["keras-to-tf"]["status"] == "untested (one seed)"
+    assert s["differences"][1]["keras-to-tf"]["status"] == "untested (one seed)"
+    assert s["differences"][2]["keras-to-tf"]["status"] == "identical, bit for bit"
     assert s["differences"][1]["tf-to-keras"]["status"] == "not run"
     line = ablation.verdict_line(s)
     assert (
         line.startswith("measured (2 seeds, 2 epochs") and "2.10 ± 0.00 of the 2.00 ± 0.00" in line
     )
-    assert "the other 1 difference 0.00 (2 not run yet)." in line  # seeds all of them have
+    assert "the other 2 differences 0.20 (1 not run yet)." in line  # seeds all of them have
 
 
 def test_a_dead_workers_lock_is_taken_over(tmp_path: Path) -> None:

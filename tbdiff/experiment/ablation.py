@@ -282,7 +282,9 @@ def _effect(results: dict, d: Difference, direction: str, seeds: list[int], gap:
     eff = {**_stats(effects), "by_seed": by_seed}
     p = t_test_p(effects)
     pct = None if gap in (None, 0.0) or eff["mean"] is None else 100 * eff["mean"] / gap
-    if p is None:
+    if effects and all(x == 0.0 for x in effects):
+        status = "identical, bit for bit"  # deterministic training: the knob changed nothing
+    elif p is None:
         status = "untested (one seed)" if effects else "not run"
     elif p < ALPHA:
         status = "explains" if eff["mean"] > 0 else "works against"
@@ -315,7 +317,7 @@ def summarize(run_dir: Path, config: dict[str, Any], findings: list[Any] | None 
                 "key": d.key,
                 "label": d.label,
                 "spec_fields": list(d.fields),
-                "findings": {i: named.get(i) for i in d.findings} if findings else list(d.findings),
+                "findings": {i: named.get(i) for i in d.findings},
                 "note": d.note,
                 **{k: _effect(results, d, k, seeds, gap) for k in ("keras-to-tf", "tf-to-keras")},
             }
@@ -369,22 +371,26 @@ def verdict_line(summary: dict[str, Any]) -> str | None:
     line = (
         f"measured ({n} seed{'s' if n != 1 else ''}, {epochs} epoch{'s' if epochs != 1 else ''}, "
         f"Keras moved toward raw TF one difference at a time): {top['label']} explains "
-        f"{_pm(top['keras-to-tf']['points'])} of the {_pm(gap)}-point gap"
+        f"{pm(top['keras-to-tf']['points'])} of the {pm(gap)}-point gap"
     )
     if others:
         k = len(others)
-        line += f"; the other {k} difference{'s' if k != 1 else ''} {_pm(_stats(per_seed))}"
+        line += f"; the other {k} difference{'s' if k != 1 else ''} {pm(_stats(per_seed))}"
     missing = len(summary["differences"]) - len(rows)
     if missing:
         line += f" ({missing} not run yet)"
     return line + "."
 
 
-def _pm(stats: dict[str, Any]) -> str:
+def pm(stats: dict[str, Any]) -> str:
     if stats.get("mean") is None:
         return "-"
     std = stats.get("std")
     return f"{stats['mean']:.2f}" + ("" if std is None else f" ± {std:.2f}")
+
+
+def percent(pct: float | None) -> str:
+    return "-" if pct is None else f"{round(pct)}%"
 
 
 def _p(p: float | None) -> str:
@@ -410,22 +416,21 @@ def ablation_table(summary: dict[str, Any]) -> Table:
     ):
         table.add_column(name, justify=just)  # type: ignore[arg-type]
     models = summary["models"]
-    table.add_row("seed models", "raw TF", _pm(models["tensorflow"]))
-    table.add_row("", "Keras", _pm(models["keras"]))
-    table.add_row("", "gap TF - Keras", "", _pm(summary["gap"]), "100%", style="bold")
+    table.add_row("seed models", "raw TF", pm(models["tensorflow"]))
+    table.add_row("", "Keras", pm(models["keras"]))
+    table.add_row("", "gap TF - Keras", "", pm(summary["gap"]), "100%", style="bold")
     for d in summary["differences"]:
         table.add_section()
         for i, (direction, label) in enumerate(
             (("keras-to-tf", "Keras -> TF"), ("tf-to-keras", "TF -> Keras"))
         ):
             e = d[direction]
-            pct = e["percent_of_gap"]
             table.add_row(
                 d["label"] if i == 0 else "",
                 label,
-                _pm(e["accuracy"]),
-                _pm(e["points"]),
-                "-" if pct is None else f"{pct:.0f}%",
+                pm(e["accuracy"]),
+                pm(e["points"]),
+                percent(e["percent_of_gap"]),
                 _p(e["p_value"]),
                 e["status"],
                 style="bold" if e["status"] == "explains" else None,
