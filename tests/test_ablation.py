@@ -54,7 +54,7 @@ def test_ablation_structure(study) -> None:
             assert e["variant"] == f"{direction}.{d['key']}"
             assert e["accuracy"]["n"] == 1 and e["points"]["n"] == 1
             assert e["p_value"] is None or d["key"] in ("sample_weights", "train_metrics")
-            assert e["status"] in ("untested (one seed)", "identical, bit for bit")
+            assert e["status"] in ("1 seed", "identical")
     # what no knob removes is listed as such
     assert {f["id"] for f in ab["not_ablated"]} == {"naming.only"}
     assert "measured (1 seed, 1 epoch" in report["verdict"]
@@ -169,8 +169,8 @@ def test_partial_study_summary(tmp_path: Path) -> None:
     assert drop["points"]["by_seed"] == {0: pytest.approx(2.1), 1: pytest.approx(2.1)}
     assert drop["percent_of_gap"] == pytest.approx(105.0)
     assert drop["status"] == "explains" and drop["p_value"] < 0.001
-    assert s["differences"][1]["keras-to-tf"]["status"] == "untested (one seed)"
-    assert s["differences"][2]["keras-to-tf"]["status"] == "identical, bit for bit"
+    assert s["differences"][1]["keras-to-tf"]["status"] == "1 seed"
+    assert s["differences"][2]["keras-to-tf"]["status"] == "identical"
     assert s["differences"][1]["tf-to-keras"]["status"] == "not run"
     line = ablation.verdict_line(s)
     assert (

@@ -26,6 +26,7 @@ from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from rich import box
 from rich.table import Table
 
 from tbdiff.errors import TbdiffError
@@ -56,14 +57,14 @@ DIFFERENCES: tuple[Difference, ...] = (
     Difference("dropout", "dropout semantics", ("drop_rate",), ("dropout.rate_mismatch",)),
     Difference(
         "learning_phase",
-        "learning-phase mechanism",
+        "learning phase",
         ("switch",),
         ("learning_phase.mechanism",),
     ),
     Difference("sample_weights", "sample weights", ("sample_weight",), ("sample_weights.present",)),
     Difference(
         "train_metrics",
-        "train metrics with the update",
+        "train metrics",
         ("train_metrics",),
         ("metrics.optimizer_coupling", "metrics.train_mode"),
         note="metric/optimizer coupling and train-mode metrics are one set: Keras' fit computes "
@@ -283,13 +284,13 @@ def _effect(results: dict, d: Difference, direction: str, seeds: list[int], gap:
     p = t_test_p(effects)
     pct = None if gap in (None, 0.0) or eff["mean"] is None else 100 * eff["mean"] / gap
     if effects and all(x == 0.0 for x in effects):
-        status = "identical, bit for bit"  # deterministic training: the knob changed nothing
+        status = "identical"  # bit for bit: deterministic training, the knob changed nothing
     elif p is None:
-        status = "untested (one seed)" if effects else "not run"
+        status = "1 seed" if effects else "not run"
     elif p < ALPHA:
         status = "explains" if eff["mean"] > 0 else "works against"
     else:
-        status = "no measurable effect"
+        status = "no effect"
     return {
         "variant": variant,
         "accuracy": _stats(accs),
@@ -397,39 +398,39 @@ def _p(p: float | None) -> str:
     return "-" if p is None else ("<0.001" if p < 0.001 else f"{p:.3f}")
 
 
+def _pm_tight(stats: dict[str, Any]) -> str:
+    return pm(stats).replace(" ± ", "±")
+
+
 def ablation_table(summary: dict[str, Any]) -> Table:
-    """Rich table: seed models and gap, then per difference both directions."""
+    """Rich table: seed models and gap, then per difference both directions (reads at 80
+    columns: numbers never wrap, the words do)."""
     jobs = summary["jobs"]
     title = (
         f"ablation: {summary['epochs']} epochs, seeds {summary['seeds']}, "
-        f"{jobs['done']}/{jobs['total']} runs finished (test accuracy %, mean ± sample std)"
+        f"{jobs['done']}/{jobs['total']} runs finished; test accuracy %, mean±sample std"
     )
-    table = Table(title=title, title_justify="left")
-    for name, just in (
-        ("difference", "left"),
-        ("variant", "left"),
-        ("test acc", "right"),
-        ("gap explained (pts)", "right"),
-        ("% of gap", "right"),
-        ("p", "right"),
-        ("", "left"),
-    ):
-        table.add_column(name, justify=just)  # type: ignore[arg-type]
+    table = Table(title=title, title_justify="left", box=box.SIMPLE_HEAD, padding=(0, 1))
+    table.add_column("difference", ratio=1, min_width=10)
+    table.add_column("variant", no_wrap=True)
+    for name in ("test acc", "gap pts", "% gap", "p"):
+        table.add_column(name, justify="right", no_wrap=True)
+    table.add_column("result", ratio=1, min_width=9)
     models = summary["models"]
-    table.add_row("seed models", "raw TF", pm(models["tensorflow"]))
-    table.add_row("", "Keras", pm(models["keras"]))
-    table.add_row("", "gap TF - Keras", "", pm(summary["gap"]), "100%", style="bold")
+    table.add_row("seed models", "raw TF", _pm_tight(models["tensorflow"]))
+    table.add_row("", "Keras", _pm_tight(models["keras"]))
+    table.add_row("", "gap", "", _pm_tight(summary["gap"]), "100%", style="bold")
     for d in summary["differences"]:
         table.add_section()
         for i, (direction, label) in enumerate(
-            (("keras-to-tf", "Keras -> TF"), ("tf-to-keras", "TF -> Keras"))
+            (("keras-to-tf", "Keras->TF"), ("tf-to-keras", "TF->Keras"))
         ):
             e = d[direction]
             table.add_row(
                 d["label"] if i == 0 else "",
                 label,
-                pm(e["accuracy"]),
-                pm(e["points"]),
+                _pm_tight(e["accuracy"]),
+                _pm_tight(e["points"]),
                 percent(e["percent_of_gap"]),
                 _p(e["p_value"]),
                 e["status"],
@@ -440,7 +441,12 @@ def ablation_table(summary: dict[str, Any]) -> Table:
 
 def study_notes(summary: dict[str, Any]) -> list[str]:
     """Lines printed under the table: the test, the sets ablated together, what is not."""
-    lines = [f"test: {summary['test']}; 'gap explained' is paired per seed."]
+    lines = [
+        f"test: {summary['test']}; 'gap pts' (points of the gap explained) is paired per seed: Keras->TF = variant - "
+        "Keras, TF->Keras = raw TF - variant. Results: explains / works against (p < alpha), "
+        "no effect (p >= alpha), identical (bit for bit the seed model's accuracy on every "
+        "seed), 1 seed (no test possible)."
+    ]
     lines += [f"{d['label']}: {d['note']}" for d in summary["differences"] if d["note"]]
     for f in summary["not_ablated"]:
         lines.append(
