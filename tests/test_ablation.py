@@ -192,3 +192,5 @@ def test_resume_needs_an_ablation_folder(tmp_path: Path, capsys) -> None:
     assert code == 2 and "not an ablation run folder" in capsys.readouterr().err
     code = main(["train-and-compare", "--resume", str(tmp_path)])
     assert code == 2 and "add --ablate" in capsys.readouterr().err
+    code = main(["train-and-compare", "--ablate", "--only", "keras"])
+    assert code == 2 and "drop --only/--fix" in capsys.readouterr().err
