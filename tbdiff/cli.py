@@ -210,8 +210,8 @@ def _add_train_parser(sub) -> None:
     p.add_argument(
         "--nondeterministic",
         action="store_true",
-        help="let TensorFlow use all threads and non-deterministic kernels (faster, "
-        "results vary run to run)",
+        help="TensorFlow's default thread pools, op determinism off (about 10%% faster "
+        "here; results then depend on the number of cores)",
     )
     p.add_argument(
         "--verbose",
