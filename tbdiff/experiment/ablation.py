@@ -290,7 +290,7 @@ def _effect(results: dict, d: Difference, direction: str, seeds: list[int], gap:
     elif p < ALPHA:
         status = "explains" if eff["mean"] > 0 else "works against"
     else:
-        status = "no effect"
+        status = "not significant"
     return {
         "variant": variant,
         "accuracy": _stats(accs),
@@ -442,9 +442,11 @@ def ablation_table(summary: dict[str, Any]) -> Table:
 def study_notes(summary: dict[str, Any]) -> list[str]:
     """Lines printed under the table: the test, the sets ablated together, what is not."""
     lines = [
-        f"test: {summary['test']}; 'gap pts' (points of the gap explained) is paired per seed: Keras->TF = variant - "
-        "Keras, TF->Keras = raw TF - variant. Results: explains / works against (p < alpha), "
-        "no effect (p >= alpha), identical (bit for bit the seed model's accuracy on every "
+        f"test: {summary['test']}; 'gap pts' (points of the gap explained) is paired per "
+        "seed: Keras->TF = variant - Keras, TF->Keras = raw TF - variant. Results: explains / "
+        "works against (p < alpha), "
+        "not significant (p >= alpha: not told apart from seed noise, which with few seeds "
+        "does not mean no effect), identical (bit for bit the seed model's accuracy on every "
         "seed), 1 seed (no test possible)."
     ]
     lines += [f"{d['label']}: {d['note']}" for d in summary["differences"] if d["note"]]
