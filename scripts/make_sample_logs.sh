@@ -5,7 +5,8 @@
 # usage: scripts/make_sample_logs.sh [MNIST_DIR]     (default: $TBDIFF_DATA_DIR or ../shared/data/mnist)
 # env:   SEED (default 0), EPOCHS (default 30), PYTHON (default: .venv/bin/python if present),
 #        FROM_RUN=runs/<stamp>  reuse a finished run (its results.json + first seed's folders)
-#        instead of training again; training is deterministic for a given seed on CPU.
+#        instead of training again; training is deterministic for a given seed on one machine
+#        (train-and-compare's default; see README "Reproducibility").
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -58,8 +59,8 @@ origin = ""
 if cfg.get("seeds", 1) > 1:
     origin = (
         f"\n(Copied from seed {run['seed']} of the same command with `--seed {cfg['seed']} "
-        f"--seeds {cfg['seeds']}`; training is deterministic on CPU, so a single-seed run gives "
-        "the same values.)\n"
+        f"--seeds {cfg['seeds']}`; with train-and-compare's deterministic default a single-seed "
+        "run on the same machine and versions gives the same values.)\n"
     )
 
 

@@ -391,10 +391,15 @@ def cmd_train_and_compare(args: argparse.Namespace) -> int:
     from rich.console import Console
 
     _require_training_packages()
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+    if args.verbose:  # TensorFlow's own C++/absl log lines, silenced by default
+        os.environ["TF_CPP_MIN_LOG_LEVEL"] = "0"
+    else:
+        os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
     from tbdiff.experiment import train as experiment
 
     err = Console(stderr=True, no_color=args.no_color, width=args.width)
+    if args.ablate:
+        return _ablate(args, err)
     outcome = experiment.train_from_args(args, err)
     out = err if args.json else Console(no_color=args.no_color, width=args.width)
     experiment.print_outcome(outcome, out)
@@ -407,3 +412,35 @@ def cmd_train_and_compare(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps({"schema": "tbdiff.experiment/1", "experiment": payload}, indent=1))
     return EXIT_OK
+
+
+def _ablate(args: argparse.Namespace, err: Any) -> int:
+    """`train-and-compare --ablate`: train (or resume) the study, print its table, then the
+    `compare` report of the two seed models with the measured shares in its verdict."""
+    import json
+
+    from rich.console import Console
+
+    from tbdiff.experiment import ablation
+    from tbdiff.pipeline import build_report
+
+    run_dir, study = ablation.ablate_from_args(args, err)
+    pair = ablation.compared_seed(run_dir, study)
+    report = build_report(str(pair[0]), str(pair[1]), graphs=True, scalars=True) if pair else None
+    summary = ablation.summarize(run_dir, study, report.findings if report else None)
+    out = err if args.json else Console(no_color=args.no_color, width=args.width)
+    out.print(ablation.ablation_table(summary))
+    for line in ablation.study_notes(summary):
+        out.print(line, highlight=False)
+    if report is None:
+        if args.json:
+            print(json.dumps({"schema": "tbdiff.experiment/1", "ablation": summary}, indent=1))
+        return EXIT_OK
+    line = ablation.verdict_line(summary)
+    if line:
+        report.verdict = f"{report.verdict}\n\n{line}" if report.verdict else line
+    report.extra["ablation"] = summary
+    if not args.json:
+        out.rule(f"Diagnosis (tbdiff compare of the seed models, seed {pair[0].name[4:]})")
+    emit_report(report, args)
+    return report.exit_code()

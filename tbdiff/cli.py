@@ -250,7 +250,31 @@ def _add_train_parser(sub) -> None:
         default=None,
         help="train only one of the two models",
     )
-    _add_verbose_flag(p)
+    p.add_argument(
+        "--ablate",
+        action="store_true",
+        help="also train variants that each remove one difference, in both directions, "
+        "and measure the share of the gap each explains",
+    )
+    p.add_argument(
+        "--resume",
+        metavar="RUN_DIR",
+        default=None,
+        help="with --ablate: continue (or join) the study in RUN_DIR; its settings are reused",
+    )
+    p.add_argument(
+        "--nondeterministic",
+        action="store_true",
+        help="TensorFlow's default thread pools, op determinism off (3-4%% faster "
+        "here; results then depend on the number of cores)",
+    )
+    p.add_argument(
+        "-v",
+        "--verbose",
+        action="store_true",
+        help="the long report, and TensorFlow's own log lines (C++/absl, oneDNN, CUDA probing) "
+        "that are silenced by default",
+    )
     _add_output_flags(p)
     _add_export_flags(p)
 

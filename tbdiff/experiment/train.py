@@ -116,9 +116,9 @@ class Outcome:
 class _ProgressHooks:
     """rich progress bars on stderr; plain one-line-per-epoch output when not a terminal."""
 
-    def __init__(self, console: Console, seed: int, n_seeds: int) -> None:
+    def __init__(self, console: Console, seed: int, n_seeds: int, label: str | None = None) -> None:
         self.console = console
-        self.label = f"seed {seed} " if n_seeds > 1 else ""
+        self.label = label if label is not None else (f"seed {seed} " if n_seeds > 1 else "")
         self.live = console.is_terminal
         self.progress: Progress | None = None
         self.task: TaskID | None = None
@@ -180,6 +180,10 @@ def config_from_args(args: argparse.Namespace) -> dict[str, Any]:
         raise TbdiffError(f"Keras dropout rate must be in [0, 1), got {rate}")
     if args.limit_train is not None and args.limit_train < 100:
         raise TbdiffError("--limit-train must be at least the batch size (100)")
+    if getattr(args, "resume", None) and not getattr(args, "ablate", False):
+        raise TbdiffError("--resume continues an --ablate study: add --ablate")
+    if getattr(args, "ablate", False) and (args.only or args.fix):
+        raise TbdiffError("--ablate trains both seed models and their variants: drop --only/--fix")
     return {
         "epochs": args.epochs,
         "keep_prob": args.keep_prob,
@@ -189,6 +193,7 @@ def config_from_args(args: argparse.Namespace) -> dict[str, Any]:
         "limit_train": args.limit_train,
         "only": args.only,
         "fix": bool(args.fix),
+        "deterministic": not getattr(args, "nondeterministic", False),
     }
 
 
@@ -217,6 +222,7 @@ def run_experiment(
             keras_dropout_rate=config["keras_dropout_rate"],
             seed=seed,
             limit_train=config["limit_train"],
+            deterministic=config["deterministic"],
         )
         hooks = _ProgressHooks(console, seed, n)
         for fw in frameworks:
