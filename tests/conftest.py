@@ -80,7 +80,7 @@ def pytest_terminal_summary(terminalreporter, exitstatus: int, config: pytest.Co
 #: `start_generator`), and the modules that read the slow ones run last, so TensorFlow writes
 #: on one core while the tests that need no TensorFlow run on the other.
 _GENERATORS = {
-    "gen_event_fixtures.py": ("written.json", True, ("events", "edges", "inspect", "model")),
+    "gen_event_fixtures.py": ("written.json", True, ("events", "edges", "inspect", "model", "api")),
     "gen_graph_fixtures.py": ("done.json", True, ("align", "edges", "graph", "inspect")),
     "gen_pairs_keras3.py": ("DONE", False, ("pairs_keras3",)),
     "gen_pairs_tf1.py": ("DONE", True, ("pairs_tf1",)),
@@ -99,7 +99,7 @@ def _module(item: pytest.Item) -> str:
 def pytest_collection_modifyitems(session: pytest.Session, config, items) -> None:
     """Modules that need no generator first, then those waiting for a quick one, then those
     waiting for a slow one (stable order otherwise)."""
-    slow = {m for s in _SLOW for m in _GENERATORS[s][2]} | {"experiment"}
+    slow = {m for s in _SLOW for m in _GENERATORS[s][2]} | {"experiment", "ablation"}
     quick = {m for s in set(_GENERATORS) - _SLOW for m in _GENERATORS[s][2]}
     items.sort(key=lambda item: 2 if _module(item) in slow else int(_module(item) in quick))
 
