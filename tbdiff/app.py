@@ -95,7 +95,7 @@ def cmd_runs(args: argparse.Namespace) -> int:
 
         _write_export(args.html, lambda: render_runs_html(report, doc))
     print_warnings(report.warnings)
-    return report.exit_code()
+    return report.exit_code
 
 
 # ------------------------------------------------------------------ export
@@ -443,4 +443,4 @@ def _ablate(args: argparse.Namespace, err: Any) -> int:
     if not args.json:
         out.rule(f"Diagnosis (tbdiff compare of the seed models, seed {pair[0].name[4:]})")
     emit_report(report, args)
-    return report.exit_code()
+    return report.exit_code

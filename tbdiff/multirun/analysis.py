@@ -115,6 +115,7 @@ class RunsReport:
         c = run.curves.get(tag or self.metric or "")
         return None if c is None else c.final
 
+    @property
     def exit_code(self) -> int:
         """1 when a run is outside its noise floor or groups differ by a critical/warning
         finding (like `compare`), else 0."""
