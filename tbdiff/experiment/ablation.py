@@ -119,31 +119,17 @@ class StudyConfig:
         return [self.seed + i for i in range(self.seeds)]
 
     def to_json(self) -> dict[str, Any]:
-        return {
-            "epochs": self.epochs,
-            "keep_prob": self.keep_prob,
-            "keras_dropout_rate": self.keras_dropout_rate,
-            "seed": self.seed,
-            "seeds": self.seeds,
-            "limit_train": self.limit_train,
-            "deterministic": self.deterministic,
-            "variants": {k: asdict(s) for k, s in self.variants.items()},
-        }
+        return asdict(self)  # the variants' specs as dicts too
 
     @classmethod
     def from_json(cls, doc: dict[str, Any]) -> StudyConfig:
         from tbdiff.experiment.models import ModelSpec
 
-        return cls(
-            epochs=doc["epochs"],
-            keep_prob=doc["keep_prob"],
-            keras_dropout_rate=doc["keras_dropout_rate"],
-            seed=doc["seed"],
-            seeds=doc["seeds"],
-            limit_train=doc["limit_train"],
-            deterministic=doc["deterministic"],
-            variants={k: ModelSpec(**v) for k, v in doc["variants"].items()},
-        )
+        settings = {k: doc[k] for k in _SETTINGS + ("deterministic",)}
+        return cls(**settings, variants={k: ModelSpec(**v) for k, v in doc["variants"].items()})
+
+
+_SETTINGS = ("epochs", "keep_prob", "keras_dropout_rate", "seed", "seeds", "limit_train")
 
 
 def plan(config: StudyConfig) -> list[Job]:
@@ -164,12 +150,7 @@ def study_config(config: dict[str, Any]) -> StudyConfig:
         keep_prob=config["keep_prob"], keras_dropout_rate=config["keras_dropout_rate"]
     )
     return StudyConfig(
-        epochs=config["epochs"],
-        keep_prob=config["keep_prob"],
-        keras_dropout_rate=config["keras_dropout_rate"],
-        seed=config["seed"],
-        seeds=config["seeds"],
-        limit_train=config["limit_train"],
+        **{k: config[k] for k in _SETTINGS},
         deterministic=config.get("deterministic", True),
         variants=variants(seed_spec("tensorflow", cfg), seed_spec("keras", cfg)),
     )
