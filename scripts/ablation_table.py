@@ -16,33 +16,32 @@ from pathlib import Path
 from tbdiff.experiment import ablation
 
 
-def _pm(stats: dict) -> str:
-    return ablation.pm(stats) + (f" (n={stats['n']})" if stats.get("n") else "")
+def _pm(stats: ablation.Stats) -> str:
+    return ablation.pm(stats) + (f" (n={stats.n})" if stats.n else "")
 
 
 def main(run_dir: Path) -> None:
     study = ablation.open_study(run_dir, None)
     s = ablation.summarize(run_dir, study)
     print(
-        f"{s['epochs']} epochs, seeds {s['seeds']}, {s['jobs']['done']}/{s['jobs']['total']} "
-        f"runs finished, {s['seconds'] / 3600:.2f} h of training summed\n"
+        f"{s.epochs} epochs, seeds {list(s.seeds)}, {s.jobs_done}/{s.jobs_total} "
+        f"runs finished, {s.seconds / 3600:.2f} h of training summed\n"
     )
     print("| difference | variant | test acc % | gap explained (pts) | % of gap | p | |")
     print("|---|---|---|---|---|---|---|")
-    print(f"| seed models | raw TF | {_pm(s['models']['tensorflow'])} | | | | |")
-    print(f"| | Keras | {_pm(s['models']['keras'])} | | | | |")
-    print(f"| | **gap TF - Keras** | | **{_pm(s['gap'])}** | 100% | | |")
-    for d in s["differences"]:
-        for i, (key, label) in enumerate(
-            (("keras-to-tf", "Keras → TF"), ("tf-to-keras", "TF → Keras"))
+    print(f"| seed models | raw TF | {_pm(s.models['tensorflow'])} | | | | |")
+    print(f"| | Keras | {_pm(s.models['keras'])} | | | | |")
+    print(f"| | **gap TF - Keras** | | **{_pm(s.gap)}** | 100% | | |")
+    for d in s.differences:
+        for i, ((_, e), label) in enumerate(
+            zip(d.directions(), ("Keras → TF", "TF → Keras"), strict=True)
         ):
-            e = d[key]
-            pct = ablation.percent(e["percent_of_gap"])
-            p = "-" if e["p_value"] is None else f"{e['p_value']:.3f}"
-            name = d["label"] if i == 0 else ""
+            pct = ablation.percent(e.percent_of_gap)
+            p = "-" if e.p_value is None else f"{e.p_value:.3f}"
+            name = d.label if i == 0 else ""
             print(
-                f"| {name} | {label} | {_pm(e['accuracy'])} | {_pm(e['points'])} | {pct} | {p} "
-                f"| {e['status']} |"
+                f"| {name} | {label} | {_pm(e.accuracy)} | {_pm(e.points)} | {pct} | {p} "
+                f"| {e.status} |"
             )
     line = ablation.verdict_line(s)
     if line:

@@ -434,12 +434,13 @@ def _ablate(args: argparse.Namespace, err: Any) -> int:
         out.print(line, highlight=False)
     if report is None:
         if args.json:
-            print(json.dumps({"schema": "tbdiff.experiment/1", "ablation": summary}, indent=1))
+            doc = {"schema": "tbdiff.experiment/1", "ablation": summary.to_json()}
+            print(json.dumps(doc, indent=1))
         return EXIT_OK
     line = ablation.verdict_line(summary)
     if line:
         report.verdict = f"{report.verdict}\n\n{line}" if report.verdict else line
-    report.extra["ablation"] = summary
+    report.extra["ablation"] = summary.to_json()
     if not args.json:
         out.rule(f"Diagnosis (tbdiff compare of the seed models, seed {pair[0].name[4:]})")
     emit_report(report, args)

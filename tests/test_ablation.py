@@ -20,6 +20,7 @@ import pytest
 from helpers import MNIST_DIR
 
 from tbdiff.cli import main
+from tbdiff.errors import TbdiffError
 from tbdiff.events import read_logdir
 from tbdiff.experiment import ablation
 
@@ -148,7 +149,7 @@ def _write(run_dir: Path, variant: str, seed: int, acc: float) -> None:
     (run_dir / "results" / f"{variant}-seed{seed}.json").write_text(json.dumps(rec))
 
 
-def _study(tmp_path: Path, seeds: int) -> dict:
+def _study(tmp_path: Path, seeds: int) -> ablation.StudyConfig:
     cfg = {"epochs": 2, "keep_prob": 0.7, "keras_dropout_rate": 0.7, "seed": 0, "seeds": seeds}
     cfg["limit_train"] = None
     return ablation.open_study(tmp_path, ablation.study_config(cfg))
@@ -163,20 +164,40 @@ def test_partial_study_summary(tmp_path: Path) -> None:
     _write(tmp_path, "keras-to-tf.sample_weights", 0, 0.96)
     _write(tmp_path, "keras-to-tf.learning_phase", 0, 0.962)
     s = ablation.summarize(tmp_path, study)
-    assert s["jobs"] == {"done": 8, "total": 30}
-    assert s["gap"]["n"] == 2 and s["gap"]["mean"] == pytest.approx(2.0)
-    drop = s["differences"][0]["keras-to-tf"]
-    assert drop["points"]["by_seed"] == {0: pytest.approx(2.1), 1: pytest.approx(2.1)}
-    assert drop["percent_of_gap"] == pytest.approx(105.0)
-    assert drop["status"] == "explains" and drop["p_value"] < 0.001
-    assert s["differences"][1]["keras-to-tf"]["status"] == "1 seed"
-    assert s["differences"][2]["keras-to-tf"]["status"] == "identical"
-    assert s["differences"][1]["tf-to-keras"]["status"] == "not run"
+    assert (s.jobs_done, s.jobs_total) == (8, 30)
+    assert s.gap.n == 2 and s.gap.mean == pytest.approx(2.0)
+    drop = s.differences[0].keras_to_tf
+    assert drop.by_seed == {0: pytest.approx(2.1), 1: pytest.approx(2.1)}
+    assert drop.percent_of_gap == pytest.approx(105.0)
+    assert drop.status == "explains" and drop.p_value < 0.001
+    assert s.differences[1].keras_to_tf.status == "1 seed"
+    assert s.differences[2].keras_to_tf.status == "identical"
+    assert s.differences[1].tf_to_keras.status == "not run"
+    # the JSON document (`ablation` of --json): strict JSON, by_seed keyed by the seed as text
+    doc = json.loads(json.dumps(s.to_json(), allow_nan=False))
+    assert doc["schema"] == "tbdiff.ablation/1" and doc["jobs"] == {"done": 8, "total": 30}
+    points = doc["differences"][0]["keras-to-tf"]["points"]
+    assert points["by_seed"] == {"0": pytest.approx(2.1), "1": pytest.approx(2.1)}
+    assert points["n"] == 2 and doc["gap"]["values"] == [pytest.approx(2.0)] * 2
+    assert len(doc["logdirs"]) == 8 and doc["not_ablated"] == []
     line = ablation.verdict_line(s)
     assert (
         line.startswith("measured (2 seeds, 2 epochs") and "2.10 ± 0.00 of the 2.00 ± 0.00" in line
     )
     assert "the other 2 differences 0.20 (1 not run yet)." in line  # seeds all of them have
+
+
+def test_study_config_reads_back_as_written(tmp_path: Path) -> None:
+    study = _study(tmp_path, seeds=2)
+    assert ablation.open_study(tmp_path, None) == study  # what --resume continues with
+    assert [j.name for j in ablation.plan(study)][:3] == [
+        "tensorflow-seed0",
+        "keras-seed0",
+        "keras-to-tf.dropout-seed0",
+    ]
+    (tmp_path / "ablation.json").write_text('{"epochs": 2}')
+    with pytest.raises(TbdiffError, match="not an ablation run folder"):
+        ablation.open_study(tmp_path, None)
 
 
 def test_a_dead_workers_lock_is_taken_over(tmp_path: Path) -> None:

@@ -32,10 +32,13 @@ from rich.table import Table
 from tbdiff.errors import TbdiffError
 
 if TYPE_CHECKING:
+    import argparse
+
     from rich.console import Console
 
     from tbdiff.experiment.mnist import Mnist
     from tbdiff.experiment.models import ModelSpec
+    from tbdiff.findings.base import Finding
 
 SCHEMA = "tbdiff.ablation/1"
 BASELINES = ("tensorflow", "keras")
@@ -98,47 +101,71 @@ def variants(tf_spec: ModelSpec, keras_spec: ModelSpec) -> dict[str, ModelSpec]:
     return out
 
 
-def plan(config: dict[str, Any]) -> list[Job]:
-    """Every job, seed-major: a partial study has all variants on its first seeds."""
-    from tbdiff.experiment.models import ModelSpec
+@dataclass(frozen=True)
+class StudyConfig:
+    """A study's settings, as RUN_DIR/ablation.json holds them (what `--resume` reuses)."""
 
-    specs = {k: ModelSpec(**v) for k, v in config["variants"].items()}
+    epochs: int
+    keep_prob: float
+    keras_dropout_rate: float
+    seed: int
+    seeds: int
+    limit_train: int | None
+    deterministic: bool
+    variants: dict[str, ModelSpec]  # in training order: seed models, then per difference
+
+    @property
+    def seed_list(self) -> list[int]:
+        return [self.seed + i for i in range(self.seeds)]
+
+    def to_json(self) -> dict[str, Any]:
+        return asdict(self)  # the variants' specs as dicts too
+
+    @classmethod
+    def from_json(cls, doc: dict[str, Any]) -> StudyConfig:
+        from tbdiff.experiment.models import ModelSpec
+
+        settings = {k: doc[k] for k in _SETTINGS + ("deterministic",)}
+        return cls(**settings, variants={k: ModelSpec(**v) for k, v in doc["variants"].items()})
+
+
+_SETTINGS = ("epochs", "keep_prob", "keras_dropout_rate", "seed", "seeds", "limit_train")
+
+
+def plan(config: StudyConfig) -> list[Job]:
+    """Every job, seed-major: a partial study has all variants on its first seeds."""
     return [
-        Job(name, config["seed"] + i, spec)
-        for i in range(config["seeds"])
-        for name, spec in specs.items()
+        Job(name, seed, spec) for seed in config.seed_list for name, spec in config.variants.items()
     ]
 
 
 # ------------------------------------------------------------------ run folder, jobs
 
 
-def study_config(config: dict[str, Any]) -> dict[str, Any]:
+def study_config(config: dict[str, Any]) -> StudyConfig:
     """The study's settings (from `train.config_from_args`) plus the variant specs."""
     from tbdiff.experiment.models import TrainConfig, seed_spec
 
     cfg = TrainConfig(
         keep_prob=config["keep_prob"], keras_dropout_rate=config["keras_dropout_rate"]
     )
-    specs = variants(seed_spec("tensorflow", cfg), seed_spec("keras", cfg))
-    return {
-        **{k: config[k] for k in ("epochs", "keep_prob", "keras_dropout_rate", "seed", "seeds")},
-        "limit_train": config["limit_train"],
-        "deterministic": config.get("deterministic", True),
-        "variants": {k: asdict(s) for k, s in specs.items()},
-    }
+    return StudyConfig(
+        **{k: config[k] for k in _SETTINGS},
+        deterministic=config.get("deterministic", True),
+        variants=variants(seed_spec("tensorflow", cfg), seed_spec("keras", cfg)),
+    )
 
 
-def open_study(run_dir: Path, config: dict[str, Any] | None) -> dict[str, Any]:
+def open_study(run_dir: Path, config: StudyConfig | None) -> StudyConfig:
     """Write RUN_DIR/ablation.json for a new study, or read it back to resume one."""
     path = run_dir / "ablation.json"
     if config is None:
         try:
-            return json.loads(path.read_text())
-        except (OSError, ValueError) as exc:
+            return StudyConfig.from_json(json.loads(path.read_text()))
+        except (OSError, ValueError, KeyError, TypeError) as exc:
             raise TbdiffError(f"{run_dir} is not an ablation run folder ({exc})") from None
     (run_dir / "results").mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(config, indent=1) + "\n")
+    path.write_text(json.dumps(config.to_json(), indent=1) + "\n")
     return config
 
 
@@ -172,7 +199,7 @@ def _claim(lock: Path) -> bool:
     return False
 
 
-def run_jobs(data: Mnist, run_dir: Path, config: dict[str, Any], console: Console) -> int:
+def run_jobs(data: Mnist, run_dir: Path, config: StudyConfig, console: Console) -> int:
     """Train every job not finished or claimed by another process; returns how many ran."""
     from tbdiff.experiment.models import TRAINERS, TrainConfig
     from tbdiff.experiment.train import _ProgressHooks
@@ -187,12 +214,12 @@ def run_jobs(data: Mnist, run_dir: Path, config: dict[str, Any], console: Consol
             logdir = run_dir / job.variant / f"seed{job.seed}"
             shutil.rmtree(logdir, ignore_errors=True)  # a half-written earlier attempt
             cfg = TrainConfig(
-                epochs=config["epochs"],
-                keep_prob=config["keep_prob"],
-                keras_dropout_rate=config["keras_dropout_rate"],
+                epochs=config.epochs,
+                keep_prob=config.keep_prob,
+                keras_dropout_rate=config.keras_dropout_rate,
                 seed=job.seed,
-                limit_train=config["limit_train"],
-                deterministic=config["deterministic"],
+                limit_train=config.limit_train,
+                deterministic=config.deterministic,
             )
             hooks = _ProgressHooks(console, job.seed, 2, label=f"{job.variant} seed {job.seed} ")
             result = TRAINERS[job.spec.framework](data, cfg, logdir, hooks, job.spec)
@@ -207,14 +234,28 @@ def run_jobs(data: Mnist, run_dir: Path, config: dict[str, Any], console: Consol
     return ran
 
 
-def load_results(run_dir: Path) -> dict[tuple[str, int], dict[str, Any]]:
+@dataclass(frozen=True)
+class JobResult:
+    """What the study reads back from RUN_DIR/results/<variant>-seed<k>.json."""
+
+    variant: str
+    seed: int
+    test_accuracy: float | None  # a fraction, as the trainer reports it
+    seconds: float
+
+    @classmethod
+    def from_json(cls, rec: dict[str, Any]) -> JobResult:
+        return cls(rec["variant"], rec["seed"], rec.get("test_accuracy"), rec.get("seconds", 0.0))
+
+
+def load_results(run_dir: Path) -> dict[tuple[str, int], JobResult]:
     out = {}
     for path in sorted((run_dir / "results").glob("*.json")):
         try:
-            rec = json.loads(path.read_text())
+            rec = JobResult.from_json(json.loads(path.read_text()))
         except (OSError, ValueError):
             continue
-        out[(rec["variant"], rec["seed"])] = rec
+        out[(rec.variant, rec.seed)] = rec
     return out
 
 
@@ -252,21 +293,153 @@ def t_test_p(values: list[float]) -> float | None:
     return max(0.0, min(1.0, 1.0 - inside))
 
 
-def _stats(values: list[float]) -> dict[str, Any]:
-    return {
-        "n": len(values),
-        "mean": statistics.fmean(values) if values else None,
-        "std": statistics.stdev(values) if len(values) > 1 else None,
-        "values": values,
-    }
+@dataclass(frozen=True)
+class Stats:
+    """Mean and sample std of some values (accuracy points); None where undefined."""
+
+    n: int
+    mean: float | None
+    std: float | None
+    values: tuple[float, ...]
+
+    @classmethod
+    def of(cls, values: list[float]) -> Stats:
+        return cls(
+            n=len(values),
+            mean=statistics.fmean(values) if values else None,
+            std=statistics.stdev(values) if len(values) > 1 else None,
+            values=tuple(values),
+        )
+
+    def to_json(self) -> dict[str, Any]:
+        return {"n": self.n, "mean": self.mean, "std": self.std, "values": list(self.values)}
 
 
-def _acc(results: dict, variant: str, seed: int) -> float | None:
+@dataclass(frozen=True)
+class Effect:
+    """One difference in one direction: the variant's accuracy and the gap it explains."""
+
+    variant: str  # "<direction>.<difference key>"
+    accuracy: Stats  # the variant's test accuracy, %
+    points: Stats  # points of the gap explained, paired per seed (the values of by_seed)
+    by_seed: dict[int, float]
+    percent_of_gap: float | None
+    p_value: float | None
+    status: str  # explains / works against / not significant / identical / 1 seed / not run
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "variant": self.variant,
+            "accuracy": self.accuracy.to_json(),
+            "points": {**self.points.to_json(), "by_seed": dict(self.by_seed)},
+            "percent_of_gap": self.percent_of_gap,
+            "p_value": self.p_value,
+            "status": self.status,
+        }
+
+
+@dataclass(frozen=True)
+class DifferenceResult:
+    """One difference between the seed models, measured in both directions."""
+
+    difference: Difference
+    findings: dict[str, str | None]  # finding id -> its severity between the seed models
+    keras_to_tf: Effect
+    tf_to_keras: Effect
+
+    @property
+    def label(self) -> str:
+        return self.difference.label
+
+    def directions(self) -> tuple[tuple[str, Effect], tuple[str, Effect]]:
+        return (("keras-to-tf", self.keras_to_tf), ("tf-to-keras", self.tf_to_keras))
+
+    def to_json(self) -> dict[str, Any]:
+        d = self.difference
+        return {
+            "key": d.key,
+            "label": d.label,
+            "spec_fields": list(d.fields),
+            "findings": dict(self.findings),
+            "note": d.note,
+            **{direction: e.to_json() for direction, e in self.directions()},
+        }
+
+
+@dataclass(frozen=True)
+class NotAblated:
+    """A finding between the seed models that no spec knob removes."""
+
+    id: str
+    severity: str
+    title: str
+
+
+@dataclass(frozen=True)
+class AblationSummary:
+    """The study's result: seed models, their gap, and per difference both directions."""
+
+    run_dir: Path
+    epochs: int
+    limit_train: int | None
+    seeds: tuple[int, ...]
+    deterministic: bool
+    jobs_done: int
+    jobs_total: int
+    seconds: float  # training time summed over the finished jobs
+    models: dict[str, Stats]  # per seed model (BASELINES), test accuracy %
+    gap: Stats  # raw TF - Keras, per seed
+    differences: tuple[DifferenceResult, ...]
+    not_ablated: tuple[NotAblated, ...]
+    logdirs: dict[str, Path]  # "<variant>/seed<k>" -> logdir, finished jobs only
+
+    test = f"paired t-test over seeds (variant vs its seed model), two-sided, alpha {ALPHA}"
+
+    def to_json(self) -> dict[str, Any]:
+        """The `ablation` JSON document (schema tbdiff.ablation/1), strict-JSON values."""
+        from tbdiff.report import _json_safe as json_safe
+
+        doc = {
+            "schema": SCHEMA,
+            "run_dir": str(self.run_dir),
+            "epochs": self.epochs,
+            "limit_train": self.limit_train,
+            "seeds": list(self.seeds),
+            "deterministic": self.deterministic,
+            "test": self.test,
+            "jobs": {"done": self.jobs_done, "total": self.jobs_total},
+            "seconds": self.seconds,
+            "models": {b: s.to_json() for b, s in self.models.items()},
+            "gap": self.gap.to_json(),
+            "differences": [d.to_json() for d in self.differences],
+            "not_ablated": [asdict(f) for f in self.not_ablated],
+            "logdirs": {k: str(v) for k, v in self.logdirs.items()},
+        }
+        return json_safe(doc)
+
+
+def _acc(results: dict[tuple[str, int], JobResult], variant: str, seed: int) -> float | None:
     rec = results.get((variant, seed))
-    return None if rec is None or rec.get("test_accuracy") is None else 100 * rec["test_accuracy"]
+    return None if rec is None or rec.test_accuracy is None else 100 * rec.test_accuracy
 
 
-def _effect(results: dict, d: Difference, direction: str, seeds: list[int], gap: float | None):
+def _status(effects: list[float], mean: float | None, p: float | None) -> str:
+    if effects and all(x == 0.0 for x in effects):
+        return "identical"  # bit for bit: deterministic training, the knob changed nothing
+    if p is None:
+        return "1 seed" if effects else "not run"
+    if p < ALPHA:
+        return "explains" if mean is not None and mean > 0 else "works against"
+    return "not significant"
+
+
+def _effect(
+    results: dict[tuple[str, int], JobResult],
+    d: Difference,
+    direction: str,
+    seeds: list[int],
+    gap: float | None,
+) -> Effect:
     """Per-seed points of gap explained: Keras -> TF closes (variant - Keras), TF -> Keras
     opens (TF - variant); paired with its seed model on the same seed."""
     variant = f"{direction}.{d.key}"
@@ -279,115 +452,92 @@ def _effect(results: dict, d: Difference, direction: str, seeds: list[int], gap:
         accs.append(v)
         if b is not None:
             by_seed[s] = v - b if direction == "keras-to-tf" else b - v
-    effects = list(by_seed.values())
-    eff = {**_stats(effects), "by_seed": by_seed}
-    p = t_test_p(effects)
-    pct = None if gap in (None, 0.0) or eff["mean"] is None else 100 * eff["mean"] / gap
-    if effects and all(x == 0.0 for x in effects):
-        status = "identical"  # bit for bit: deterministic training, the knob changed nothing
-    elif p is None:
-        status = "1 seed" if effects else "not run"
-    elif p < ALPHA:
-        status = "explains" if eff["mean"] > 0 else "works against"
-    else:
-        status = "not significant"
-    return {
-        "variant": variant,
-        "accuracy": _stats(accs),
-        "points": eff,
-        "percent_of_gap": pct,
-        "p_value": p,
-        "status": status,
-    }
+    points = Stats.of(list(by_seed.values()))
+    p = t_test_p(list(points.values))
+    pct = None if gap in (None, 0.0) or points.mean is None else 100 * points.mean / gap
+    return Effect(
+        variant=variant,
+        accuracy=Stats.of(accs),
+        points=points,
+        by_seed=by_seed,
+        percent_of_gap=pct,
+        p_value=p,
+        status=_status(list(points.values), points.mean, p),
+    )
 
 
-def summarize(run_dir: Path, config: dict[str, Any], findings: list[Any] | None = None) -> dict:
-    """The `ablation` JSON: seed models, gap, and per difference both directions."""
+def summarize(
+    run_dir: Path, config: StudyConfig, findings: list[Finding] | None = None
+) -> AblationSummary:
+    """The study's result from what has finished in run_dir (findings: compare's, seed 0)."""
     results = load_results(run_dir)
-    seeds = [config["seed"] + i for i in range(config["seeds"])]
+    seeds = config.seed_list
     accs = {b: [_acc(results, b, s) for s in seeds] for b in BASELINES}
     gaps = [
         t - k for t, k in zip(accs["tensorflow"], accs["keras"], strict=True) if None not in (t, k)
     ]
     gap = statistics.fmean(gaps) if gaps else None
     named = {f.id: f.severity for f in findings or []}
-    diffs = []
-    for d in DIFFERENCES:
-        diffs.append(
-            {
-                "key": d.key,
-                "label": d.label,
-                "spec_fields": list(d.fields),
-                "findings": {i: named.get(i) for i in d.findings},
-                "note": d.note,
-                **{k: _effect(results, d, k, seeds, gap) for k in ("keras-to-tf", "tf-to-keras")},
-            }
+    diffs = tuple(
+        DifferenceResult(
+            difference=d,
+            findings={i: named.get(i) for i in d.findings},
+            keras_to_tf=_effect(results, d, "keras-to-tf", seeds, gap),
+            tf_to_keras=_effect(results, d, "tf-to-keras", seeds, gap),
         )
+        for d in DIFFERENCES
+    )
     covered = {i for d in DIFFERENCES for i in d.findings}
     jobs = plan(config)
-    return {
-        "schema": SCHEMA,
-        "run_dir": str(run_dir),
-        "epochs": config["epochs"],
-        "limit_train": config["limit_train"],
-        "seeds": seeds,
-        "deterministic": config["deterministic"],
-        "test": f"paired t-test over seeds (variant vs its seed model), two-sided, alpha {ALPHA}",
-        "jobs": {
-            "done": sum(1 for j in jobs if (j.variant, j.seed) in results),
-            "total": len(jobs),
-        },
-        "seconds": round(sum(r.get("seconds", 0.0) for r in results.values()), 1),
-        "models": {b: _stats([a for a in accs[b] if a is not None]) for b in BASELINES},
-        "gap": _stats(gaps),
-        "differences": diffs,
-        "not_ablated": [
-            {"id": f.id, "severity": f.severity, "title": f.title}
-            for f in findings or []
-            if f.id not in covered
-        ],
-        "logdirs": {
-            f"{j.variant}/seed{j.seed}": str(run_dir / j.variant / f"seed{j.seed}")
-            for j in jobs
-            if (j.variant, j.seed) in results
-        },
-    }
+    done = [j for j in jobs if (j.variant, j.seed) in results]
+    return AblationSummary(
+        run_dir=run_dir,
+        epochs=config.epochs,
+        limit_train=config.limit_train,
+        seeds=tuple(seeds),
+        deterministic=config.deterministic,
+        jobs_done=len(done),
+        jobs_total=len(jobs),
+        seconds=round(sum(r.seconds for r in results.values()), 1),
+        models={b: Stats.of([a for a in accs[b] if a is not None]) for b in BASELINES},
+        gap=Stats.of(gaps),
+        differences=diffs,
+        not_ablated=tuple(
+            NotAblated(f.id, f.severity, f.title) for f in findings or [] if f.id not in covered
+        ),
+        logdirs={f"{j.variant}/seed{j.seed}": run_dir / j.variant / f"seed{j.seed}" for j in done},
+    )
 
 
-def verdict_line(summary: dict[str, Any]) -> str | None:
+def verdict_line(summary: AblationSummary) -> str | None:
     """ "measured: <largest> explains X ± s of the G-point gap; the other N differences Y ± t"."""
-    gap = summary["gap"]
-    rows = [d for d in summary["differences"] if d["keras-to-tf"]["points"]["n"]]
-    if gap["mean"] is None or not rows:
+    gap = summary.gap
+    rows = [d for d in summary.differences if d.keras_to_tf.points.n]
+    if gap.mean is None or not rows:
         return None
-    top = max(rows, key=lambda d: abs(d["keras-to-tf"]["points"]["mean"]))
+    top = max(rows, key=lambda d: abs(d.keras_to_tf.points.mean or 0.0))
     others = [d for d in rows if d is not top]
-    seeds = [
-        s
-        for s in top["keras-to-tf"]["points"]["by_seed"]
-        if all(s in d["keras-to-tf"]["points"]["by_seed"] for d in others)
-    ]
-    per_seed = [sum(d["keras-to-tf"]["points"]["by_seed"][s] for d in others) for s in seeds]
-    n, epochs = gap["n"], summary["epochs"]
+    seeds = [s for s in top.keras_to_tf.by_seed if all(s in d.keras_to_tf.by_seed for d in others)]
+    per_seed = [sum(d.keras_to_tf.by_seed[s] for d in others) for s in seeds]
+    n, epochs = gap.n, summary.epochs
     line = (
         f"measured ({n} seed{'s' if n != 1 else ''}, {epochs} epoch{'s' if epochs != 1 else ''}, "
-        f"Keras moved toward raw TF one difference at a time): {top['label']} explains "
-        f"{pm(top['keras-to-tf']['points'])} of the {pm(gap)}-point gap"
+        f"Keras moved toward raw TF one difference at a time): {top.label} explains "
+        f"{pm(top.keras_to_tf.points)} of the {pm(gap)}-point gap"
     )
     if others:
         k = len(others)
-        line += f"; the other {k} difference{'s' if k != 1 else ''} {pm(_stats(per_seed))}"
-    missing = len(summary["differences"]) - len(rows)
+        line += f"; the other {k} difference{'s' if k != 1 else ''} {pm(Stats.of(per_seed))}"
+    missing = len(summary.differences) - len(rows)
     if missing:
         line += f" ({missing} not run yet)"
     return line + "."
 
 
-def pm(stats: dict[str, Any]) -> str:
-    if stats.get("mean") is None:
+def pm(stats: Stats) -> str:
+    if stats.mean is None:
         return "-"
-    std = stats.get("std")
-    return f"{stats['mean']:.2f}" + ("" if std is None else f" ± {std:.2f}")
+    return f"{stats.mean:.2f}" + ("" if stats.std is None else f" ± {stats.std:.2f}")
 
 
 def percent(pct: float | None) -> str:
@@ -398,17 +548,17 @@ def _p(p: float | None) -> str:
     return "-" if p is None else ("<0.001" if p < 0.001 else f"{p:.3f}")
 
 
-def _pm_tight(stats: dict[str, Any]) -> str:
+def _pm_tight(stats: Stats) -> str:
     return pm(stats).replace(" ± ", "±")
 
 
-def ablation_table(summary: dict[str, Any]) -> Table:
+def ablation_table(summary: AblationSummary) -> Table:
     """Rich table: seed models and gap, then per difference both directions (reads at 80
     columns: numbers never wrap, the words do)."""
-    jobs = summary["jobs"]
     title = (
-        f"ablation: {summary['epochs']} epochs, seeds {summary['seeds']}, "
-        f"{jobs['done']}/{jobs['total']} runs finished; test accuracy %, mean±sample std"
+        f"ablation: {summary.epochs} epochs, seeds {list(summary.seeds)}, "
+        f"{summary.jobs_done}/{summary.jobs_total} runs finished; test accuracy %, "
+        "mean±sample std"
     )
     table = Table(title=title, title_justify="left", box=box.SIMPLE_HEAD, padding=(0, 1))
     table.add_column("difference", ratio=1, min_width=10)
@@ -416,51 +566,49 @@ def ablation_table(summary: dict[str, Any]) -> Table:
     for name in ("test acc", "gap pts", "% gap", "p"):
         table.add_column(name, justify="right", no_wrap=True)
     table.add_column("result", ratio=1, min_width=9)
-    models = summary["models"]
+    models = summary.models
     table.add_row("seed models", "raw TF", _pm_tight(models["tensorflow"]))
     table.add_row("", "Keras", _pm_tight(models["keras"]))
-    table.add_row("", "gap", "", _pm_tight(summary["gap"]), "100%", style="bold")
-    for d in summary["differences"]:
+    table.add_row("", "gap", "", _pm_tight(summary.gap), "100%", style="bold")
+    labels = ("Keras->TF", "TF->Keras")
+    for d in summary.differences:
         table.add_section()
-        for i, (direction, label) in enumerate(
-            (("keras-to-tf", "Keras->TF"), ("tf-to-keras", "TF->Keras"))
-        ):
-            e = d[direction]
+        for i, ((_, e), label) in enumerate(zip(d.directions(), labels, strict=True)):
             table.add_row(
-                d["label"] if i == 0 else "",
+                d.label if i == 0 else "",
                 label,
-                _pm_tight(e["accuracy"]),
-                _pm_tight(e["points"]),
-                percent(e["percent_of_gap"]),
-                _p(e["p_value"]),
-                e["status"],
-                style="bold" if e["status"] == "explains" else None,
+                _pm_tight(e.accuracy),
+                _pm_tight(e.points),
+                percent(e.percent_of_gap),
+                _p(e.p_value),
+                e.status,
+                style="bold" if e.status == "explains" else None,
             )
     return table
 
 
-def study_notes(summary: dict[str, Any]) -> list[str]:
+def study_notes(summary: AblationSummary) -> list[str]:
     """Lines printed under the table: the test, the sets ablated together, what is not."""
     lines = [
-        f"test: {summary['test']}; 'gap pts' (points of the gap explained) is paired per "
+        f"test: {summary.test}; 'gap pts' (points of the gap explained) is paired per "
         "seed: Keras->TF = variant - Keras, TF->Keras = raw TF - variant. Results: explains / "
         "works against (p < alpha), "
         "not significant (p >= alpha: not told apart from seed noise, which with few seeds "
         "does not mean no effect), identical (bit for bit the seed model's accuracy on every "
         "seed), 1 seed (no test possible)."
     ]
-    lines += [f"{d['label']}: {d['note']}" for d in summary["differences"] if d["note"]]
-    for f in summary["not_ablated"]:
+    lines += [f"{d.label}: {d.difference.note}" for d in summary.differences if d.difference.note]
+    for f in summary.not_ablated:
         lines.append(
-            f"not ablated: {f['id']} ({f['severity']}): {f['title']} - no spec knob "
+            f"not ablated: {f.id} ({f.severity}): {f.title} - no spec knob "
             "(it changes no computation, or is the framework itself)"
         )
     return lines
 
 
 def run_study(
-    data: Mnist, run_dir: Path, config: dict[str, Any] | None, console: Console
-) -> dict[str, Any]:
+    data: Mnist, run_dir: Path, config: StudyConfig | None, console: Console
+) -> StudyConfig:
     """Open (or resume) the study in run_dir, run what is left, return its settings."""
     study = open_study(run_dir, config)
     t0 = time.perf_counter()
@@ -471,7 +619,7 @@ def run_study(
     return study
 
 
-def ablate_from_args(args: Any, console: Console) -> tuple[Path, dict[str, Any]]:
+def ablate_from_args(args: argparse.Namespace, console: Console) -> tuple[Path, StudyConfig]:
     """Everything `train-and-compare --ablate` does before reporting: folder, data, training."""
     from tbdiff.experiment.mnist import load_mnist
     from tbdiff.experiment.train import config_from_args, make_run_dir
@@ -488,11 +636,11 @@ def ablate_from_args(args: Any, console: Console) -> tuple[Path, dict[str, Any]]
     return run_dir, run_study(data, run_dir, config, console)
 
 
-def compared_seed(run_dir: Path, study: dict[str, Any]) -> tuple[Path, Path] | None:
+def compared_seed(run_dir: Path, study: StudyConfig) -> tuple[Path, Path] | None:
     """The logdirs of the first seed whose two seed models both finished."""
     results = load_results(run_dir)
-    for i in range(study["seeds"]):
-        seed = study["seed"] + i
+    for seed in study.seed_list:
         if all((b, seed) in results for b in BASELINES):
-            return tuple(run_dir / b / f"seed{seed}" for b in BASELINES)  # type: ignore[return-value]
+            tf_dir, keras_dir = (run_dir / b / f"seed{seed}" for b in BASELINES)
+            return tf_dir, keras_dir
     return None
