@@ -24,8 +24,10 @@ import pytest
 from helpers import ROOT, SAMPLE_LOGS
 
 from tbdiff.html import render_html
-from tbdiff.html.curves import MAX_BUCKETS, downsample_indices
+from tbdiff.html.curves import MAX_BUCKETS
 from tbdiff.pipeline import build_report
+from tbdiff.render import warning_lines
+from tbdiff.scalars import downsample_indices
 
 TF_DIR, KERAS_DIR = SAMPLE_LOGS / "tensorflow", SAMPLE_LOGS / "keras"
 URL = re.compile(r"https?://", re.I)
@@ -144,12 +146,12 @@ def test_one_chart_per_paired_curve_with_both_series(page, report, island) -> No
         assert fig["attrs"]["data-index"] == str(chart["index"])
         assert pair.tag_a in fig["text"] and pair.tag_b in fig["text"]
         assert (chart["tag_a"], chart["tag_b"]) == (pair.tag_a, pair.tag_b)
-        # 30 epochs: every point is sent, values read back to the logged float32 exactly
-        assert chart["shown"] == chart["total"] == pair.steps == 30
-        assert chart["steps"] == [int(s) for s in pair.grid_steps]
+        # 30 epochs on both sides: every point is sent, values read back to the logged float32
+        assert chart["common"] == pair.steps == 30
+        assert chart["a"]["steps"] == chart["b"]["steps"] == [int(s) for s in pair.grid_steps]
         for side, values in (("a", pair.values_a), ("b", pair.values_b)):
             np.testing.assert_array_equal(
-                np.float32(chart[side]), np.asarray(values, dtype=np.float32)
+                np.float32(chart[side]["values"]), np.asarray(values, dtype=np.float32)
             )
         assert chart["diverges_at_step"] == pair.diverges_at_step
     assert len(page.find("input", "logscale")) == len(pairs)
@@ -210,15 +212,22 @@ def test_warnings_are_shown(tmp_path) -> None:
         (tmp_path / name / "events.out.tfevents.1.x").write_bytes(blob)
     rep = build_report(str(tmp_path / "a"), str(tmp_path / "b"))
     assert rep.warnings
-    (section,) = Page(render_html(rep)).find("section", id="warnings")
-    for w in rep.warnings:
-        assert squash(str(w)) in squash(section["text"])
+    lines = warning_lines(rep.warnings)
+    page = Page(render_html(rep))
+    (section,) = page.find("section", id="warnings")
+    (details,) = page.find("details", id="warnings-list")  # collapsible, folded
+    assert "open" not in details["attrs"]
+    (summary,) = [el for el in page.find("summary") if "Warnings" in el["text"]]
+    assert squash(summary["text"]) == f"Warnings ({len(lines)})"
+    items = [squash(li["text"]) for li in page.find("li") if squash(li["text"]) in lines]
+    assert items == lines and any("truncat" in line for line in lines)
+    assert page.find("a", href="#warnings")
 
 
 # ------------------------------------------------------------------------- long curves
 
 
-def _write_run(path: Path, tag: str, values: np.ndarray) -> None:
+def _write_run(path: Path, tag: str, values: np.ndarray, steps=None) -> None:
     """An event file written with TensorBoard's own record writer (TFRecord framing + CRC)."""
     from tensorboard.compat.proto import event_pb2, summary_pb2
     from tensorboard.summary.writer.record_writer import RecordWriter
@@ -227,12 +236,67 @@ def _write_run(path: Path, tag: str, values: np.ndarray) -> None:
     with open(path / "events.out.tfevents.1700000000.test", "wb") as f:
         w = RecordWriter(f)
         w.write(event_pb2.Event(wall_time=1.7e9, file_version="brain.Event:2").SerializeToString())
-        for step, v in enumerate(values):
+        for step, v in zip(range(len(values)) if steps is None else steps, values, strict=True):
             value = summary_pb2.Summary.Value(tag=tag, simple_value=float(v))
             ev = event_pb2.Event(wall_time=1.7e9 + step, step=step)
             ev.summary.value.append(value)
             w.write(ev.SerializeToString())
         w.flush()
+
+
+# ------------------------------------------------------------------------- own step ranges
+
+SHORT_STEPS = list(range(100))  # run "short": steps 0..99
+LONG_STEPS = list(range(0, 400, 2))  # run "long": every other step up to 398, twice as long
+
+
+@pytest.fixture(scope="module")
+def two_ranges(tmp_path_factory) -> Path:
+    """Two real runs of one loss curve: "long" trains four times longer, logs every other step,
+    and stays 0.5 above "short" (so the curves separate for good)."""
+    root = tmp_path_factory.mktemp("ranges")
+    short = np.exp(-np.asarray(SHORT_STEPS) / 80.0).astype(np.float32)
+    long = (np.exp(-np.asarray(LONG_STEPS) / 80.0) + 0.5).astype(np.float32)
+    _write_run(root / "short", "loss", short, SHORT_STEPS)
+    _write_run(root / "long", "loss", long, LONG_STEPS)
+    return root
+
+
+def test_each_run_is_drawn_over_its_own_steps(two_ranges, tmp_path, capsys) -> None:
+    from tbdiff.cli import main
+
+    html = tmp_path / "r.html"
+    code = main(
+        ["scalars", str(two_ranges / "short"), str(two_ranges / "long"), "--html", str(html)]
+    )
+    capsys.readouterr()
+    text = html.read_text(encoding="utf-8")
+    page = Page(text)
+    (el,) = page.find("script", id="tbdiff-curves")
+    (chart,) = json.loads(el["text"])
+    # each side its own steps and logged values, not only the steps both runs share
+    assert chart["a"]["steps"] == SHORT_STEPS and chart["b"]["steps"] == LONG_STEPS
+    np.testing.assert_array_equal(
+        np.float32(chart["b"]["values"]),
+        (np.exp(-np.asarray(LONG_STEPS) / 80.0) + 0.5).astype(np.float32),
+    )
+    assert chart["common"] < len(SHORT_STEPS)
+    (fig,) = page.find("figure", "chart")
+    assert "A logs steps 0\u201399 (100 points), B 0\u2013398 (200)" in fig["text"]
+    # exit code 1 explained by the scalars command's own rule, not by findings
+    (verdict,) = page.find("section", id="verdict")
+    assert code == 1 and "Exit code 1: 1 of 1 paired curve(s) separate for good." in verdict["text"]
+    assert "critical or warning" not in verdict["text"]
+
+
+def test_exit_code_explanation_is_the_reports_own(report, page, two_ranges) -> None:
+    (verdict,) = page.find("section", id="verdict")  # compare: findings decide
+    assert f"Exit code 1: {report.exit_reason}." in squash(verdict["text"])
+    assert report.exit_reason == "a critical or warning finding"
+    same = build_report(str(two_ranges / "short"), str(two_ranges / "short"), graphs=False)
+    (verdict,) = Page(render_html(same)).find("section", id="verdict")
+    assert same.exit_code == 0
+    assert "Exit code 0: no paired curve separates for good." in squash(verdict["text"])
 
 
 def test_long_curves_are_downsampled_keeping_every_extreme(tmp_path) -> None:
@@ -250,14 +314,14 @@ def test_long_curves_are_downsampled_keeping_every_extreme(tmp_path) -> None:
     assert len(text.encode()) < 1_000_000
     (el,) = Page(text).find("script", id="tbdiff-curves")
     (chart,) = json.loads(el["text"])
-    assert chart["total"] == n and chart["shown"] <= 4 * MAX_BUCKETS + 2
-    steps = chart["steps"]
-    assert steps == sorted(set(steps)) and steps[0] == 0 and steps[-1] == n - 1
-    # every drawn value is the logged one at that step, and the spike and dip are there
-    np.testing.assert_array_equal(np.float32(chart["a"]), va[steps])
-    np.testing.assert_array_equal(np.float32(chart["b"]), vb[steps])
-    assert 12_345 in steps and 777 in steps
-    assert f"{chart['shown']} of {n} points drawn" in text
+    for side, values, extreme in (("a", va, 12_345), ("b", vb, 777)):
+        steps = chart[side]["steps"]
+        assert len(steps) <= 2 * MAX_BUCKETS + 2
+        assert steps == sorted(set(steps)) and steps[0] == 0 and steps[-1] == n - 1
+        # every drawn value is the logged one at that step, and the spike / dip is there
+        np.testing.assert_array_equal(np.float32(chart[side]["values"]), values[steps])
+        assert extreme in steps
+        assert f"{side.upper()}: {len(steps)} of {n} points drawn" in text
 
 
 def test_downsample_keeps_min_and_max_of_every_bucket() -> None:
