@@ -148,6 +148,7 @@ PAGE_PROBE = r"""
     };
     out.charts.push({index: svg.dataset.index, a: count('a'), b: count('b'),
       divergence: !!svg.querySelector('.divergence line'),
+      compared: !!svg.querySelector('.compared rect'),
       ticks: svg.querySelectorAll('text.tick').length});
   });
   out.islandCharts = JSON.parse(document.getElementById('tbdiff-curves').textContent)

@@ -204,13 +204,20 @@ def test_page_is_self_contained_and_small(html, page) -> None:
     assert "default-src 'none'" in csp["attrs"]["content"]
 
 
-def test_warnings_are_shown(tmp_path) -> None:
-    """A truncated copy of a real event file: the reader's warning reaches the page."""
+@pytest.fixture(scope="module")
+def truncated(tmp_path_factory) -> Path:
+    """A real event file and a copy of it cut 40 bytes short (the reader warns)."""
+    root = tmp_path_factory.mktemp("truncated")
     data = next(TF_DIR.glob("events.out.tfevents.*")).read_bytes()
     for name, blob in (("a", data), ("b", data[: len(data) - 40])):
-        (tmp_path / name).mkdir()
-        (tmp_path / name / "events.out.tfevents.1.x").write_bytes(blob)
-    rep = build_report(str(tmp_path / "a"), str(tmp_path / "b"))
+        (root / name).mkdir()
+        (root / name / "events.out.tfevents.1.x").write_bytes(blob)
+    return root
+
+
+def test_warnings_are_shown(truncated) -> None:
+    """The reader's warning reaches the page, folded, as the stderr lines read."""
+    rep = build_report(str(truncated / "a"), str(truncated / "b"))
     assert rep.warnings
     lines = warning_lines(rep.warnings)
     page = Page(render_html(rep))
@@ -220,11 +227,26 @@ def test_warnings_are_shown(tmp_path) -> None:
     (summary,) = [el for el in page.find("summary") if "Warnings" in el["text"]]
     assert squash(summary["text"]) == f"Warnings ({len(lines)})"
     items = [squash(li["text"]) for li in page.find("li") if squash(li["text"]) in lines]
-    assert items == lines and any("truncat" in line for line in lines)
+    assert items == lines and any("truncated record" in line for line in lines)
     assert page.find("a", href="#warnings")
+    assert not page.find("section", id="extra")  # warning_records are not dumped as JSON
 
 
-# ------------------------------------------------------------------------- long curves
+def test_svg_export_shows_the_warnings(truncated, tmp_path, capsys) -> None:
+    from tbdiff.cli import main
+
+    svg = tmp_path / "r.svg"
+    main(
+        ["compare", str(truncated / "a"), str(truncated / "b"), "--svg", str(svg), "--width", "200"]
+    )
+    err = capsys.readouterr().err
+    text = svg.read_text(encoding="utf-8").replace("&#160;", " ")
+    ET.fromstring(svg.read_text(encoding="utf-8"))
+    assert "Warnings (1)" in text and "truncated record at offset" in text
+    assert "tbdiff: warning:" in err and "truncated record" in err  # stderr as before
+
+
+# ------------------------------------------------------------------------- real runs
 
 
 def _write_run(path: Path, tag: str, values: np.ndarray, steps=None) -> None:
@@ -297,6 +319,9 @@ def test_exit_code_explanation_is_the_reports_own(report, page, two_ranges) -> N
     (verdict,) = Page(render_html(same)).find("section", id="verdict")
     assert same.exit_code == 0
     assert "Exit code 0: no paired curve separates for good." in squash(verdict["text"])
+
+
+# ------------------------------------------------------------------------- long curves
 
 
 def test_long_curves_are_downsampled_keeping_every_extreme(tmp_path) -> None:
@@ -390,9 +415,7 @@ def test_smoothing_in_node_matches_hand_computed_values() -> None:
 # ------------------------------------------------------------------------- the browser
 
 
-@pytest.fixture(scope="module")
-def browser_check(tmp_path_factory) -> dict:
-    """scripts/check_html.py on the page the CLI writes for sample_logs (one Chromium run)."""
+def _require_chromium() -> None:
     if shutil.which("chromium") is None:
         msg = (
             "CHROMIUM IS NOT INSTALLED: the HTML report was NOT checked in a browser "
@@ -401,6 +424,28 @@ def browser_check(tmp_path_factory) -> dict:
         if os.environ.get("TBDIFF_REQUIRE_CHROMIUM"):
             pytest.fail(msg)
         pytest.skip(msg)
+
+
+def _check_in_browser(html: Path, out: Path, evals: list[str] = ()) -> dict:
+    """scripts/check_html.py on `html` (one Chromium run); skips without Chromium."""
+    _require_chromium()
+    args = [str(html), "--out", str(out), "--json"]
+    for call in evals:
+        args += ["--eval", call]
+    proc = subprocess.run(
+        [sys.executable, str(ROOT / "scripts" / "check_html.py"), *args],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert proc.returncode in (0, 1), proc.stderr
+    return json.loads(proc.stdout)
+
+
+@pytest.fixture(scope="module")
+def browser_check(tmp_path_factory) -> dict:
+    """scripts/check_html.py on the page the CLI writes for sample_logs (one Chromium run)."""
+    _require_chromium()
     out = tmp_path_factory.mktemp("html_check")
     html = out / "report.html"
     proc = subprocess.run(
@@ -411,17 +456,7 @@ def browser_check(tmp_path_factory) -> dict:
         timeout=300,
     )
     assert proc.returncode == 1 and html.exists(), proc.stderr
-    args = [str(html), "--out", str(out), "--json"]
-    for call in _js_calls():
-        args += ["--eval", call]
-    proc = subprocess.run(
-        [sys.executable, str(ROOT / "scripts" / "check_html.py"), *args],
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
-    assert proc.returncode in (0, 1), proc.stderr
-    return json.loads(proc.stdout)
+    return _check_in_browser(html, out, _js_calls())
 
 
 def test_browser_page_loads_offline_without_errors_or_requests(browser_check) -> None:
@@ -463,6 +498,23 @@ def test_browser_screenshots_at_desktop_and_800px(browser_check) -> None:
         assert png[:8] == b"\x89PNG\r\n\x1a\n"
         w = int.from_bytes(png[16:20], "big")
         assert px - 20 <= w <= px  # the page width, less a scrollbar
+
+
+def test_browser_draws_each_run_over_its_own_steps(two_ranges, tmp_path) -> None:
+    """The run that trains longer is drawn to its end; hovering past the short run's last step
+    reads the long run's value and says the short one has no point there."""
+    html = tmp_path / "ranges.html"
+    rep = build_report(str(two_ranges / "short"), str(two_ranges / "long"), graphs=False)
+    html.write_text(render_html(rep), encoding="utf-8")
+    result = _check_in_browser(html, tmp_path)
+    assert result["failures"] == []
+    for width in ("desktop", "narrow"):
+        (chart,) = result[width]["charts"]
+        assert (chart["a"], chart["b"]) == (len(SHORT_STEPS), len(LONG_STEPS))
+        assert chart["compared"] and chart["divergence"]
+    hover = result["hover"]  # the middle of the chart: about step 200
+    assert "A \u00b7 short: no point after step 99" in hover, hover
+    assert re.search(r"B \u00b7 long: 0\.\d+", hover), hover
 
 
 # ------------------------------------------------------------------------- SVG export

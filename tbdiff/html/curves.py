@@ -90,6 +90,7 @@ class ChartData:
     a: Side
     b: Side
     common: int  # common steps compared
+    compared: list[int | float] | None  # [first, last] common step: what the statistics cover
     diverges_at_step: Any
 
     @property
@@ -105,6 +106,7 @@ class ChartData:
                 "tag_a": self.tag_a,
                 "tag_b": self.tag_b,
                 "common": self.common,
+                "compared": self.compared,
                 "diverges_at_step": self.diverges_at_step,
             }
         )
@@ -122,6 +124,8 @@ def buckets_for(n_charts: int) -> int:
 def chart_data(pair: ScalarPair, index: int, buckets: int) -> ChartData:
     """Each run's own points of one pair (see the module docstring)."""
     div = pair.diverges_at_step
+    grid = np.asarray(pair.grid_steps, dtype=np.float64)
+    compared = [_step(float(grid[0])), _step(float(grid[-1]))] if grid.size else None
     return ChartData(
         index=index,
         tag_a=pair.tag_a,
@@ -129,6 +133,7 @@ def chart_data(pair: ScalarPair, index: int, buckets: int) -> ChartData:
         a=side_data(pair.points_a, buckets),
         b=side_data(pair.points_b, buckets),
         common=int(pair.steps),
+        compared=compared,
         diverges_at_step=None if div is None else _step(float(div)),
     )
 

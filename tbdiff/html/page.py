@@ -30,7 +30,7 @@ SEVERITY_WORDS = {
 }
 _KNOWN_KEYS = {
     "schema", "a", "b", "graph", "findings", "scalars", "unpaired_scalars", "layers", "hparams",
-    "verdict", "exit_code", "node_diffs", "warnings",
+    "verdict", "exit_code", "node_diffs", "warnings", "warning_records",
 }  # fmt: skip
 
 
@@ -393,7 +393,8 @@ def _footer(charts: list[curves.ChartData]) -> str:
             else "Every point of every curve is drawn. "
         )
         how += (
-            "Each run is drawn over its own steps; the statistics compare the common steps. "
+            "Each run is drawn over its own steps; the statistics compare the common steps (the "
+            "band marked \u201ccompared\u201d when the step ranges differ). "
             "Smoothing is TensorBoard's: a debiased exponential moving average over the drawn "
             "points. "
         )

@@ -115,6 +115,20 @@
     node(g, "text", { class: "axis-title", x: sc.right, y: HEIGHT - 4 }, "step");
   }
 
+  /* A light band over the common steps when a run has steps outside them: the statistics
+     under the chart (and the divergence) cover the band only. */
+  function drawCompared(svg, chart, sc) {
+    var r = chart.data.compared;
+    if (!r || (r[0] <= sc.x0 && r[1] >= sc.x1)) return;
+    var x0 = sc.x(Math.max(r[0], sc.x0));
+    var x1 = sc.x(Math.min(r[1], sc.x1));
+    var g = node(svg, "g", { class: "compared" });
+    node(g, "rect", {
+      x: x0.toFixed(1), y: sc.top, width: Math.max(1, x1 - x0).toFixed(1), height: sc.bottom - sc.top,
+    });
+    node(g, "text", { x: (x1 - 4).toFixed(1), y: sc.top + 12, "text-anchor": "end" }, "compared");
+  }
+
   function drawDivergence(svg, chart, sc) {
     var s = chart.data.diverges_at_step;
     if (s === null || s === undefined || s < sc.x0 || s > sc.x1) return;
@@ -178,6 +192,7 @@
         chart.log ? "no positive values to draw on a log scale" : "no finite values to draw");
       return;
     }
+    drawCompared(svg, chart, sc);
     drawAxes(svg, chart, sc);
     drawDivergence(svg, chart, sc);
     drawSeries(svg, chart, sc);
