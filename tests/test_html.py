@@ -228,7 +228,9 @@ def test_warnings_are_shown(truncated) -> None:
     assert squash(summary["text"]) == f"Warnings ({len(lines)})"
     items = [squash(li["text"]) for li in page.find("li") if squash(li["text"]) in lines]
     assert items == lines and any("truncated record" in line for line in lines)
-    assert page.find("a", href="#warnings")
+    (verdict,) = page.find("section", id="verdict")  # pointed to from the verdict box
+    assert f"{len(lines)} warning(s) while reading the logs." in squash(verdict["text"])
+    assert len(page.find("a", href="#warnings")) == 2  # and from the nav
     assert not page.find("section", id="extra")  # warning_records are not dumped as JSON
 
 

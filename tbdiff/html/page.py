@@ -102,7 +102,7 @@ def _nav(d: dict[str, Any], warnings: bool) -> str:
     return f'<nav aria-label="Sections"><ul>{links}</ul></nav>'
 
 
-def _verdict(d: dict[str, Any], why: str) -> str:
+def _verdict(d: dict[str, Any], why: str, n_warnings: int) -> str:
     """The verdict box; `why` is the report's own reason for its exit code."""
     findings = d.get("findings") or []
     worst = findings[0]["severity"] if findings else "none"
@@ -111,10 +111,16 @@ def _verdict(d: dict[str, Any], why: str) -> str:
     for f in findings:
         counts[f["severity"]] = counts.get(f["severity"], 0) + 1
     summary = ", ".join(f"{n} {s}" for s, n in counts.items()) or "no findings"
+    read = (
+        f' <a href="#warnings">{n_warnings} warning(s) while reading the logs.</a>'
+        if n_warnings
+        else ""
+    )
     return (
         f'<section id="verdict" class="verdict sev-{escape(worst)}" aria-labelledby="verdict-h">'
         f'<h2 id="verdict-h">Verdict</h2><p class="verdict-text">{escape(d.get("verdict") or "")}'
-        f'</p><p class="muted">Findings: {escape(summary)}. Exit code {code}: {why}.</p></section>'
+        f'</p><p class="muted">Findings: {escape(summary)}. Exit code {code}: {escape(why)}.{read}'
+        "</p></section>"
     )
 
 
@@ -418,7 +424,7 @@ def render_html(report: Report) -> str:
         _header(d)
         + _nav(d, bool(warnings))
         + "<main>"
-        + _verdict(d, report.exit_reason)
+        + _verdict(d, report.exit_reason, len(warnings))
         + _findings(d)
         + (_curves(d, charts) if "scalars" in d else "")
         + _layers(d)
