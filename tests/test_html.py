@@ -313,6 +313,21 @@ def test_each_run_is_drawn_over_its_own_steps(two_ranges, tmp_path, capsys) -> N
     assert "critical or warning" not in verdict["text"]
 
 
+def test_runs_without_common_steps_are_still_drawn(tmp_path) -> None:
+    """B resumes where A stopped (steps 50..99 vs 0..49): nothing to compare, both drawn."""
+    values = np.linspace(1.0, 0.1, 100).astype(np.float32)
+    _write_run(tmp_path / "first", "loss", values[:50], range(50))
+    _write_run(tmp_path / "second", "loss", values[50:], range(50, 100))
+    rep = build_report(str(tmp_path / "first"), str(tmp_path / "second"), graphs=False)
+    assert rep.scalars.pairs[0].steps == 0
+    page = Page(render_html(rep))
+    (el,) = page.find("script", id="tbdiff-curves")
+    (chart,) = json.loads(el["text"])
+    assert chart["common"] == 0 and chart["compared"] is None
+    assert chart["a"]["steps"] == list(range(50)) and chart["b"]["steps"] == list(range(50, 100))
+    assert len(page.find("svg", "plot")) == 1
+
+
 def test_exit_code_explanation_is_the_reports_own(report, page, two_ranges) -> None:
     (verdict,) = page.find("section", id="verdict")  # compare: findings decide
     assert f"Exit code 1: {report.exit_reason}." in squash(verdict["text"])

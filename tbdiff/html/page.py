@@ -400,7 +400,7 @@ def _footer(charts: list[curves.ChartData]) -> str:
         )
         how += (
             "Each run is drawn over its own steps; the statistics compare the common steps (the "
-            "band marked \u201ccompared\u201d when the step ranges differ). "
+            "shaded band marked \u201ccompared steps\u201d when the step ranges differ). "
             "Smoothing is TensorBoard's: a debiased exponential moving average over the drawn "
             "points. "
         )

@@ -126,7 +126,7 @@
     node(g, "rect", {
       x: x0.toFixed(1), y: sc.top, width: Math.max(1, x1 - x0).toFixed(1), height: sc.bottom - sc.top,
     });
-    node(g, "text", { x: (x1 - 4).toFixed(1), y: sc.top + 12, "text-anchor": "end" }, "compared");
+    node(g, "text", { x: (x1 - 2).toFixed(1), y: sc.top - 7, "text-anchor": "end" }, "\u2190 compared steps");
   }
 
   function drawDivergence(svg, chart, sc) {
