@@ -7,8 +7,8 @@ Without REPORT, writes one with `tbdiff compare sample_logs/tensorflow sample_lo
 emulated offline, every host name unresolvable, a dead proxy), driven through the DevTools
 protocol over a pipe (--remote-debugging-pipe: no websocket client, no extra package). Asserts:
 no console errors or uncaught exceptions, no request other than the page itself, every chart
-drawn (both series as SVG paths with points), hover shows both runs' values, smoothing and the
-log toggle redraw, the keyboard reads values, the node search filters. Takes screenshots at
+drawn (each run's own points, every one, as an SVG path), hover shows both runs' values,
+smoothing and the log toggle redraw, the keyboard reads values, the node search filters. Takes screenshots at
 1280 and 800 px wide, and at 1280 px in the dark colour scheme, into --out (default
 bench_out/html_check). `--eval` evaluates expressions in the loaded page and reports their
 values (the smoothing test uses it). Prints a summary (JSON with --json);
