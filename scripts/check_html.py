@@ -7,8 +7,8 @@ Without REPORT, writes one with `tbdiff compare sample_logs/tensorflow sample_lo
 emulated offline, every host name unresolvable, a dead proxy), driven through the DevTools
 protocol over a pipe (--remote-debugging-pipe: no websocket client, no extra package). Asserts:
 no console errors or uncaught exceptions, no request other than the page itself, every chart
-drawn (both series as SVG paths with points), hover shows both runs' values, smoothing and the
-log toggle redraw, the keyboard reads values, the node search filters. Takes screenshots at
+drawn (each run's own points, every one, as an SVG path), hover shows both runs' values,
+smoothing and the log toggle redraw, the keyboard reads values, the node search filters. Takes screenshots at
 1280 and 800 px wide, and at 1280 px in the dark colour scheme, into --out (default
 bench_out/html_check). `--eval` evaluates expressions in the loaded page and reports their
 values (the smoothing test uses it). Prints a summary (JSON with --json);
@@ -148,10 +148,11 @@ PAGE_PROBE = r"""
     };
     out.charts.push({index: svg.dataset.index, a: count('a'), b: count('b'),
       divergence: !!svg.querySelector('.divergence line'),
+      compared: !!svg.querySelector('.compared rect'),
       ticks: svg.querySelectorAll('text.tick').length});
   });
   out.islandCharts = JSON.parse(document.getElementById('tbdiff-curves').textContent)
-    .map(c => ({index: String(c.index), shown: c.shown}));
+    .map(c => ({index: String(c.index), a: c.a.steps.length, b: c.b.steps.length}));
   out.verdict = (document.querySelector('#verdict .verdict-text') || {}).textContent || '';
   out.findings = [...document.querySelectorAll('article.finding')].map(a => a.id);
   out.layerLinks = document.querySelectorAll('svg.layers-diagram path.link').length;
@@ -326,17 +327,19 @@ def problems_from_events(events: list[dict], page_url: str) -> tuple[list[str], 
 def check_charts(page: dict, failures: list[str]) -> None:
     if not page["ready"]:
         failures.append("the page script did not finish (window.tbdiffReport missing)")
-    expected = {c["index"]: c["shown"] for c in page["islandCharts"]}
+    expected = {c["index"]: c for c in page["islandCharts"]}
     drawn = {c["index"]: c for c in page["charts"]}
     if set(expected) != set(drawn):
         failures.append(f"charts drawn {sorted(drawn)} != charts with data {sorted(expected)}")
-    for idx, shown in expected.items():
+    for idx, sent in expected.items():
         c = drawn.get(idx)
         if c is None:
             continue
-        for side in ("a", "b"):
-            if c[side] < min(2, shown):
-                failures.append(f"chart {idx}: series {side} has {c[side]} points (want {shown})")
+        for side in ("a", "b"):  # each run's own points, every one drawn
+            if c[side] != sent[side]:
+                failures.append(
+                    f"chart {idx}: series {side} has {c[side]} points (sent {sent[side]})"
+                )
         if c["ticks"] < 4:
             failures.append(f"chart {idx}: only {c['ticks']} axis tick labels")
 

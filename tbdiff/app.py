@@ -274,29 +274,37 @@ def make_console(args: argparse.Namespace, *, record: bool = False, file=None):
 
 def emit_report(report: Report, args: argparse.Namespace) -> None:
     """Print the report as JSON or rich text on stdout, warnings on stderr, and write
-    --html/--svg exports if asked."""
-    import io
-
+    --html/--svg exports if asked (both show the warnings too)."""
     from tbdiff.render import render_report
 
-    exporting = bool(getattr(args, "html", None) or getattr(args, "svg", None))
+    verbose = bool(getattr(args, "verbose", False) or getattr(args, "all", False))
     if args.json:
         sys.stdout.write(report.to_json() + "\n")
-        console = make_console(args, record=True, file=io.StringIO()) if exporting else None
     else:
-        console = make_console(args, record=exporting)
-    if console is not None:
-        verbose = bool(getattr(args, "verbose", False) or getattr(args, "all", False))
-        render_report(report, console, verbose=verbose)
+        render_report(report, make_console(args), verbose=verbose)
     print_warnings(report.warnings)
-    if exporting:
-        title = f"tbdiff: {report.a.label} vs {report.b.label}"
-        from tbdiff.html import export_svg, render_html
+    if getattr(args, "html", None):
+        from tbdiff.html import render_html
 
-        if getattr(args, "html", None):
-            _write_export(args.html, lambda: render_html(report))
-        if getattr(args, "svg", None):
-            _write_export(args.svg, lambda: export_svg(console, title))
+        _write_export(args.html, lambda: render_html(report))
+    if getattr(args, "svg", None):
+        _write_export(args.svg, lambda: _report_svg(report, args, verbose))
+
+
+def _report_svg(report: Report, args: argparse.Namespace, verbose: bool) -> str:
+    """The terminal report plus its warnings, recorded at the terminal's width, as SVG."""
+    import io
+
+    from tbdiff.html import export_svg
+    from tbdiff.render import render_report, render_warnings
+
+    width = getattr(args, "width", None) or make_console(args).width
+    console = make_console(
+        argparse.Namespace(**{**vars(args), "width": width}), record=True, file=io.StringIO()
+    )
+    render_report(report, console, verbose=verbose)
+    render_warnings(report, console)
+    return export_svg(console, f"tbdiff: {report.a.label} vs {report.b.label}")
 
 
 def _write_export(target: str, produce) -> None:

@@ -593,6 +593,17 @@ def render_report(report: Report, console: Console, verbose: bool = False) -> No
         console.print(node_diffs_table(report))
 
 
+def render_warnings(report: Report, console: Console) -> None:
+    """The reading warnings as a last section (for the SVG export; the terminal gets them on
+    stderr), one `warning_lines` line each."""
+    lines = warning_lines(report.warnings)
+    if not lines:
+        return
+    console.print(_section(f"Warnings ({len(lines)})"))
+    for line in lines:
+        console.print(Text(line, style="yellow"), overflow="fold")
+
+
 def _render_scalars(report: Report, console: Console, verbose: bool) -> None:
     view = scalars_view(report, console.width, verbose)
     if view is None:

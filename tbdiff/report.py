@@ -76,10 +76,24 @@ class Report:
         """The command's exit code, like diff(1): 1 when a critical or warning finding exists,
         else 0; for the scalars-only comparison (`tbdiff scalars`, `compare(graphs=False)`),
         1 when a paired curve separates for good. (2, bad input, is an error, never a report.)"""
+        return self._exit_rule()[0]
+
+    @property
+    def exit_reason(self) -> str:
+        """Why `exit_code` is what it is, in words, from the same rule ("a critical or warning
+        finding", "no paired curve separates for good", ...)."""
+        return self._exit_rule()[1]
+
+    def _exit_rule(self) -> tuple[int, str]:
         if self.scope == "scalars":
             pairs = self.scalars.pairs if self.scalars is not None else []
-            return 1 if any(p.diverges_at_step is not None for p in pairs) else 0
-        return 1 if self.worst_severity in ("critical", "warning") else 0
+            apart = [p for p in pairs if p.diverges_at_step is not None]
+            if apart:
+                return 1, f"{len(apart)} of {len(pairs)} paired curve(s) separate for good"
+            return 0, "no paired curve separates for good"
+        if self.worst_severity in ("critical", "warning"):
+            return 1, "a critical or warning finding"
+        return 0, "no critical or warning finding"
 
     def to_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = {

@@ -595,6 +595,57 @@ def _step_value(x: Any) -> int | float | None:
     return int(x) if x.is_integer() else round(x, 6)
 
 
+def downsample_indices(steps: np.ndarray, series: list[np.ndarray], buckets: int) -> np.ndarray:
+    """Sorted indices of the points to draw: first, last, and per step bucket the argmin and
+    argmax of every series (at most 2 * len(series) * buckets + 2; fewer points are all kept).
+    `steps` is ascending; all arrays have the same length. Only real points are kept, so every
+    spike and dip stays visible and every value drawn is a logged one."""
+    n = int(steps.size)
+    if n <= 2 * len(series) * buckets + 2:
+        return np.arange(n)
+    lo, hi = float(steps[0]), float(steps[-1])
+    span = hi - lo
+    if span > 0:
+        bucket = np.minimum(((steps - lo) / span * buckets).astype(np.int64), buckets - 1)
+    else:
+        bucket = np.arange(n) * buckets // n
+    # steps ascend, so each bucket is one run of indices: O(n) per-run extremes, no sort
+    starts = np.flatnonzero(np.r_[True, bucket[1:] != bucket[:-1]])
+    counts = np.diff(np.r_[starts, n])
+    keep = [np.array([0, n - 1])]
+    for values in series:
+        for extreme in (np.minimum, np.maximum):
+            per_bucket = np.repeat(extreme.reduceat(values, starts), counts)
+            hits = np.flatnonzero(values == per_bucket)  # NaN never hits: skipped
+            first = np.searchsorted(hits, starts)  # the first hit at or after each run start
+            keep.append(hits[first[first < hits.size]])
+    return np.unique(np.concatenate(keep))
+
+
+# step buckets of each side's own curve kept for drawing (about one per pixel of a wide chart)
+DRAW_BUCKETS = 1000
+
+
+@dataclass(frozen=True)
+class CurvePoints:
+    """One side's own curve for drawing, over its whole step range (not only the common steps):
+    its finite points, one per step, downsampled by `downsample_indices` to at most
+    2 * DRAW_BUCKETS + 2 points with every bucket's minimum and maximum kept."""
+
+    steps: np.ndarray  # int64, ascending
+    values: np.ndarray  # float64, finite
+    total: int  # finite points before downsampling
+
+    @classmethod
+    def of(cls, steps: np.ndarray, values: np.ndarray, buckets: int = DRAW_BUCKETS) -> CurvePoints:
+        idx = downsample_indices(steps.astype(np.float64), [values], buckets)
+        return cls(steps[idx], values[idx], int(steps.size))
+
+
+def _no_points() -> CurvePoints:
+    return CurvePoints(np.zeros(0, np.int64), np.zeros(0), 0)
+
+
 @dataclass
 class ScalarPair:
     """The comparison of one paired curve. Statistics ignore non-finite points (counted)."""
@@ -628,6 +679,9 @@ class ScalarPair:
     role_a: str = "train"  # `curve_role` of each key
     role_b: str = "train"
     apart_by: float | None = None  # smallest |b - a| from `diverges_at_step` on (the evidence)
+    # each side's own curve over its own steps, downsampled (the HTML charts draw these)
+    points_a: CurvePoints = field(default_factory=_no_points, repr=False)
+    points_b: CurvePoints = field(default_factory=_no_points, repr=False)
 
     @property
     def role(self) -> str:
@@ -759,6 +813,8 @@ def compare_series(
         role_a=curve_role(tag_a),
         role_b=curve_role(tag_b),
         apart_by=float(np.min(np.abs(diff[div:]))) if div is not None else None,
+        points_a=CurvePoints.of(ca.steps, ca.values),
+        points_b=CurvePoints.of(cb.steps, cb.values),
     )
 
 

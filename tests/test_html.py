@@ -24,8 +24,10 @@ import pytest
 from helpers import ROOT, SAMPLE_LOGS
 
 from tbdiff.html import render_html
-from tbdiff.html.curves import MAX_BUCKETS, downsample_indices
+from tbdiff.html.curves import MAX_BUCKETS
 from tbdiff.pipeline import build_report
+from tbdiff.render import warning_lines
+from tbdiff.scalars import downsample_indices
 
 TF_DIR, KERAS_DIR = SAMPLE_LOGS / "tensorflow", SAMPLE_LOGS / "keras"
 URL = re.compile(r"https?://", re.I)
@@ -144,12 +146,12 @@ def test_one_chart_per_paired_curve_with_both_series(page, report, island) -> No
         assert fig["attrs"]["data-index"] == str(chart["index"])
         assert pair.tag_a in fig["text"] and pair.tag_b in fig["text"]
         assert (chart["tag_a"], chart["tag_b"]) == (pair.tag_a, pair.tag_b)
-        # 30 epochs: every point is sent, values read back to the logged float32 exactly
-        assert chart["shown"] == chart["total"] == pair.steps == 30
-        assert chart["steps"] == [int(s) for s in pair.grid_steps]
+        # 30 epochs on both sides: every point is sent, values read back to the logged float32
+        assert chart["common"] == pair.steps == 30
+        assert chart["a"]["steps"] == chart["b"]["steps"] == [int(s) for s in pair.grid_steps]
         for side, values in (("a", pair.values_a), ("b", pair.values_b)):
             np.testing.assert_array_equal(
-                np.float32(chart[side]), np.asarray(values, dtype=np.float32)
+                np.float32(chart[side]["values"]), np.asarray(values, dtype=np.float32)
             )
         assert chart["diverges_at_step"] == pair.diverges_at_step
     assert len(page.find("input", "logscale")) == len(pairs)
@@ -202,23 +204,54 @@ def test_page_is_self_contained_and_small(html, page) -> None:
     assert "default-src 'none'" in csp["attrs"]["content"]
 
 
-def test_warnings_are_shown(tmp_path) -> None:
-    """A truncated copy of a real event file: the reader's warning reaches the page."""
+@pytest.fixture(scope="module")
+def truncated(tmp_path_factory) -> Path:
+    """A real event file and a copy of it cut 40 bytes short (the reader warns)."""
+    root = tmp_path_factory.mktemp("truncated")
     data = next(TF_DIR.glob("events.out.tfevents.*")).read_bytes()
     for name, blob in (("a", data), ("b", data[: len(data) - 40])):
-        (tmp_path / name).mkdir()
-        (tmp_path / name / "events.out.tfevents.1.x").write_bytes(blob)
-    rep = build_report(str(tmp_path / "a"), str(tmp_path / "b"))
+        (root / name).mkdir()
+        (root / name / "events.out.tfevents.1.x").write_bytes(blob)
+    return root
+
+
+def test_warnings_are_shown(truncated) -> None:
+    """The reader's warning reaches the page, folded, as the stderr lines read."""
+    rep = build_report(str(truncated / "a"), str(truncated / "b"))
     assert rep.warnings
-    (section,) = Page(render_html(rep)).find("section", id="warnings")
-    for w in rep.warnings:
-        assert squash(str(w)) in squash(section["text"])
+    lines = warning_lines(rep.warnings)
+    page = Page(render_html(rep))
+    (section,) = page.find("section", id="warnings")
+    (details,) = page.find("details", id="warnings-list")  # collapsible, folded
+    assert "open" not in details["attrs"]
+    (summary,) = [el for el in page.find("summary") if "Warnings" in el["text"]]
+    assert squash(summary["text"]) == f"Warnings ({len(lines)})"
+    items = [squash(li["text"]) for li in page.find("li") if squash(li["text"]) in lines]
+    assert items == lines and any("truncated record" in line for line in lines)
+    (verdict,) = page.find("section", id="verdict")  # pointed to from the verdict box
+    assert f"{len(lines)} warning(s) while reading the logs." in squash(verdict["text"])
+    assert len(page.find("a", href="#warnings")) == 2  # and from the nav
+    assert not page.find("section", id="extra")  # warning_records are not dumped as JSON
 
 
-# ------------------------------------------------------------------------- long curves
+def test_svg_export_shows_the_warnings(truncated, tmp_path, capsys) -> None:
+    from tbdiff.cli import main
+
+    svg = tmp_path / "r.svg"
+    main(
+        ["compare", str(truncated / "a"), str(truncated / "b"), "--svg", str(svg), "--width", "200"]
+    )
+    err = capsys.readouterr().err
+    text = svg.read_text(encoding="utf-8").replace("&#160;", " ")
+    ET.fromstring(svg.read_text(encoding="utf-8"))
+    assert "Warnings (1)" in text and "truncated record at offset" in text
+    assert "tbdiff: warning:" in err and "truncated record" in err  # stderr as before
 
 
-def _write_run(path: Path, tag: str, values: np.ndarray) -> None:
+# ------------------------------------------------------------------------- real runs
+
+
+def _write_run(path: Path, tag: str, values: np.ndarray, steps=None) -> None:
     """An event file written with TensorBoard's own record writer (TFRecord framing + CRC)."""
     from tensorboard.compat.proto import event_pb2, summary_pb2
     from tensorboard.summary.writer.record_writer import RecordWriter
@@ -227,12 +260,85 @@ def _write_run(path: Path, tag: str, values: np.ndarray) -> None:
     with open(path / "events.out.tfevents.1700000000.test", "wb") as f:
         w = RecordWriter(f)
         w.write(event_pb2.Event(wall_time=1.7e9, file_version="brain.Event:2").SerializeToString())
-        for step, v in enumerate(values):
+        for step, v in zip(range(len(values)) if steps is None else steps, values, strict=True):
             value = summary_pb2.Summary.Value(tag=tag, simple_value=float(v))
             ev = event_pb2.Event(wall_time=1.7e9 + step, step=step)
             ev.summary.value.append(value)
             w.write(ev.SerializeToString())
         w.flush()
+
+
+# ------------------------------------------------------------------------- own step ranges
+
+SHORT_STEPS = list(range(100))  # run "short": steps 0..99
+LONG_STEPS = list(range(0, 400, 2))  # run "long": every other step up to 398, twice as long
+
+
+@pytest.fixture(scope="module")
+def two_ranges(tmp_path_factory) -> Path:
+    """Two real runs of one loss curve: "long" trains four times longer, logs every other step,
+    and stays 0.5 above "short" (so the curves separate for good)."""
+    root = tmp_path_factory.mktemp("ranges")
+    short = np.exp(-np.asarray(SHORT_STEPS) / 80.0).astype(np.float32)
+    long = (np.exp(-np.asarray(LONG_STEPS) / 80.0) + 0.5).astype(np.float32)
+    _write_run(root / "short", "loss", short, SHORT_STEPS)
+    _write_run(root / "long", "loss", long, LONG_STEPS)
+    return root
+
+
+def test_each_run_is_drawn_over_its_own_steps(two_ranges, tmp_path, capsys) -> None:
+    from tbdiff.cli import main
+
+    html = tmp_path / "r.html"
+    code = main(
+        ["scalars", str(two_ranges / "short"), str(two_ranges / "long"), "--html", str(html)]
+    )
+    capsys.readouterr()
+    text = html.read_text(encoding="utf-8")
+    page = Page(text)
+    (el,) = page.find("script", id="tbdiff-curves")
+    (chart,) = json.loads(el["text"])
+    # each side its own steps and logged values, not only the steps both runs share
+    assert chart["a"]["steps"] == SHORT_STEPS and chart["b"]["steps"] == LONG_STEPS
+    np.testing.assert_array_equal(
+        np.float32(chart["b"]["values"]),
+        (np.exp(-np.asarray(LONG_STEPS) / 80.0) + 0.5).astype(np.float32),
+    )
+    assert chart["common"] < len(SHORT_STEPS)
+    (fig,) = page.find("figure", "chart")
+    assert "A logs steps 0\u201399 (100 points), B 0\u2013398 (200)" in fig["text"]
+    # exit code 1 explained by the scalars command's own rule, not by findings
+    (verdict,) = page.find("section", id="verdict")
+    assert code == 1 and "Exit code 1: 1 of 1 paired curve(s) separate for good." in verdict["text"]
+    assert "critical or warning" not in verdict["text"]
+
+
+def test_runs_without_common_steps_are_still_drawn(tmp_path) -> None:
+    """B resumes where A stopped (steps 50..99 vs 0..49): nothing to compare, both drawn."""
+    values = np.linspace(1.0, 0.1, 100).astype(np.float32)
+    _write_run(tmp_path / "first", "loss", values[:50], range(50))
+    _write_run(tmp_path / "second", "loss", values[50:], range(50, 100))
+    rep = build_report(str(tmp_path / "first"), str(tmp_path / "second"), graphs=False)
+    assert rep.scalars.pairs[0].steps == 0
+    page = Page(render_html(rep))
+    (el,) = page.find("script", id="tbdiff-curves")
+    (chart,) = json.loads(el["text"])
+    assert chart["common"] == 0 and chart["compared"] is None
+    assert chart["a"]["steps"] == list(range(50)) and chart["b"]["steps"] == list(range(50, 100))
+    assert len(page.find("svg", "plot")) == 1
+
+
+def test_exit_code_explanation_is_the_reports_own(report, page, two_ranges) -> None:
+    (verdict,) = page.find("section", id="verdict")  # compare: findings decide
+    assert f"Exit code 1: {report.exit_reason}." in squash(verdict["text"])
+    assert report.exit_reason == "a critical or warning finding"
+    same = build_report(str(two_ranges / "short"), str(two_ranges / "short"), graphs=False)
+    (verdict,) = Page(render_html(same)).find("section", id="verdict")
+    assert same.exit_code == 0
+    assert "Exit code 0: no paired curve separates for good." in squash(verdict["text"])
+
+
+# ------------------------------------------------------------------------- long curves
 
 
 def test_long_curves_are_downsampled_keeping_every_extreme(tmp_path) -> None:
@@ -250,14 +356,14 @@ def test_long_curves_are_downsampled_keeping_every_extreme(tmp_path) -> None:
     assert len(text.encode()) < 1_000_000
     (el,) = Page(text).find("script", id="tbdiff-curves")
     (chart,) = json.loads(el["text"])
-    assert chart["total"] == n and chart["shown"] <= 4 * MAX_BUCKETS + 2
-    steps = chart["steps"]
-    assert steps == sorted(set(steps)) and steps[0] == 0 and steps[-1] == n - 1
-    # every drawn value is the logged one at that step, and the spike and dip are there
-    np.testing.assert_array_equal(np.float32(chart["a"]), va[steps])
-    np.testing.assert_array_equal(np.float32(chart["b"]), vb[steps])
-    assert 12_345 in steps and 777 in steps
-    assert f"{chart['shown']} of {n} points drawn" in text
+    for side, values, extreme in (("a", va, 12_345), ("b", vb, 777)):
+        steps = chart[side]["steps"]
+        assert len(steps) <= 2 * MAX_BUCKETS + 2
+        assert steps == sorted(set(steps)) and steps[0] == 0 and steps[-1] == n - 1
+        # every drawn value is the logged one at that step, and the spike / dip is there
+        np.testing.assert_array_equal(np.float32(chart[side]["values"]), values[steps])
+        assert extreme in steps
+        assert f"{side.upper()}: {len(steps)} of {n} points drawn" in text
 
 
 def test_downsample_keeps_min_and_max_of_every_bucket() -> None:
@@ -326,9 +432,7 @@ def test_smoothing_in_node_matches_hand_computed_values() -> None:
 # ------------------------------------------------------------------------- the browser
 
 
-@pytest.fixture(scope="module")
-def browser_check(tmp_path_factory) -> dict:
-    """scripts/check_html.py on the page the CLI writes for sample_logs (one Chromium run)."""
+def _require_chromium() -> None:
     if shutil.which("chromium") is None:
         msg = (
             "CHROMIUM IS NOT INSTALLED: the HTML report was NOT checked in a browser "
@@ -337,6 +441,28 @@ def browser_check(tmp_path_factory) -> dict:
         if os.environ.get("TBDIFF_REQUIRE_CHROMIUM"):
             pytest.fail(msg)
         pytest.skip(msg)
+
+
+def _check_in_browser(html: Path, out: Path, evals: list[str] = ()) -> dict:
+    """scripts/check_html.py on `html` (one Chromium run); skips without Chromium."""
+    _require_chromium()
+    args = [str(html), "--out", str(out), "--json"]
+    for call in evals:
+        args += ["--eval", call]
+    proc = subprocess.run(
+        [sys.executable, str(ROOT / "scripts" / "check_html.py"), *args],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert proc.returncode in (0, 1), proc.stderr
+    return json.loads(proc.stdout)
+
+
+@pytest.fixture(scope="module")
+def browser_check(tmp_path_factory) -> dict:
+    """scripts/check_html.py on the page the CLI writes for sample_logs (one Chromium run)."""
+    _require_chromium()
     out = tmp_path_factory.mktemp("html_check")
     html = out / "report.html"
     proc = subprocess.run(
@@ -347,17 +473,7 @@ def browser_check(tmp_path_factory) -> dict:
         timeout=300,
     )
     assert proc.returncode == 1 and html.exists(), proc.stderr
-    args = [str(html), "--out", str(out), "--json"]
-    for call in _js_calls():
-        args += ["--eval", call]
-    proc = subprocess.run(
-        [sys.executable, str(ROOT / "scripts" / "check_html.py"), *args],
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
-    assert proc.returncode in (0, 1), proc.stderr
-    return json.loads(proc.stdout)
+    return _check_in_browser(html, out, _js_calls())
 
 
 def test_browser_page_loads_offline_without_errors_or_requests(browser_check) -> None:
@@ -399,6 +515,23 @@ def test_browser_screenshots_at_desktop_and_800px(browser_check) -> None:
         assert png[:8] == b"\x89PNG\r\n\x1a\n"
         w = int.from_bytes(png[16:20], "big")
         assert px - 20 <= w <= px  # the page width, less a scrollbar
+
+
+def test_browser_draws_each_run_over_its_own_steps(two_ranges, tmp_path) -> None:
+    """The run that trains longer is drawn to its end; hovering past the short run's last step
+    reads the long run's value and says the short one has no point there."""
+    html = tmp_path / "ranges.html"
+    rep = build_report(str(two_ranges / "short"), str(two_ranges / "long"), graphs=False)
+    html.write_text(render_html(rep), encoding="utf-8")
+    result = _check_in_browser(html, tmp_path)
+    assert result["failures"] == []
+    for width in ("desktop", "narrow"):
+        (chart,) = result[width]["charts"]
+        assert (chart["a"], chart["b"]) == (len(SHORT_STEPS), len(LONG_STEPS))
+        assert chart["compared"] and chart["divergence"]
+    hover = result["hover"]  # the middle of the chart: about step 200
+    assert "A \u00b7 short: no point after step 99" in hover, hover
+    assert re.search(r"B \u00b7 long: 0\.\d+", hover), hover
 
 
 # ------------------------------------------------------------------------- SVG export

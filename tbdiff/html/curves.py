@@ -1,12 +1,13 @@
-"""Curve data for the HTML charts: the aligned points of each scalar pair, downsampled for drawing.
+"""Curve data for the HTML charts: each run's own curve of a scalar pair, downsampled for drawing.
 
-Method (stated in the page too): the common step range of a pair is cut into `buckets` equal
-step intervals (about one per pixel of a wide chart); in each interval the points holding the
-minimum and the maximum of A and of B are kept, plus the first and last point. Only real
-points are kept (no averaging), so the hover values are exact for every point drawn, and every
-spike and dip of either curve stays visible. A curve with fewer points than the budget is sent
-whole. Smoothing happens in the browser on the points sent, as TensorBoard smooths the points
-its backend sampled.
+Each side is drawn over its own steps (a run that trains longer, or logs at other steps, shows
+as such), from `ScalarPair.points_a` / `points_b`. Method (stated in the page too): a side's
+step range is cut into `buckets` equal step intervals (about one per pixel of a wide chart); in
+each interval the points holding its minimum and maximum are kept, plus the first and last
+point (`tbdiff.scalars.downsample_indices`). Only real points are kept (no averaging), so the
+hover values are exact for every point drawn, and every spike and dip stays visible. A curve
+with fewer points than the budget is sent whole. Smoothing happens in the browser on the points
+sent, as TensorBoard smooths the points its backend sampled.
 """
 
 from __future__ import annotations
@@ -17,38 +18,16 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from tbdiff.scalars import downsample_indices
+
 if TYPE_CHECKING:
-    from tbdiff.scalars import ScalarComparison, ScalarPair
+    from tbdiff.scalars import CurvePoints, ScalarComparison, ScalarPair
 
 # about one bucket per pixel of a full-width chart
 MAX_BUCKETS = 1000
 # all charts of one page together send at most about this many points (keeps the file small)
 POINT_BUDGET = 100_000
 MIN_BUCKETS = 200
-
-
-def downsample_indices(steps: np.ndarray, series: list[np.ndarray], buckets: int) -> np.ndarray:
-    """Sorted indices of the points to draw: first, last, and per step bucket the argmin and
-    argmax of every series. `steps` is ascending; all arrays have the same length."""
-    n = int(steps.size)
-    if n <= 4 * buckets + 2:
-        return np.arange(n)
-    lo, hi = float(steps[0]), float(steps[-1])
-    span = hi - lo
-    if span > 0:
-        bucket = np.minimum(((steps - lo) / span * buckets).astype(np.int64), buckets - 1)
-    else:
-        bucket = np.arange(n) * buckets // n
-    keep = [np.array([0, n - 1])]
-    for values in series:
-        # sort by (bucket, value): the first index of each bucket run is its argmin, the last
-        # its argmax; ties keep step order because lexsort is stable
-        order = np.lexsort((values, bucket))
-        b_sorted = bucket[order]
-        starts = np.flatnonzero(np.r_[True, b_sorted[1:] != b_sorted[:-1]])
-        ends = np.r_[starts[1:] - 1, n - 1]
-        keep += [order[starts], order[ends]]
-    return np.unique(np.concatenate(keep))
 
 
 def number(x: float) -> str:
@@ -73,18 +52,50 @@ def _numbers(values: np.ndarray) -> str:
 
 
 @dataclass
+class Side:
+    """One run's points of a chart, as JSON text, and how many it logged."""
+
+    total: int  # finite points logged (one per step)
+    shown: int  # points sent to the page
+    first_step: int | None
+    last_step: int | None
+    steps_json: str
+    values_json: str
+
+    def to_json(self) -> str:
+        return f'{{"steps":{self.steps_json},"values":{self.values_json}}}'
+
+
+def side_data(points: CurvePoints, buckets: int) -> Side:
+    steps = np.asarray(points.steps, dtype=np.float64)
+    values = np.asarray(points.values, dtype=np.float64)
+    idx = downsample_indices(steps, [values], buckets) if steps.size else np.zeros(0, np.int64)
+    return Side(
+        total=points.total,
+        shown=int(idx.size),
+        first_step=int(points.steps[0]) if steps.size else None,
+        last_step=int(points.steps[-1]) if steps.size else None,
+        steps_json=_numbers(steps[idx]),
+        values_json=_numbers(values[idx]),
+    )
+
+
+@dataclass
 class ChartData:
-    """One chart: the pair's identity and the points to draw, as JSON text pieces."""
+    """One chart: the pair's identity and each run's own points to draw."""
 
     index: int
     tag_a: str
     tag_b: str
-    total: int  # points on the common grid
-    shown: int  # points sent to the page
-    steps_json: str
-    a_json: str
-    b_json: str
+    a: Side
+    b: Side
+    common: int  # common steps compared
+    compared: list[int | float] | None  # [first, last] common step: what the statistics cover
     diverges_at_step: Any
+
+    @property
+    def sampled(self) -> bool:
+        return self.a.shown < self.a.total or self.b.shown < self.b.total
 
     def to_json(self) -> str:
         import json
@@ -94,45 +105,43 @@ class ChartData:
                 "index": self.index,
                 "tag_a": self.tag_a,
                 "tag_b": self.tag_b,
-                "total": self.total,
-                "shown": self.shown,
+                "common": self.common,
+                "compared": self.compared,
                 "diverges_at_step": self.diverges_at_step,
             }
         )
-        return head[:-1] + f',"steps":{self.steps_json},"a":{self.a_json},"b":{self.b_json}' + "}"
+        return head[:-1] + f',"a":{self.a.to_json()},"b":{self.b.to_json()}' + "}"
 
 
 def buckets_for(n_charts: int) -> int:
-    """Buckets per chart so that all charts together stay near POINT_BUDGET points."""
+    """Buckets per chart so that all charts together stay near POINT_BUDGET points (a side
+    keeps at most 2 points per bucket, so a chart at most 4)."""
     if n_charts <= 0:
         return MAX_BUCKETS
     return max(MIN_BUCKETS, min(MAX_BUCKETS, POINT_BUDGET // (4 * n_charts)))
 
 
 def chart_data(pair: ScalarPair, index: int, buckets: int) -> ChartData:
-    """The points of one pair on its common step grid (see the module docstring)."""
-    steps = np.asarray(pair.grid_steps, dtype=np.float64)
-    va = np.asarray(pair.values_a, dtype=np.float64)
-    vb = np.asarray(pair.values_b, dtype=np.float64)
-    idx = downsample_indices(steps, [va, vb], buckets) if steps.size else np.zeros(0, np.int64)
+    """Each run's own points of one pair (see the module docstring)."""
     div = pair.diverges_at_step
+    grid = np.asarray(pair.grid_steps, dtype=np.float64)
+    compared = [_step(float(grid[0])), _step(float(grid[-1]))] if grid.size else None
     return ChartData(
         index=index,
         tag_a=pair.tag_a,
         tag_b=pair.tag_b,
-        total=int(steps.size),
-        shown=int(idx.size),
-        steps_json=_numbers(steps[idx]),
-        a_json=_numbers(va[idx]),
-        b_json=_numbers(vb[idx]),
+        a=side_data(pair.points_a, buckets),
+        b=side_data(pair.points_b, buckets),
+        common=int(pair.steps),
+        compared=compared,
         diverges_at_step=None if div is None else _step(float(div)),
     )
 
 
 def charts(scalars: ScalarComparison | None) -> list[ChartData]:
-    """Chart data for every paired curve that has common steps, in report order."""
+    """Chart data for every paired curve with a finite point on either side, in report order."""
     if scalars is None:
         return []
-    pairs = [(i, p) for i, p in enumerate(scalars.pairs) if p.steps > 0]
+    pairs = [(i, p) for i, p in enumerate(scalars.pairs) if p.points_a.total or p.points_b.total]
     buckets = buckets_for(len(pairs))
     return [chart_data(p, i, buckets) for i, p in pairs]

@@ -30,7 +30,7 @@ SEVERITY_WORDS = {
 }
 _KNOWN_KEYS = {
     "schema", "a", "b", "graph", "findings", "scalars", "unpaired_scalars", "layers", "hparams",
-    "verdict", "exit_code", "node_diffs", "warnings",
+    "verdict", "exit_code", "node_diffs", "warnings", "warning_records",
 }  # fmt: skip
 
 
@@ -86,7 +86,7 @@ def _header(d: dict[str, Any]) -> str:
     )
 
 
-def _nav(d: dict[str, Any]) -> str:
+def _nav(d: dict[str, Any], warnings: bool) -> str:
     items = [("verdict", "Verdict"), ("findings", "Findings")]
     if "scalars" in d:
         items.append(("curves", "Curves"))
@@ -96,25 +96,31 @@ def _nav(d: dict[str, Any]) -> str:
         items.append(("nodes", "Nodes"))
     if d.get("hparams"):
         items.append(("hparams", "Hyper-parameters"))
-    if d.get("warnings"):
+    if warnings:
         items.append(("warnings", "Warnings"))
     links = "".join(f'<li><a href="#{k}">{v}</a></li>' for k, v in items)
     return f'<nav aria-label="Sections"><ul>{links}</ul></nav>'
 
 
-def _verdict(d: dict[str, Any]) -> str:
+def _verdict(d: dict[str, Any], why: str, n_warnings: int) -> str:
+    """The verdict box; `why` is the report's own reason for its exit code."""
     findings = d.get("findings") or []
     worst = findings[0]["severity"] if findings else "none"
     code = d.get("exit_code", 0)
-    why = "a critical or warning finding" if code == 1 else "no critical or warning difference"
     counts: dict[str, int] = {}
     for f in findings:
         counts[f["severity"]] = counts.get(f["severity"], 0) + 1
     summary = ", ".join(f"{n} {s}" for s, n in counts.items()) or "no findings"
+    read = (
+        f' <a href="#warnings">{n_warnings} warning(s) while reading the logs.</a>'
+        if n_warnings
+        else ""
+    )
     return (
         f'<section id="verdict" class="verdict sev-{escape(worst)}" aria-labelledby="verdict-h">'
         f'<h2 id="verdict-h">Verdict</h2><p class="verdict-text">{escape(d.get("verdict") or "")}'
-        f'</p><p class="muted">Findings: {escape(summary)}. Exit code {code}: {why}.</p></section>'
+        f'</p><p class="muted">Findings: {escape(summary)}. Exit code {code}: {escape(why)}.{read}'
+        "</p></section>"
     )
 
 
@@ -192,6 +198,21 @@ def _num(x: Any) -> str:
     return "\u2014" if x is None else f"{x:.6g}" if isinstance(x, float) else str(x)
 
 
+def _ranges(chart: curves.ChartData) -> list[str]:
+    """Each run's own step range when they differ, and the share of points drawn."""
+    a, b = chart.a, chart.b
+    out = []
+    if (a.first_step, a.last_step) != (b.first_step, b.last_step):
+        out.append(
+            f"A logs steps {_num(a.first_step)}\u2013{_num(a.last_step)} ({a.total} points), "
+            f"B {_num(b.first_step)}\u2013{_num(b.last_step)} ({b.total})"
+        )
+    for side, name in ((a, "A"), (b, "B")):
+        if side.shown < side.total:
+            out.append(f"{name}: {side.shown} of {side.total} points drawn")
+    return out
+
+
 def _chart_figure(s: dict[str, Any], chart: curves.ChartData | None) -> str:
     i = chart.index if chart is not None else -1
     div = s.get("diverges_at_step")
@@ -202,13 +223,13 @@ def _chart_figure(s: dict[str, Any], chart: curves.ChartData | None) -> str:
         "curves stay together" if div is None else f"apart from step {_num(div)} on",
         f"paired: {s.get('how', '')}",
     ]
-    if chart is not None and chart.shown < chart.total:
-        stats.append(f"{chart.shown} of {chart.total} points drawn")
+    if chart is not None:
+        stats += _ranges(chart)
     note = f'<p class="note">{escape(s["note"])}</p>' if s.get("note") else ""
     stats_text = escape(" \u00b7 ".join(stats))
     title = f"{s['tag_a']} vs {s['tag_b']}"
     if chart is None:
-        plot = '<p class="muted">No common steps: nothing to draw.</p>'
+        plot = '<p class="muted">No finite values: nothing to draw.</p>'
     else:
         plot = (
             f'<div class="plot-wrap"><svg class="plot" data-index="{i}" role="img" tabindex="0" '
@@ -344,14 +365,17 @@ def _hparams(d: dict[str, Any]) -> str:
     )
 
 
-def _warnings(d: dict[str, Any]) -> str:
-    ws = d.get("warnings") or []
-    if not ws:
+def _warnings(lines: list[str]) -> str:
+    """What went wrong while reading (truncated files, purged restarts, ...), folded; `lines`
+    are `render.warning_lines`, the same text the command prints on stderr."""
+    if not lines:
         return ""
-    items = "".join(f"<li>{escape(str(w))}</li>" for w in ws)
+    items = "".join(f"<li>{escape(line)}</li>" for line in lines)
     return (
-        '<section id="warnings" aria-labelledby="warnings-h"><h2 id="warnings-h">Warnings</h2>'
-        f"<ul>{items}</ul></section>"
+        '<section id="warnings" aria-labelledby="warnings-h"><details id="warnings-list">'
+        f'<summary><h2 id="warnings-h">Warnings ({len(lines)})</h2></summary>'
+        f'<p class="muted">Problems met while reading the logs; the results above use what '
+        f"could be read.</p><ul>{items}</ul></details></section>"
     )
 
 
@@ -367,17 +391,18 @@ def _extra(d: dict[str, Any]) -> str:
 def _footer(charts: list[curves.ChartData]) -> str:
     how = ""
     if charts:
-        sampled = any(c.shown < c.total for c in charts)
         how = (
             "Long curves are drawn from a subset of their points: per pixel-wide step interval, "
-            "the points holding the minimum and the maximum of either run (plus the first and "
-            "last), so every value shown on hover is a logged value. "
-            if sampled
+            "the points holding the run's minimum and maximum (plus the first and last), so "
+            "every value shown on hover is a logged value. "
+            if any(c.sampled for c in charts)
             else "Every point of every curve is drawn. "
         )
         how += (
-            "Curves are drawn on the common steps of both runs (as compared). Smoothing is "
-            "TensorBoard's: a debiased exponential moving average over the drawn points. "
+            "Each run is drawn over its own steps; the statistics compare the common steps (the "
+            "shaded band marked \u201ccompared steps\u201d when the step ranges differ). "
+            "Smoothing is TensorBoard's: a debiased exponential moving average over the drawn "
+            "points. "
         )
     return (
         f"<footer><p>{how}Written by tbdiff {escape(__version__)}; this file needs no network."
@@ -391,18 +416,21 @@ def _footer(charts: list[curves.ChartData]) -> str:
 def render_html(report: Report) -> str:
     """The whole page for `report` as one string."""
     d = json.loads(report.to_json(indent=None))
+    from tbdiff.render import warning_lines  # the one formatting of warnings (stderr, SVG, here)
+
     charts = curves.charts(report.scalars)
+    warnings = warning_lines(report.warnings)
     body = (
         _header(d)
-        + _nav(d)
+        + _nav(d, bool(warnings))
         + "<main>"
-        + _verdict(d)
+        + _verdict(d, report.exit_reason, len(warnings))
         + _findings(d)
         + (_curves(d, charts) if "scalars" in d else "")
         + _layers(d)
         + _nodes(d)
         + _hparams(d)
-        + _warnings(d)
+        + _warnings(warnings)
         + _extra(d)
         + "</main>"
         + _footer(charts)

@@ -1,6 +1,6 @@
 /* tbdiff report: draws the curve charts (hand-written SVG) and filters the node table.
-   Data comes from the JSON island #tbdiff-curves: per chart the common steps and the values of
-   A and B at those steps. No network, no library. */
+   Data comes from the JSON island #tbdiff-curves: per chart each run's own points
+   ({steps, values} for a and b), each drawn over its own step range. No network, no library. */
 (function () {
   "use strict";
   var lib = window.tbdiffLib;
@@ -31,7 +31,7 @@
   function yExtent(c, log) {
     var lo = Infinity;
     var hi = -Infinity;
-    [c.a, c.b].forEach(function (vals) {
+    [c.a.values, c.b.values].forEach(function (vals) {
       for (var i = 0; i < vals.length; i++) {
         var v = vals[i];
         if (!usable(v, log)) continue;
@@ -54,8 +54,8 @@
 
   function scales(chart, width) {
     var c = chart.data;
-    var x0 = c.steps[0];
-    var x1 = c.steps[c.steps.length - 1];
+    var x0 = chart.steps[0];
+    var x1 = chart.steps[chart.steps.length - 1];
     if (x1 === x0) {
       x0 -= 1;
       x1 += 1;
@@ -115,6 +115,20 @@
     node(g, "text", { class: "axis-title", x: sc.right, y: HEIGHT - 4 }, "step");
   }
 
+  /* A light band over the common steps when a run has steps outside them: the statistics
+     under the chart (and the divergence) cover the band only. */
+  function drawCompared(svg, chart, sc) {
+    var r = chart.data.compared;
+    if (!r || (r[0] <= sc.x0 && r[1] >= sc.x1)) return;
+    var x0 = sc.x(Math.max(r[0], sc.x0));
+    var x1 = sc.x(Math.min(r[1], sc.x1));
+    var g = node(svg, "g", { class: "compared" });
+    node(g, "rect", {
+      x: x0.toFixed(1), y: sc.top, width: Math.max(1, x1 - x0).toFixed(1), height: sc.bottom - sc.top,
+    });
+    node(g, "text", { x: (x1 - 2).toFixed(1), y: sc.top - 7, "text-anchor": "end" }, "\u2190 compared steps");
+  }
+
   function drawDivergence(svg, chart, sc) {
     var s = chart.data.diverges_at_step;
     if (s === null || s === undefined || s < sc.x0 || s > sc.x1) return;
@@ -134,14 +148,14 @@
     var w = state.smoothing;
     var sides = ["a", "b"];
     chart.smoothed = {
-      a: w > 0 ? lib.smooth(c.a, w) : c.a,
-      b: w > 0 ? lib.smooth(c.b, w) : c.b,
+      a: w > 0 ? lib.smooth(c.a.values, w) : c.a.values,
+      b: w > 0 ? lib.smooth(c.b.values, w) : c.b.values,
     };
     sides.forEach(function (side) {
       node(svg, "path", {
         class: "series " + side + (w > 0 ? " raw" : ""),
         "data-side": side,
-        d: pathData(c.steps, c[side], sc, chart.log),
+        d: pathData(c[side].steps, c[side].values, sc, chart.log),
       });
     });
     if (w > 0) {
@@ -149,17 +163,18 @@
         node(svg, "path", {
           class: "series smooth " + side,
           "data-side": side,
-          d: pathData(c.steps, chart.smoothed[side], sc, chart.log),
+          d: pathData(c[side].steps, chart.smoothed[side], sc, chart.log),
         });
       });
     }
-    if (c.steps.length > 60) return;
     sides.forEach(function (side) {
+      var steps = c[side].steps;
       var vals = chart.smoothed[side];
+      if (steps.length > 60) return;
       var g = node(svg, "g", { class: "dots " + side });
-      for (var i = 0; i < c.steps.length; i++) {
+      for (var i = 0; i < steps.length; i++) {
         if (!usable(vals[i], chart.log)) continue;
-        node(g, "circle", { cx: sc.x(c.steps[i]).toFixed(1), cy: sc.y(vals[i]).toFixed(1), r: 2.2 });
+        node(g, "circle", { cx: sc.x(steps[i]).toFixed(1), cy: sc.y(vals[i]).toFixed(1), r: 2.2 });
       }
     });
   }
@@ -177,6 +192,7 @@
         chart.log ? "no positive values to draw on a log scale" : "no finite values to draw");
       return;
     }
+    drawCompared(svg, chart, sc);
     drawAxes(svg, chart, sc);
     drawDivergence(svg, chart, sc);
     drawSeries(svg, chart, sc);
@@ -203,9 +219,25 @@
     return Math.abs(steps[hi] - s) < Math.abs(s - steps[lo]) ? hi : lo;
   }
 
-  function line(side, label, raw, sm) {
-    var text = side + " \u00b7 " + label + ": " + lib.valueText(raw);
-    if (state.smoothing > 0) text += " (smoothed " + Number(sm.toPrecision(6)) + ")";
+  /* The point of one run shown at union step s: its nearest own point, none outside its range. */
+  function at(chart, side, s) {
+    var steps = chart.data[side].steps;
+    if (!steps.length || s < steps[0] || s > steps[steps.length - 1]) return -1;
+    return nearest(steps, s);
+  }
+
+  function line(chart, side, j, s) {
+    var label = (window.tbdiffLabels || { a: "A", b: "B" })[side];
+    var own = chart.data[side].steps;
+    var text = side.toUpperCase() + " \u00b7 " + label + ": ";
+    if (j < 0) {
+      if (!own.length) return text + "no values";
+      return text + "no point " + (s < own[0] ? "before step " + own[0] : "after step " + own[own.length - 1]);
+    }
+    text += lib.valueText(chart.data[side].values[j]);
+    if (own[j] !== s) text += " (at step " + own[j] + ")";
+    var sm = chart.smoothed[side][j];
+    if (state.smoothing > 0 && lib.finite(sm)) text += " (smoothed " + Number(sm.toPrecision(6)) + ")";
     return text;
   }
 
@@ -220,30 +252,29 @@
       return;
     }
     var c = chart.data;
-    var x = sc.x(c.steps[i]);
+    var s = chart.steps[i];
+    var x = sc.x(s);
+    var js = { a: at(chart, "a", s), b: at(chart, "b", s) };
     g.setAttribute("visibility", "visible");
     chart.hoverLine.setAttribute("x1", x);
     chart.hoverLine.setAttribute("x2", x);
     ["a", "b"].forEach(function (side) {
-      var v = chart.smoothed[side][i];
+      var j = js[side];
+      var v = j < 0 ? NaN : chart.smoothed[side][j];
       var dot = chart.hoverDots[side];
       var ok = usable(v, chart.log);
       dot.setAttribute("visibility", ok ? "visible" : "hidden");
       if (ok) {
-        dot.setAttribute("cx", x);
+        dot.setAttribute("cx", sc.x(c[side].steps[j]));
         dot.setAttribute("cy", sc.y(v));
       }
     });
-    var labels = window.tbdiffLabels || { a: "A", b: "B" };
     var tip = chart.tip;
     tip.textContent = "";
-    var rows = [
-      "step " + c.steps[i],
-      line("A", labels.a, c.a[i], chart.smoothed.a[i]),
-      line("B", labels.b, c.b[i], chart.smoothed.b[i]),
-    ];
-    if (lib.finite(c.a[i]) && lib.finite(c.b[i])) {
-      rows.push("B \u2212 A: " + Number((c.b[i] - c.a[i]).toPrecision(6)));
+    var rows = ["step " + s, line(chart, "a", js.a, s), line(chart, "b", js.b, s)];
+    var sameStep = js.a >= 0 && js.b >= 0 && c.a.steps[js.a] === s && c.b.steps[js.b] === s;
+    if (sameStep) {
+      rows.push("B \u2212 A: " + Number((c.b.values[js.b] - c.a.values[js.a]).toPrecision(6)));
     }
     rows.forEach(function (r, k) {
       var div = document.createElement("div");
@@ -253,11 +284,11 @@
       tip.appendChild(div);
     });
     tip.hidden = false;
-    placeTip(chart, i, x);
+    placeTip(chart, js, x);
   }
 
   /* Beside the cursor line, in the half of the plot the curves are not in at that step. */
-  function placeTip(chart, i, x) {
+  function placeTip(chart, js, x) {
     var sc = chart.sc;
     var tip = chart.tip;
     var box = chart.svg.getBoundingClientRect();
@@ -265,7 +296,7 @@
     var left = x * scale + 12;
     if (left + tip.offsetWidth > box.width) left = Math.max(0, x * scale - tip.offsetWidth - 12);
     var ys = ["a", "b"]
-      .map(function (side) { return chart.smoothed[side][i]; })
+      .map(function (side) { return js[side] < 0 ? NaN : chart.smoothed[side][js[side]]; })
       .filter(function (v) { return usable(v, chart.log); })
       .map(sc.y);
     var mid = (sc.top + sc.bottom) / 2;
@@ -282,7 +313,7 @@
       var box = svg.getBoundingClientRect();
       var px = ((ev.clientX - box.left) / box.width) * (chart.sc.right + MARGIN.right);
       var s = chart.sc.x0 + ((px - chart.sc.left) / (chart.sc.right - chart.sc.left)) * (chart.sc.x1 - chart.sc.x0);
-      chart.hover = nearest(chart.data.steps, s);
+      chart.hover = nearest(chart.steps, s);
       showHover(chart);
     });
     svg.addEventListener("pointerleave", function () {
@@ -291,7 +322,7 @@
       showHover(chart);
     });
     svg.addEventListener("focus", function () {
-      if (chart.hover < 0) chart.hover = chart.data.steps.length - 1;
+      if (chart.hover < 0) chart.hover = chart.steps.length - 1;
       showHover(chart);
     });
     svg.addEventListener("blur", function () {
@@ -299,7 +330,7 @@
       showHover(chart);
     });
     svg.addEventListener("keydown", function (ev) {
-      var n = chart.data.steps.length;
+      var n = chart.steps.length;
       var i = chart.hover < 0 ? n - 1 : chart.hover;
       var jump = ev.shiftKey ? 10 : 1;
       if (ev.key === "ArrowLeft") i = Math.max(0, i - jump);
@@ -321,6 +352,20 @@
     }
   }
 
+  /* The steps of both runs, ascending, each once: where the cursor and the arrow keys stop. */
+  function union(a, b) {
+    var out = [];
+    var i = 0;
+    var j = 0;
+    while (i < a.length || j < b.length) {
+      var s = j >= b.length || (i < a.length && a[i] <= b[j]) ? a[i] : b[j];
+      if (i < a.length && a[i] === s) i++;
+      if (j < b.length && b[j] === s) j++;
+      out.push(s);
+    }
+    return out;
+  }
+
   function drawAll() {
     charts.forEach(draw);
   }
@@ -331,8 +376,12 @@
       var fig = figs[k];
       var c = byIndex[fig.getAttribute("data-index")];
       var svg = fig.querySelector("svg.plot");
-      if (!c || !svg || !c.steps.length) continue;
-      var chart = { fig: fig, svg: svg, tip: fig.querySelector(".tip"), data: c, log: false, hover: -1 };
+      if (!c || !svg) continue;
+      var steps = union(c.a.steps, c.b.steps);
+      if (!steps.length) continue;
+      var chart = {
+        fig: fig, svg: svg, tip: fig.querySelector(".tip"), data: c, steps: steps, log: false, hover: -1,
+      };
       var box = fig.querySelector("input.logscale");
       if (box) chart.log = box.checked;
       charts.push(chart);
