@@ -863,9 +863,9 @@ class CurveGap:
 
     @property
     def apart(self) -> str:
-        """The separation evidence: 'apart from step 0 on by at least 1.5 points'."""
+        """The separation evidence: 'apart by at least 1.5 points from step 0 on'."""
         if self.since is not None:
-            return f"apart from step {self.since} on by at least {self.by}"
+            return f"apart by at least {self.by} from step {self.since} on"
         if self.steps < 2:
             return f"too few common steps ({self.steps}) to call the curves apart"
         return "the curves are not apart for good"

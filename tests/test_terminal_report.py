@@ -76,7 +76,7 @@ def test_default_report_fits_one_80x50_screen(capsys, monkeypatch) -> None:
     fa, fb = final_test_accuracies()
     assert f"keras trails on test accuracy: {fb:.4g} vs {fa:.4g} at the end" in verdict
     assert f"({(fa - fb) * 100:.1f} points lower)" in verdict
-    assert "apart from step 0 on by at least" in verdict
+    assert "apart by at least" in verdict and "from step 0 on" in verdict
     assert "Fix: Dropout(0.3) in keras (rate = 1 - keep_prob)." in verdict
     # the explanation once, under its finding, as lines; no dict dumps anywhere
     assert flat(out).count("keep_prob-vs-rate confusion") == 1
