@@ -36,30 +36,35 @@ def _desc(layer: Layer) -> str:
 
 def compare(a: ModelDescription, b: ModelDescription, ctx: Context) -> list[Finding]:
     la, lb = a.weight_layers, b.weight_layers
-    found: list[Finding] = []
     if not la or not lb:
-        return found  # no layers recognised on one side (e.g. no graph ops): not comparable
+        return []  # no layers recognised on one side (e.g. no graph ops): not comparable
     src = provenance((x.source for x in la), (y.source for y in lb))
     if len(la) != len(lb):
-        found.append(
-            Finding(
-                id="layer.count_mismatch",
-                severity="critical",
-                title=f"Different number of trainable layers: {len(la)} vs {len(lb)}",
-                detail=(
-                    "The two models do not have the same depth, so they have different capacity "
-                    "and optimisation behaviour. Layers in data-path order:\n"
-                    f"A: {'; '.join(_desc(x) for x in la)}.\n"
-                    f"B: {'; '.join(_desc(x) for x in lb)}.{src}"
-                ),
-                a={"count": len(la), "shapes": [x.shape for x in la]},
-                b={"count": len(lb), "shapes": [x.shape for x in lb]},
-                nodes_a=[x.kernel for x in la],
-                nodes_b=[x.kernel for x in lb],
-                score=min(1.0, 0.5 + 0.1 * abs(len(la) - len(lb))),
-            )
-        )
-        return found  # per-layer pairing is meaningless when the depth differs
+        return [_count_mismatch(la, lb, src)]  # per-layer pairing is meaningless then
+    return _shape_findings(la, lb, src) + _activation_findings(la, lb, src)
+
+
+def _count_mismatch(la: list[Layer], lb: list[Layer], src: str) -> Finding:
+    return Finding(
+        id="layer.count_mismatch",
+        severity="critical",
+        title=f"Different number of trainable layers: {len(la)} vs {len(lb)}",
+        detail=(
+            "The two models do not have the same depth, so they have different capacity "
+            "and optimisation behaviour. Layers in data-path order:\n"
+            f"A: {'; '.join(_desc(x) for x in la)}.\n"
+            f"B: {'; '.join(_desc(x) for x in lb)}.{src}"
+        ),
+        a={"count": len(la), "shapes": [x.shape for x in la]},
+        b={"count": len(lb), "shapes": [x.shape for x in lb]},
+        nodes_a=[x.kernel for x in la],
+        nodes_b=[x.kernel for x in lb],
+        score=min(1.0, 0.5 + 0.1 * abs(len(la) - len(lb))),
+    )
+
+
+def _shape_findings(la: list[Layer], lb: list[Layer], src: str) -> list[Finding]:
+    found: list[Finding] = []
     shape_diffs = [
         (x, y)
         for x, y in zip(la, lb, strict=True)
@@ -85,6 +90,11 @@ def compare(a: ModelDescription, b: ModelDescription, ctx: Context) -> list[Find
                 score=0.4 + 0.05 * len(shape_diffs),
             )
         )
+    return found
+
+
+def _activation_findings(la: list[Layer], lb: list[Layer], src: str) -> list[Finding]:
+    found: list[Finding] = []
     act_diffs = [(x, y) for x, y in zip(la, lb, strict=True) if x.activation != y.activation]
     real = [(x, y) for x, y in act_diffs if x.trained_activation != y.trained_activation]
     folded = [p for p in act_diffs if p not in real]
