@@ -22,6 +22,7 @@ import numpy as np
 
 from tbdiff.diagnostics import LogWarning
 from tbdiff.errors import MissingDependencyError, TbdiffError
+from tbdiff.events.memory import release_freed_memory
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -119,6 +120,23 @@ def _codes(per_series: list[int], counts: np.ndarray) -> np.ndarray:
     return np.repeat(np.asarray(per_series, dtype=dtype), counts)
 
 
+def _column(parts: list[np.ndarray]) -> np.ndarray:
+    """The series' arrays end to end, each released as soon as it is copied (peak: the data
+    plus one series, not plus one column). float32 values stay float32 only if all are."""
+    if len(parts) == 1:
+        return parts.pop()
+    out = np.empty(sum(len(p) for p in parts), np.result_type(*parts) if parts else np.float64)
+    at = 0
+    parts.reverse()
+    while parts:
+        part = parts.pop()
+        out[at : at + len(part)] = part
+        at += len(part)
+        del part
+        release_freed_memory()
+    return out
+
+
 def scalar_table(
     path: str,
     tags: str | Iterable[str] | None = None,
@@ -140,7 +158,9 @@ def scalar_table(
     columns: dict[str, list[np.ndarray]] = {"step": [], "value": [], "wall_time": []}
     keys: list[tuple[int, str, int]] = []  # (run index, tag, rows) of each series, in order
     for r in runs:
-        rd = events.read_run(r, verify_crc=verify_crc, scalars=True, graphs=False)
+        rd = events.read_run(
+            r, verify_crc=verify_crc, scalars=True, graphs=False, float32_values=True
+        )
         warnings.extend(rd.warnings)
         seen.update(rd.scalars)
         for tag in sorted(rd.scalars):
@@ -153,6 +173,7 @@ def scalar_table(
             columns["step"].append(s.steps)
             columns["value"].append(s.values)
             columns["wall_time"].append(s.wall_times)
+        s = None  # the last series' arrays belong to the columns alone
     _check_tags(path, wanted, seen)
     if wanted is not None and wanted - seen:
         missing = ", ".join(sorted(wanted - seen))
@@ -165,10 +186,8 @@ def scalar_table(
         "run": pd.Categorical.from_codes(_codes([k[0] for k in keys], counts), names),
         "tag": pd.Categorical.from_codes(_codes([tag_code[k[1]] for k in keys], counts), tag_names),
     }
-    for name in ("step", "value", "wall_time"):  # one column at a time: peak = data + 1 column
-        parts = columns.pop(name)
-        data[name] = parts[0] if len(parts) == 1 else np.concatenate(parts or [np.empty(0)])
-        parts.clear()
+    for name in ("step", "value", "wall_time"):
+        data[name] = _column(columns.pop(name))
     frame = pd.DataFrame(data, columns=list(COLUMNS), copy=False)
     return Table(frame, warnings)
 
