@@ -33,6 +33,7 @@ if TYPE_CHECKING:
 
 COLUMNS = ("run", "tag", "step", "value", "wall_time")
 _LISTED = 8  # tag names quoted in a "no such tag" message
+_TRIM_BYTES = 16 << 20  # copied series' memory given back to the OS every 16 MiB
 
 
 def require_pandas(what: str, *, load: bool = True):
@@ -128,14 +129,17 @@ def _column(parts: list[np.ndarray]) -> np.ndarray:
     if len(parts) == 1:
         return parts.pop()
     out = np.empty(sum(len(p) for p in parts), np.result_type(*parts) if parts else np.float64)
-    at = 0
+    at = freed = 0
     parts.reverse()
     while parts:
         part = parts.pop()
         out[at : at + len(part)] = part
         at += len(part)
+        freed += part.nbytes
         del part
-        release_freed_memory()
+        if freed >= _TRIM_BYTES:  # not per series: a sweep has many small ones
+            release_freed_memory()
+            freed = 0
     return out
 
 
