@@ -58,7 +58,10 @@ def read_scalars(
 
     Columns: `run` (the TensorBoard run: the folder holding the event files, relative to
     `path`, "." for `path` itself, the file name for a single file), `tag`, `step` (int64),
-    `value` (float64; NaN and inf kept), `wall_time` (float64, seconds since the epoch).
+    `value`, `wall_time` (float64, seconds since the epoch). `value` keeps NaN and inf and is
+    float32 when every value read is exactly a float32, as TF1 `simple_value` and TF2
+    `tf.summary.scalar` tensors are stored (so nothing is rounded, and CSV shows `0.1`, not
+    `0.10000000149011612`); float64 as soon as one value is not (a float64 tensor's 1/3).
     `run` and `tag` are pandas categoricals (compare them with strings as usual). Rows come
     by run, then tag (sorted), then in logged order: steps never go back (values orphaned by
     a restart are dropped, as TensorBoard does, with a warning).

@@ -59,7 +59,7 @@ def test_read_scalars_equal_what_the_writers_wrote(event_fx):
             "category",
             "category",
             "int64",
-            "float64",
+            "float32",  # simple_value and float32 tensors are float32 on disk: exact
             "float64",
         ]
         assert set(df["run"]) == {"."}
@@ -68,6 +68,25 @@ def test_read_scalars_equal_what_the_writers_wrote(event_fx):
             assert got["step"].tolist() == want["steps"]
             np.testing.assert_array_equal(got["value"].to_numpy(), _f32(want["values"]))
             assert (got["wall_time"] > 1.5e9).all()
+
+
+def test_read_scalars_value_dtype_is_float32_only_when_that_loses_nothing(event_fx, capsys):
+    mixed = event_fx / "mixed dir"  # float32, float64 and int64 tensors, simple_value, NaN, inf
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # its restart warning is tested elsewhere
+        assert tbdiff.read_scalars(mixed, tags=["a", "special", "tint"])["value"].dtype == "float32"
+        df = tbdiff.read_scalars(mixed)
+    assert df["value"].dtype == "float64"  # t64's i/3.0 is no float32: the column widens
+    t64 = df[df["tag"] == "t64"]["value"].tolist()
+    assert t64 == [i / 3.0 for i in range(5)]  # exactly, not rounded through float32
+    special = df[df["tag"] == "special"]["value"].to_numpy()
+    np.testing.assert_array_equal(special, [np.nan, np.inf, -np.inf, np.float32(1e38)])
+    # CSV shows a float32 as its shortest exact text (what was logged, as TensorBoard shows it)
+    assert main(["export", str(event_fx / "tf1"), "--csv", "-"]) == 0
+    rows = [line.split(",") for line in capsys.readouterr().out.splitlines()[1:]]
+    want = tbdiff.read_scalars(event_fx / "tf1")["value"].to_numpy()
+    assert [np.float32(r[3]) for r in rows] == want.tolist()
+    assert all(len(r[3]) <= 16 for r in rows)  # no 0.10000000149011612 widening noise
 
 
 def test_read_scalars_of_a_logdir_names_runs_like_tensorboard(event_fx):
@@ -256,7 +275,7 @@ def test_export_csv_is_the_read_scalars_table(tmp_path, capsys):
     back = pd.read_csv(target)
     df = tbdiff.read_scalars(SAMPLE_LOGS)
     assert list(back.columns) == list(df.columns) and len(back) == len(df) == 240
-    np.testing.assert_array_equal(back["value"], df["value"])
+    np.testing.assert_array_equal(back["value"].astype(df["value"].dtype), df["value"])
     np.testing.assert_array_equal(back["wall_time"], df["wall_time"])
     assert back["run"].tolist() == df["run"].astype(str).tolist()
     assert sorted(p.name for p in SAMPLE_LOGS.rglob("*.csv")) == []  # nothing next to the logs

@@ -71,6 +71,9 @@ Measured with scripts/bench_events.py, 3,000,000 scalar events per file, CRCs ve
 (EventFileLoader, measured under load only: 558 s TF1 / 93 s TF2.)
 tbdiff's peak RSS is ~260 MB vs ~44 MB for 30,000 events: the growth is the per-event columns
 (step, value, wall time, file order: 32 B x 3M = 96 MB) plus their file-ordered copy at the end.
+Since then the fast path keeps values as the float32 they are on disk and file order as int32
+while reading (24 B a value; `read_run(float32_values=True)` keeps float32 values after it,
+for read_scalars; the default widens each tag to float64 when it is finished).
 Each tag's blocks are now released column by column as it is finished, and the chunks' freed
 buffers go back to the OS every 64 MiB read (memory.py); the latter alone: TF1 200 -> 172 MB,
 TF2 234 -> 213 MB, for +0.1 CPU s (`bench_events.py --tools tbdiff --baseline HEAD --repeat 3`, one

@@ -199,7 +199,7 @@ def _decode(
         return col.copy() if whole else col[members]
 
     walls = pick(g.column(13, "<f8"))
-    vals = [pick(g.column(12 + vp, "<f4")).astype(np.float64) for vp in vpos]
+    vals = [pick(g.column(12 + vp, "<f4")).astype(np.float32) for vp in vpos]  # as on disk
     steps = np.zeros(len(members), dtype=np.uint64)
     for j in range(rc - 10):
         byte = pick(g.column(22 + j, "u1"))

@@ -46,8 +46,16 @@ _TRIM_EVERY = 8  # chunks (8 MiB each) read between two release_freed_memory cal
 class RunReader:
     """State shared by the files of one run (tag plugin memory, outputs)."""
 
-    def __init__(self, run: Run, verify_crc: bool, want_scalars: bool, want_graphs: bool):
+    def __init__(
+        self,
+        run: Run,
+        verify_crc: bool,
+        want_scalars: bool,
+        want_graphs: bool,
+        float32_values: bool = False,
+    ):
         self.run = run
+        self.float32_values = float32_values
         self.verify_crc = verify_crc
         self.want_scalars = want_scalars
         self.want_graphs = want_graphs
@@ -143,7 +151,7 @@ class RunReader:
             if ser is None:
                 ser = self.series[slot.tag] = Series()
             ser.flush()
-            ser.blocks.append((seqs, steps, values, walls))
+            ser.blocks.append((_narrow_seqs(seqs, self.seq), steps, values, walls))
             ser.encodings.add(slot.encoding)
 
     # ---- the general path ----------------------------------------------------------------
@@ -206,7 +214,9 @@ class RunReader:
         restarts = self.session_starts[1:]  # the first START of a run is its start
         purges: list[Purge] = []
         for tag in sorted(self.series):  # each tag's blocks are released once it is built
-            data.scalars[tag], dropped = self.series.pop(tag).finish(tag, restarts)
+            data.scalars[tag], dropped = self.series.pop(tag).finish(
+                tag, restarts, float32_values=self.float32_values
+            )
             purges.extend(dropped)
             release_freed_memory()
         data.warnings.extend(purge_warnings(purges, self.file_starts))
@@ -214,6 +224,14 @@ class RunReader:
             data.counts.update(fi.events)
             data.counts.update(fi.values)
         return data
+
+
+def _narrow_seqs(seqs: np.ndarray, bound: int) -> np.ndarray:
+    """Record sequence numbers (all below `bound`) as int32 while they fit: 4 bytes a value
+    less while reading; a run's blocks of both widths concatenate to int64."""
+    if bound < 2**31:
+        return seqs.astype(np.int32)
+    return seqs
 
 
 # --------------------------------------------------------------------------------------------
@@ -309,10 +327,18 @@ _VALUE_HANDLERS: dict[str, Callable[[RunReader, object, object, int, int], None]
 
 
 def read_run(
-    run: Run, *, verify_crc: bool = True, scalars: bool = True, graphs: bool = True
+    run: Run,
+    *,
+    verify_crc: bool = True,
+    scalars: bool = True,
+    graphs: bool = True,
+    float32_values: bool = False,
 ) -> RunData:
-    """Read all event files of one run (file name order, like TensorBoard)."""
-    reader = RunReader(run, verify_crc, scalars, graphs)
+    """Read all event files of one run (file name order, like TensorBoard).
+
+    Scalar values are float64, or with `float32_values` float32 for a tag whose every value
+    is exactly a float32 (TF1 `simple_value` and float32 tensors are stored as such)."""
+    reader = RunReader(run, verify_crc, scalars, graphs, float32_values)
     for path in run.files:
         reader.data.file_info.append(reader.read_file(path))
     return finish_run(reader, run)

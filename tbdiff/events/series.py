@@ -67,16 +67,19 @@ class Series:
                 (
                     np.asarray(self.order, np.int64),
                     np.asarray(self.steps, np.int64),
-                    np.asarray(self.values, np.float64),
+                    _exact_float32(np.asarray(self.values, np.float64)),
                     np.asarray(self.walls, np.float64),
                 )
             )
             self.order, self.steps, self.values, self.walls = [], [], [], []
 
-    def finish(self, tag: str, starts: list[tuple[int, int]]) -> tuple[ScalarSeries, list[Purge]]:
-        """The series in file order, orphans purged; `starts` = (seq, step) of restart STARTs."""
+    def finish(
+        self, tag: str, starts: list[tuple[int, int]], *, float32_values: bool = False
+    ) -> tuple[ScalarSeries, list[Purge]]:
+        """The series in file order, orphans purged; `starts` = (seq, step) of restart STARTs.
+        Values are float64, or float32 with `float32_values` when every one is a float32."""
         self.flush()
-        order, steps, values, walls = self._columns()
+        order, steps, values, walls = self._columns(None if float32_values else np.float64)
         if len(order) > 1 and not (order[1:] > order[:-1]).all():
             idx = np.argsort(order, kind="stable")  # nearly sorted blocks: timsort runs
             order, steps, values, walls = order[idx], steps[idx], values[idx], walls[idx]
@@ -88,16 +91,30 @@ class Series:
         dropped = sum(p.count for p in purges)
         return ScalarSeries(tag, steps, values, walls, enc, dropped), purges
 
-    def _columns(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    def _columns(self, value_dtype) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
         """The blocks concatenated one column at a time, each column's blocks released as soon
-        as it is built (peak: the blocks plus one column, not twice the blocks)."""
+        as it is built (peak: the blocks plus one column, not twice the blocks). Values in
+        `value_dtype`, or None: float32 if every block is (a float32 read from the file, or a
+        value that is exactly one), else float64."""
         columns = [list(col) for col in zip(*self.blocks, strict=True)]
         self.blocks.clear()
         out = []
-        for parts in columns:
-            out.append(np.concatenate(parts) if len(parts) > 1 else np.ascontiguousarray(parts[0]))
+        for i, parts in enumerate(columns):
+            dtype = value_dtype if i == 2 else None
+            if len(parts) > 1:
+                out.append(np.concatenate(parts, dtype=dtype))
+            else:
+                out.append(np.ascontiguousarray(parts[0], dtype=dtype))
             parts.clear()
         return out[0], out[1], out[2], out[3]
+
+
+def _exact_float32(values: np.ndarray) -> np.ndarray:
+    """`values` as float32 if that loses nothing (NaN and inf included), else unchanged."""
+    with np.errstate(over="ignore"):
+        narrow = values.astype(np.float32)
+    same = (narrow == values) | (np.isnan(narrow) & np.isnan(values))
+    return narrow if same.all() else values
 
 
 def _purge(
