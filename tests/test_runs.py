@@ -135,6 +135,21 @@ def test_real_sweep_like_folder(cli):
     assert doc["groups"][0]["id"] == "no-model" and doc["groups"][0]["size"] == 3
 
 
+@pytest.mark.shared("reallogs")
+def test_a_folder_of_unrelated_real_projects(cli):
+    """Every real log folder at once: dozens of hparams vary (Lightning's); the baseline is a run
+    whose model was identified and which logged the metric, not one of the no-model runs."""
+    doc, _ = _runs_json(cli, str(REALLOGS))
+    runs = {r["name"]: r for r in doc["runs"]}
+    assert len(doc["varying_hparams"]) > 4
+    base = runs[doc["baseline"]]
+    assert base["group"] != "no-model" and doc["metric"] in base["metrics"]
+    text = cli("runs", str(REALLOGS), "--no-color", "--width", "120").stdout
+    n = len(doc["varying_hparams"])
+    assert f"hyper-parameters: 4 of the {n} that vary are shown" in " ".join(text.split())
+    assert "=-" not in text  # a run without a shown hparam shows nothing for it
+
+
 # The model key (tbdiff/multirun/fingerprint.py) on Keras 3 callback runs of the issue-10 pairs
 # (tests/gen_pairs_keras3.py): the config with its compile_config, no hparams recorded.
 K3_SAME = ("base", "base_again", "renamed", "lr100", "beta05")  # one model, names / numbers apart

@@ -265,7 +265,17 @@ def _baseline(runs, groups, wanted: str | None, primary: str | None) -> str | No
                 return n
         shown = ", ".join(names[:6]) + (f" ... and {len(names) - 6} more" if len(names) > 6 else "")
         raise TbdiffError(f"--baseline: no run named {wanted!r}; runs: {shown}")
-    return groups[0].representative if groups else None
+    # the best run of the largest group whose model was identified and whose best run logged
+    # the metric; runs without a model record only when no run has one (they share no model,
+    # so they are no reference)
+    by_name = {r.name: r for r in runs}
+
+    def rank(g: Group) -> tuple[bool, bool]:
+        rep = by_name.get(g.representative)
+        has_metric = rep is not None and primary in rep.curves
+        return (g.key is None, not has_metric)  # sort is stable: largest first within a rank
+
+    return min(groups, key=rank).representative if groups else None
 
 
 # --------------------------------------------------------------------------------------------

@@ -39,14 +39,29 @@ def _num(x: float | None) -> str:
     return f"{x:.4g}"
 
 
+#: varying hyper-parameters shown per run in the text table (the JSON has them all), and the
+#: width a value is cut to: a folder of unrelated runs can vary in dozens of them
+TABLE_HPARAMS = 4
+VALUE_WIDTH = 24
+
+
 def _hp(run: RunSummary, keys: list[str]) -> str:
-    return " ".join(f"{k}={_value(run.hparams.get(k))}" for k in keys)
+    return " ".join(f"{k}={_value(run.hparams[k])}" for k in keys if k in run.hparams)
 
 
 def _value(v: Any) -> str:
     if isinstance(v, float):
         return f"{v:g}"
-    return "-" if v is None else str(v)
+    text = "-" if v is None else str(v)
+    return text if len(text) <= VALUE_WIDTH else text[: VALUE_WIDTH - 1] + "…"
+
+
+def shown_hparams(report: RunsReport) -> tuple[list[str], int]:
+    """The varying hyper-parameters the table shows (those that explain most of the metric
+    first, then by name) and how many more vary."""
+    ranked = [e.hparam for e in report.effects if e.hparam in report.varying]
+    order = ranked + sorted(k for k in report.varying if k not in ranked)
+    return order[:TABLE_HPARAMS], max(0, len(order) - TABLE_HPARAMS)
 
 
 def render_runs(report: RunsReport, console) -> None:
@@ -61,12 +76,12 @@ def render_runs(report: RunsReport, console) -> None:
         highlight=False,
     )
     table = Table(box=None, pad_edge=False, show_edge=False)
+    varying, more = shown_hparams(report)
     for col in ("run", "model", "hyper-parameters"):
         table.add_column(col, overflow="fold")
     for tag in report.metrics:
         table.add_column(f"{tag}\nfinal / best", justify="right")
     table.add_column("curve")
-    varying = [k for k in report.varying]
     for r in report.runs:
         cells = [r.name, report.group_of.get(r.name, "-"), _hp(r, varying)]
         for tag in report.metrics:
@@ -76,6 +91,12 @@ def render_runs(report: RunsReport, console) -> None:
         cells.append(sparkline(c.values) if c else "")
         table.add_row(*cells)
     console.print(table)
+    if more:
+        console.print(
+            f"hyper-parameters: {len(varying)} of the {len(varying) + more} that vary are shown "
+            "(those that explain most of the metric first); --json has them all",
+            highlight=False,
+        )
     _groups(report, console)
     _noise(report, console)
     _effects(report, console)
@@ -86,8 +107,12 @@ def _findings_lines(d) -> list[str]:
     if len(d.findings) > 6:
         lines.append(f"... and {len(d.findings) - 6} more finding(s)")
     if d.hparams:
-        hp = ", ".join(f"{k} {_value(a)} vs {_value(b)}" for k, (a, b) in d.hparams.items())
-        lines.append(f"hyper-parameters: {hp}")
+        items = list(d.hparams.items())
+        hp = ", ".join(f"{k} {_value(a)} vs {_value(b)}" for k, (a, b) in items[:TABLE_HPARAMS])
+        more = (
+            f" and {len(items) - TABLE_HPARAMS} more (--json)" if len(items) > TABLE_HPARAMS else ""
+        )
+        lines.append(f"hyper-parameters: {hp}{more}")
     if d.error:
         lines.append(f"not compared: {d.error}")
     if not lines:
