@@ -22,6 +22,7 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from helpers import (  # noqa: E402
+    GENERATORS,
     REQUIRE_SHARED_ENV,
     SHARED,
     SharedDataMissing,
@@ -74,22 +75,11 @@ def pytest_terminal_summary(terminalreporter, exitstatus: int, config: pytest.Co
 
 # ------------------------------------------------------------------ TF fixture generators
 
-#: Scripts that write fixtures with TensorFlow (seconds to a minute each): done marker, whether
-#: they use tf_keras, and the test modules that read them. As soon as the session knows its
-#: tests, every generator they need starts in the background (tests/helpers.py
-#: `start_generator`), and the modules that read the slow ones run last, so TensorFlow writes
-#: on one core while the tests that need no TensorFlow run on the other.
-_GENERATORS = {
-    "gen_event_fixtures.py": ("written.json", True, ("events", "edges", "inspect", "model", "api")),
-    "gen_graph_fixtures.py": ("done.json", True, ("align", "edges", "graph", "inspect")),
-    "gen_pairs_keras3.py": ("DONE", False, ("pairs_keras3",)),
-    "gen_pairs_tf1.py": ("DONE", True, ("pairs_tf1",)),
-    "gen_pairs_tf2fn.py": ("DONE", True, ("pairs_tf2fn",)),
-    "gen_pairs_semantics.py": ("manifest.json", True, ("findings_semantics",)),
-    "gen_pairs_training.py": ("DONE", True, ("findings_training",)),
-}
-_SLOW = {"gen_pairs_keras3.py", "gen_pairs_tf1.py", "gen_pairs_tf2fn.py"}
-_SLOW |= {"gen_pairs_semantics.py", "gen_pairs_training.py"}
+# Every TF fixture generator the session's tests read (tests/helpers.py GENERATORS) starts in
+# the background as soon as the session knows its tests, and the modules that wait for a slow
+# one run last, so TensorFlow writes on one core while the tests that need no TensorFlow run
+# on the other.
+_TRAINING = {"experiment", "ablation"}  # they train MNIST models themselves
 
 
 def _module(item: pytest.Item) -> str:
@@ -98,9 +88,9 @@ def _module(item: pytest.Item) -> str:
 
 def pytest_collection_modifyitems(session: pytest.Session, config, items) -> None:
     """Modules that need no generator first, then those waiting for a quick one, then those
-    waiting for a slow one (stable order otherwise)."""
-    slow = {m for s in _SLOW for m in _GENERATORS[s][2]} | {"experiment", "ablation"}
-    quick = {m for s in set(_GENERATORS) - _SLOW for m in _GENERATORS[s][2]}
+    waiting for a slow one or training (stable order otherwise)."""
+    slow = {m for g in GENERATORS.values() if g.slow for m in g.readers} | _TRAINING
+    quick = {m for g in GENERATORS.values() if not g.slow for m in g.readers}
     items.sort(key=lambda item: 2 if _module(item) in slow else int(_module(item) in quick))
 
 
@@ -109,9 +99,9 @@ def pytest_collection_finish(session: pytest.Session) -> None:
         return
     modules = {_module(item) for item in session.items}
     factory = session.config._tmp_path_factory  # the session's tmp_path_factory
-    for script, (marker, legacy, readers) in _GENERATORS.items():
-        if modules & set(readers):
-            start_generator(factory, script, marker, legacy_keras=legacy)
+    for script, gen in GENERATORS.items():
+        if modules & set(gen.readers):
+            start_generator(factory, script)
 
 
 # ------------------------------------------------------------------ fixtures
@@ -120,13 +110,13 @@ def pytest_collection_finish(session: pytest.Session) -> None:
 @pytest.fixture(scope="session")
 def event_fx(tmp_path_factory) -> Path:
     """Event files written by TF1/TF2/Keras/TensorBoard writers (tests/gen_event_fixtures.py)."""
-    return generated(tmp_path_factory, "gen_event_fixtures.py", "written.json")
+    return generated(tmp_path_factory, "gen_event_fixtures.py")
 
 
 @pytest.fixture(scope="session")
 def graph_fx(tmp_path_factory) -> Path:
     """tf1.pb, keras.pb, consts.pb, logs/<name>/ and saved_model/ (tests/gen_graph_fixtures.py)."""
-    return generated(tmp_path_factory, "gen_graph_fixtures.py", "done.json")
+    return generated(tmp_path_factory, "gen_graph_fixtures.py")
 
 
 @pytest.fixture

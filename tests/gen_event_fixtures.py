@@ -482,7 +482,7 @@ def generated(tmp_path_factory) -> Path:
     """Write the fixtures once per pytest session (shared by every test module importing this)."""
     from helpers import generated as tf_generated
 
-    return tf_generated(tmp_path_factory, Path(__file__).name, "written.json")
+    return tf_generated(tmp_path_factory, Path(__file__).name)
 
 
 def tensorboard_scalars(files: list) -> dict:

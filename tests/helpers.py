@@ -22,6 +22,7 @@ import atexit
 import os
 import subprocess
 import sys
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -73,34 +74,52 @@ def _stop_started() -> None:  # a session that ends early leaves no generator be
 atexit.register(_stop_started)
 
 
-def start_generator(
-    tmp_path_factory, script: str, done_marker: str, *, legacy_keras: bool = True
-) -> Path:
+@dataclass(frozen=True)
+class Generator:
+    """A script under tests/ that writes fixtures with TensorFlow (seconds to a minute)."""
+
+    done: str  # the file it writes last: its output is complete
+    legacy_keras: bool = True  # tf_keras (TF_USE_LEGACY_KERAS=1), else Keras 3
+    readers: tuple[str, ...] = ()  # test modules reading its output (names without "test_")
+    slow: bool = False  # tens of seconds: its readers run last (tests/conftest.py)
+
+
+#: Every TF fixture script, the one place that says how to run it and who reads it.
+GENERATORS: dict[str, Generator] = {
+    "gen_event_fixtures.py": Generator(
+        "written.json", readers=("events", "edges", "inspect", "model", "api")
+    ),
+    "gen_graph_fixtures.py": Generator("done.json", readers=("align", "edges", "graph", "inspect")),
+    "gen_pairs_keras3.py": Generator("DONE", False, ("pairs_keras3", "runs"), slow=True),
+    "gen_pairs_tf1.py": Generator("DONE", readers=("pairs_tf1",), slow=True),
+    "gen_pairs_tf2fn.py": Generator("DONE", readers=("pairs_tf2fn",), slow=True),
+    "gen_pairs_semantics.py": Generator(
+        "manifest.json", readers=("findings_semantics",), slow=True
+    ),
+    "gen_pairs_training.py": Generator("DONE", readers=("findings_training",), slow=True),
+}
+
+
+def start_generator(tmp_path_factory, script: str) -> Path:
     """Start `tests/<script> OUTDIR` in the background unless done or running (so several
     generators can run side by side); `generated` waits for it."""
+    gen = GENERATORS[script]
     out = tmp_path_factory.getbasetemp() / Path(script).stem
-    if not (out / done_marker).exists() and out not in _STARTED:
+    if not (out / gen.done).exists() and out not in _STARTED:
         log = out.parent / f"{out.name}.stderr.log"
         with open(log, "w") as err:
             _STARTED[out] = subprocess.Popen(
                 [sys.executable, str(HERE / script), str(out)],
-                env=tf_env(legacy_keras),
+                env=tf_env(gen.legacy_keras),
                 stdout=subprocess.DEVNULL,
                 stderr=err,
             )
     return out
 
 
-def generated(
-    tmp_path_factory,
-    script: str,
-    done_marker: str,
-    *,
-    timeout: int = 900,
-    legacy_keras: bool = True,
-) -> Path:
+def generated(tmp_path_factory, script: str, *, timeout: int = 900) -> Path:
     """Folder written by `tests/<script>`; generated on first use in the session."""
-    out = start_generator(tmp_path_factory, script, done_marker, legacy_keras=legacy_keras)
+    out = start_generator(tmp_path_factory, script)
     proc = _STARTED.get(out)
     if proc is not None:
         try:
@@ -108,7 +127,7 @@ def generated(
         except subprocess.TimeoutExpired:
             proc.kill()
             proc.wait()
-    if not (out / done_marker).exists():
+    if not (out / GENERATORS[script].done).exists():
         log = out.parent / f"{out.name}.stderr.log"
         tail = log.read_text(errors="replace")[-4000:] if log.exists() else ""
         raise RuntimeError(f"{script} failed:\n{tail}")

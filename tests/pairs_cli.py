@@ -1,7 +1,7 @@
 """Run the acceptance pairs of tests/pairs_manifest.py through the real CLI and check them.
 
 Shared by test_pairs_tf1.py, test_pairs_keras3.py and test_pairs_tf2fn.py. The generators a
-session needs start side by side (tests/helpers.py `start_generator`); the CLI runs of one
+session needs start side by side (tests/conftest.py, at collection); the CLI runs of one
 generator's pairs (`tbdiff compare A B --json`, `inspect RUN --json`) run in-process
 (tests/helpers.py `run_tbdiff`) and are cached for the session, so each test only reads its result.
 """
@@ -14,14 +14,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pairs_manifest as M
-from helpers import generated, run_tbdiff, start_generator
+from helpers import generated, run_tbdiff
 
-LEGACY_KERAS = {"tf1": True, "keras3": False, "tf2fn": True}
-TEST_MODULE_GEN = {
-    "test_pairs_tf1": "tf1",
-    "test_pairs_keras3": "keras3",
-    "test_pairs_tf2fn": "tf2fn",
-}
 LABELS = {"normalization": ("normalization", "normalisation")}  # either spelling is fine
 NUMBER = re.compile(r"[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?")
 
@@ -45,14 +39,9 @@ def tbdiff(*args: str) -> CliRun:
 
 
 def outdir(request, gen: str) -> Path:
-    """Generator output for `gen`; first starts every generator the session's tests need, so
-    they run side by side."""
-    factory = request.getfixturevalue("tmp_path_factory")
-    modules = {Path(str(item.fspath)).stem for item in request.session.items}
-    needed = {gen} | {TEST_MODULE_GEN[m] for m in modules if m in TEST_MODULE_GEN}
-    for other in sorted(needed):
-        start_generator(factory, M.GENERATORS[other], "DONE", legacy_keras=LEGACY_KERAS[other])
-    return generated(factory, M.GENERATORS[gen], "DONE", legacy_keras=LEGACY_KERAS[gen])
+    """Output of the generator `gen` (a key of pairs_manifest.GENERATORS); tests/conftest.py
+    started every generator the session needs at collection, so they run side by side."""
+    return generated(request.getfixturevalue("tmp_path_factory"), M.GENERATORS[gen])
 
 
 def run_status(out: Path) -> dict[str, dict]:

@@ -17,7 +17,7 @@ DENSE = ["VisibleLayer", "HiddenLayer1", "HiddenLayer2", "HiddenLayer3", "Output
 
 @pytest.fixture(scope="session")
 def fx(tmp_path_factory) -> Path:
-    return generated(tmp_path_factory, "gen_graph_fixtures.py", "done.json")
+    return generated(tmp_path_factory, "gen_graph_fixtures.py")
 
 
 def _gd(path: Path) -> graph_pb2.GraphDef:

@@ -26,7 +26,7 @@ N_IN, N_OUT = 784, 10  # tf.compat.v1.placeholder_with_default(1.0)'s default na
 
 @pytest.fixture(scope="session")
 def pairs(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return generated(tmp_path_factory, "gen_pairs_semantics.py", "manifest.json")
+    return generated(tmp_path_factory, "gen_pairs_semantics.py")
 
 
 @pytest.fixture(scope="session")

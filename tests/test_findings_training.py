@@ -27,7 +27,7 @@ MINE = ("optimizer", "layer", "activation", "init", "loss", "regularization")
 
 @pytest.fixture(scope="session")
 def pairs_dir(tmp_path_factory) -> Path:
-    return generated(tmp_path_factory, "gen_pairs_training.py", "DONE")
+    return generated(tmp_path_factory, "gen_pairs_training.py")
 
 
 _GRAPHS: dict[Path, object] = {}
