@@ -184,6 +184,10 @@ def scalar_table(
     if wanted is not None and wanted - seen:
         missing = ", ".join(sorted(wanted - seen))
         warnings.append(LogWarning("other", f"tag(s) not found: {missing}", path))
+    # the columns are joined before pandas is imported: its ~50 MB then meet the data alone,
+    # not the data plus the copy's spare pages
+    numeric = {name: _column(columns.pop(name)) for name in ("step", "value", "wall_time")}
+    release_freed_memory()
     pd = require_pandas("reading scalars into a table")
     tag_names = sorted({k[1] for k in keys})
     tag_code = {t: i for i, t in enumerate(tag_names)}
@@ -191,9 +195,8 @@ def scalar_table(
     data: dict[str, Any] = {
         "run": pd.Categorical.from_codes(_codes([k[0] for k in keys], counts), names),
         "tag": pd.Categorical.from_codes(_codes([tag_code[k[1]] for k in keys], counts), tag_names),
+        **numeric,
     }
-    for name in ("step", "value", "wall_time"):
-        data[name] = _column(columns.pop(name))
     frame = pd.DataFrame(data, columns=list(COLUMNS), copy=False)
     return Table(frame, warnings)
 
