@@ -37,7 +37,7 @@ value.skipped, scalars.restart, scalars.overlap, graph.load, hparams.
 Design (chosen by measurement with scripts/bench_events.py; a per-record Python loop doing
 framing + two crc32c calls + Event.FromString costs ~4 us/record here, i.e. >12 s for 3M):
 
-* Files are read in 8 MiB chunks, so memory stays flat in the number of events; only the
+* Files are read in 4 MiB chunks, so memory stays flat in the number of events; only the
   scalar values themselves grow (numpy blocks, concatenated once at the end).
 * Framing walk: inherently sequential, so it is the one Python loop left. It is
   short-circuited by speculation: scalar logs repeat a small cycle of record sizes, so after

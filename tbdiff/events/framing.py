@@ -1,7 +1,7 @@
 """TFRecord framing: walk the records of one file, verify their CRCs, recover from damage.
 
 A record is `u64 length, u32 masked crc32c(length), payload, u32 masked crc32c(payload)`.
-Files are read in 8 MiB chunks (memory flat in the number of events). The framing walk is
+Files are read in 4 MiB chunks (memory flat in the number of events). The framing walk is
 inherently sequential; `_walk` keeps it off the interpreter for regular logs by speculation
 (scalar logs repeat a short cycle of record sizes, checked with one numpy gather). A bad header
 CRC means the length can't be trusted: we scan forward for the next offset whose header CRC
@@ -25,7 +25,7 @@ from tbdiff.events.crc import crc_rows, gather, masked, u32_at
 from tbdiff.events.model import FileInfo
 from tbdiff.events.storage import RemotePath, as_path, open_binary
 
-_CHUNK = 8 << 20  # bytes read at a time
+_CHUNK = 4 << 20  # bytes read at a time (working memory: a few times this)
 _MAX_WARNINGS_PER_FILE = 20
 
 

@@ -40,7 +40,7 @@ from tbdiff.events.values import (
     tensor_scalar,
 )
 
-_TRIM_EVERY = 8  # chunks (8 MiB each) read between two release_freed_memory calls (64 MiB)
+_TRIM_EVERY = 4  # chunks read between two release_freed_memory calls (16 MiB)
 
 
 class RunReader:
@@ -70,10 +70,13 @@ class RunReader:
     # ---- per file ------------------------------------------------------------------------
     def read_file(self, path: Path) -> FileInfo:
         info = self.start_file(path)
+        i = 0
         for i, ch in enumerate(chunks(path, info, self.rep, self.verify_crc), 1):
             self._chunk(ch)
             if i % _TRIM_EVERY == 0:  # the chunks' freed buffers: only the values stay resident
                 release_freed_memory()
+        if i > 1 and i % _TRIM_EVERY:  # and the last ones' (a one-chunk file leaves little)
+            release_freed_memory()
         self.end_file()
         return info
 
