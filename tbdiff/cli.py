@@ -123,14 +123,14 @@ def _add_graph_flags(p: argparse.ArgumentParser) -> None:
     )
 
 
-def _add_verbose_flag(p: argparse.ArgumentParser) -> None:
-    p.add_argument(
-        "-v",
-        "--verbose",
-        action="store_true",
-        help="the long report: every finding in full with its values, pairing notes, the "
-        "layer and hyper-parameter tables (the default fits one 80x50 screen)",
-    )
+_VERBOSE_HELP = (
+    "the long report: every finding in full with its values, pairing notes, the layer and "
+    "hyper-parameter tables (the default fits one 80x50 screen)"
+)
+
+
+def _add_verbose_flag(p: argparse.ArgumentParser, help: str = _VERBOSE_HELP) -> None:
+    p.add_argument("-v", "--verbose", action="store_true", help=help)
 
 
 def _add_tag_pair_flag(p: argparse.ArgumentParser) -> None:
@@ -213,13 +213,15 @@ def _add_train_parser(sub) -> None:
         default="runs",
         help="parent folder; each invocation makes a new timestamped folder",
     )
-    p.add_argument("--epochs", type=int, default=30)
+    p.add_argument("--epochs", type=int, default=30, help="training epochs per model (30)")
     p.add_argument(
         "--data-dir",
         default=None,
         help="folder with the MNIST IDX files or mnist.npz (also TBDIFF_DATA_DIR)",
     )
-    p.add_argument("--seed", type=int, default=0)
+    p.add_argument(
+        "--seed", type=int, default=0, help="seed of the first repetition (weights, batch order)"
+    )
     p.add_argument(
         "--seeds", type=int, default=1, help="repeat both models N times, report mean ± std"
     )
@@ -284,6 +286,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser = Parser(
         prog="tbdiff",
         description="Explain why two TensorBoard runs of 'the same' model behave differently.",
+        epilog="Exit codes, like diff: 0 no critical or warning difference, 1 a difference "
+        "(the report says which rule applied), 2 bad input (one line on stderr), 130 "
+        "interrupted. 'tbdiff COMMAND --help' for each command.",
     )
     parser.add_argument("--version", action="version", version=f"tbdiff {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
@@ -312,7 +317,10 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("scalars", help="compare the scalar curves of two runs")
     _add_pair_flags(p)
     _add_tag_pair_flag(p)
-    _add_verbose_flag(p)
+    _add_verbose_flag(
+        p,
+        "the long report: how each pair of curves was matched, and every differing hyper-parameter",
+    )
     _add_output_flags(p)
     _add_export_flags(p)
 

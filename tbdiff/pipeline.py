@@ -253,6 +253,7 @@ def build_report(
     models = False
     if graphs:
         models = _compare_graph_sides(report, a, b, dict(feeds or {}), list_nodes)
+        report.models_compared = models
     if scalars and a.runs and b.runs:
         from tbdiff.scalars import compare_scalars
 
@@ -282,19 +283,7 @@ def _compare_graph_sides(
     model_a = describe(run_inputs(a.runs, a.graph, a.hparams, feeds))
     model_b = describe(run_inputs(b.runs, b.graph, b.hparams, feeds))
     check_feeds(feeds, {"A": (a.graph, model_a), "B": (b.graph, model_b)})
-    if a.graph is None or b.graph is None:
-        both_hparams = a.graph is None and b.graph is None and bool(a.hparams and b.hparams)
-        for side in (a, b):
-            if side.graph is None:
-                report.warnings.append(
-                    LogWarning(
-                        "graph.missing",
-                        f"{side.letter} has no graph: only scalars"
-                        + (" and recorded hyper-parameters" if both_hparams else "")
-                        + " were compared",
-                        path=side.source.text,
-                    )
-                )
+    report.warnings.extend(_missing_graphs(a, b))
     compared = compare_models(model_a, model_b, a.graph, b.graph)
     if compared is None:
         return False
@@ -305,6 +294,21 @@ def _compare_graph_sides(
         if list_nodes:
             report.node_diffs = _node_diffs(alignment)
     return True
+
+
+def _missing_graphs(a: Side, b: Side) -> list[LogWarning]:
+    """One warning for the side without a graph, or one for both."""
+    lacking = [side for side in (a, b) if side.graph is None]
+    if not lacking:
+        return []
+    what = "only scalars"
+    if len(lacking) == 2 and a.hparams and b.hparams:
+        what += " and recorded hyper-parameters"
+    if len(lacking) == 1:
+        who, path = f"{lacking[0].letter} has no graph", lacking[0].source.text
+    else:
+        who, path = "neither run has a graph", None
+    return [LogWarning("graph.missing", f"{who}: {what} were compared", path=path)]
 
 
 def compare_models(

@@ -25,6 +25,7 @@ from tbdiff.diagnostics import LogWarning, group_warnings
 from tbdiff.findings.base import labelled
 from tbdiff.report import Report
 from tbdiff.scalars import curve_gap
+from tbdiff.words import count
 
 _INSPECT_MAX_SCALARS = 25  # rows per run in the table; --json has them all
 _INSPECT_MAX_FILES = 12  # file rows per run before the rest are summarised
@@ -312,7 +313,7 @@ def _side(ref: Any, letter: str, graphs: bool) -> Text:
     if graphs:
         src = "no graph"
         if ref.graph_source:
-            inlined = f", {ref.functions} functions inlined" if ref.functions else ""
+            inlined = f", {count(ref.functions, 'function')} inlined" if ref.functions else ""
             src = f"{ref.graph_source}, {ref.nodes} nodes{inlined}"
         t.append(f" ({src})", style="dim")
     return t
@@ -471,7 +472,7 @@ def scalars_view(report: Report, width: int, verbose: bool = False) -> Table | N
         head = Text(p.name, style="bold")
         head.append(f" · {_pair_status(p, la, lb)}")
         if verbose:
-            head.append(f"\n{p.tag_a} ↔ {p.tag_b}, {p.steps} common steps", style="dim")
+            head.append(f"\n{p.tag_a} ↔ {p.tag_b}, {count(p.steps, 'common step')}", style="dim")
             if p.note:
                 head.append(f"\n{p.note}", style="dim italic")
         va, vb = np.asarray(p.values_a, float), np.asarray(p.values_b, float)

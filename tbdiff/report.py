@@ -9,10 +9,17 @@ from __future__ import annotations
 import json
 import math
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from tbdiff.diagnostics import LogWarning
 from tbdiff.findings.base import SEVERITY_RANK, Finding
+
+if TYPE_CHECKING:
+    import pandas as pd
+    from rich.console import RenderableType
+
+    from tbdiff.align import LayerPair
+    from tbdiff.scalars import ScalarComparison
 
 SCHEMA = "tbdiff.report/1"
 
@@ -54,8 +61,8 @@ class Report:
     b: RunRef
     graph_counts: dict[str, int] | None = None
     findings: list[Finding] = field(default_factory=list)
-    scalars: Any = None  # tbdiff.scalars.ScalarComparison
-    layers: list[Any] = field(default_factory=list)  # tbdiff.align.LayerPair
+    scalars: ScalarComparison | None = None
+    layers: list[LayerPair] = field(default_factory=list)
     hparams: list[HparamDiff] = field(default_factory=list)
     # (status, node in A, node in B, what changed) for every node difference, filled with --all
     node_diffs: list[tuple[str, str, str, str]] = field(default_factory=list)
@@ -64,6 +71,9 @@ class Report:
     extra: dict[str, Any] = field(default_factory=dict)  # e.g. train-and-compare accuracies
     # what was compared: "compare" (graphs + scalars), "graphs" or "scalars" (the commands)
     scope: str = "compare"
+    # the two runs' models were described and compared (False: a side had no graph and nothing
+    # else to describe it, so the findings could not look at the models)
+    models_compared: bool = True
 
     @property
     def worst_severity(self) -> str | None:
@@ -75,7 +85,8 @@ class Report:
     def exit_code(self) -> int:
         """The command's exit code, like diff(1): 1 when a critical or warning finding exists,
         else 0; for the scalars-only comparison (`tbdiff scalars`, `compare(graphs=False)`),
-        1 when a paired curve separates for good. (2, bad input, is an error, never a report.)"""
+        and for a comparison whose models could not be compared, 1 when a paired curve
+        separates for good. (2, bad input, is an error, never a report.)"""
         return self._exit_rule()[0]
 
     @property
@@ -86,14 +97,20 @@ class Report:
 
     def _exit_rule(self) -> tuple[int, str]:
         if self.scope == "scalars":
-            pairs = self.scalars.pairs if self.scalars is not None else []
-            apart = [p for p in pairs if p.diverges_at_step is not None]
-            if apart:
-                return 1, f"{len(apart)} of {len(pairs)} paired curve(s) separate for good"
-            return 0, "no paired curve separates for good"
+            return self._curves_rule()
         if self.worst_severity in ("critical", "warning"):
             return 1, "a critical or warning finding"
+        if self.scope == "compare" and not self.models_compared:
+            code, why = self._curves_rule()
+            return code, f"the models could not be compared, and {why}"
         return 0, "no critical or warning finding"
+
+    def _curves_rule(self) -> tuple[int, str]:
+        pairs = self.scalars.pairs if self.scalars is not None else []
+        apart = [p for p in pairs if p.diverges_at_step is not None]
+        if apart:
+            return 1, f"{len(apart)} of {len(pairs)} paired curve(s) separate for good"
+        return 0, "no paired curve separates for good"
 
     def to_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = {
@@ -139,13 +156,21 @@ class Report:
 
         return notebook_html(self)
 
-    def __rich__(self) -> Any:
+    def __repr__(self) -> str:
+        """One line (the dataclass's own repr would print every section, kilobytes)."""
+        worst = self.worst_severity or "none"
+        return (
+            f"<tbdiff.Report {self.a.label or self.a.run!r} vs {self.b.label or self.b.run!r}: "
+            f"{len(self.findings)} finding(s), worst {worst}, exit {self.exit_code}>"
+        )
+
+    def __rich__(self) -> RenderableType:
         """`rich.print(report)`: the terminal report, at the console's width and colours."""
         from tbdiff.display import TerminalReport
 
         return TerminalReport(self)
 
-    def scalars_frame(self) -> Any:
+    def scalars_frame(self) -> pd.DataFrame:
         """The paired curves as a pandas DataFrame, one row per pair (the JSON `scalars`)."""
         from tbdiff.frames import require_pandas
 
@@ -154,7 +179,7 @@ class Report:
         return pd.DataFrame(rows)
 
 
-def _layer_dict(lp: Any) -> dict[str, Any]:
+def _layer_dict(lp: LayerPair) -> dict[str, Any]:
     return {
         "a": lp.a,
         "b": lp.b,

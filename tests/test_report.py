@@ -6,6 +6,7 @@ import json
 import math
 
 import numpy as np
+from helpers import REALLOGS, SAMPLE_LOGS, need_shared
 
 from tbdiff.findings.base import Finding, rank
 from tbdiff.render import sparkline
@@ -125,3 +126,44 @@ def test_evidence_puts_the_finding_that_explains_the_gap_first():
     assert ranked[-1].id == "learning_phase.mechanism"
     # no accuracy curves: the detectors' prior order stands
     assert rank_by_evidence(findings(), None)[0].id == "optimizer.hparam_mismatch"
+
+
+# ---------------------------------------------------------------- exit rule without models
+
+
+def _cut_keras_log(tmp_path):
+    """sample_logs' Keras run cut at 60,000 bytes: inside its graph record, after some of
+    its scalars, as a run killed while writing leaves it."""
+    src = next((SAMPLE_LOGS / "keras").glob("events.out.tfevents.*"))
+    run = tmp_path / "cut"
+    run.mkdir()
+    (run / src.name).write_bytes(src.read_bytes()[:60_000])
+    return run
+
+
+def test_compare_without_a_model_exits_by_the_curves(tmp_path):
+    import tbdiff
+
+    r = tbdiff.compare(str(_cut_keras_log(tmp_path)), str(SAMPLE_LOGS / "tensorflow"))
+    assert not r.models_compared and r.worst_severity not in ("critical", "warning")
+    assert any(p.diverges_at_step is not None for p in r.scalars.pairs)
+    assert r.exit_code == 1
+    assert r.exit_reason.startswith("the models could not be compared, and ")
+    missing = [w.message for w in r.warnings if w.kind == "graph.missing"]
+    assert missing == ["A has no graph: only scalars were compared"]
+    assert (
+        repr(r) == f"<tbdiff.Report 'cut' vs 'tensorflow': {len(r.findings)} finding(s), "
+        f"worst {r.worst_severity or 'none'}, exit 1>"
+    )
+
+
+def test_two_graphless_runs_warn_once_and_exit_by_the_curves():
+    import tbdiff
+
+    pair = need_shared(
+        REALLOGS / "HyoungsungKim__Pytorch-tensorboard_tutorial/scalar/tutorial/sin and cos"
+    )
+    r = tbdiff.compare(str(pair / "sin"), str(pair / "cos"))
+    missing = [w for w in r.warnings if w.kind == "graph.missing"]
+    assert [w.message for w in missing] == ["neither run has a graph: only scalars were compared"]
+    assert r.exit_code == 1  # sin and cos separate for good (from step 226)

@@ -16,6 +16,7 @@ from typing import Any
 from tbdiff.findings.base import Context, Finding, provenance
 from tbdiff.model.description import DropoutSite, ModelDescription
 from tbdiff.model.numbers import fmt_prob, r4
+from tbdiff.words import count
 
 NAME = "dropout"
 LABEL = "dropout"
@@ -304,7 +305,7 @@ def _count_mismatch(
 
     if not sa or not sb:
         who, has = ("A", "B") if not sa else ("B", "A")
-        title = f"{has} uses dropout ({max(len(sa), len(sb))} layers) but {who} has none"
+        title = f"{has} uses dropout ({count(max(len(sa), len(sb)), 'layer')}) but {who} has none"
     else:
         title = f"A has {len(sa)} dropout layers, B has {len(sb)}"
     detail = (
