@@ -7,6 +7,7 @@ an HTML list), and code that needs to know *what* happened tests `kind`, never t
 
 from __future__ import annotations
 
+import posixpath
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
@@ -54,26 +55,45 @@ class LogWarning:
         }
 
 
+#: Kinds whose messages differ from file to file (offsets, steps, file names) but mean one
+#: thing when many files of one folder have them: the verb phrase that sums them up after
+#: "N files" (`group_warnings(by_folder=True)`; the records keep every detail).
+FOLDER_SUMMARIES = {
+    "scalars.overlap": "re-write steps that earlier files of their run wrote (restarts from a "
+    "checkpoint, or runs appended in one folder); the earlier values were dropped",
+    "scalars.restart": "went back in steps (restarts); the orphaned earlier values were dropped",
+    "record.truncated": "end inside a record (cut, or still being written)",
+    "record.corrupt": "have damaged records (a CRC or length check failed; reading resumed "
+    "after each)",
+}
+
+
 @dataclass
 class WarningGroup:
-    """Warnings with the same kind and message (e.g. 5,000 empty files), in first-seen order."""
+    """Warnings with the same kind and message (e.g. 5,000 empty files), in first-seen order;
+    or, with `folder`, warnings of one FOLDER_SUMMARIES kind in one folder (`message` is then
+    the summary phrase)."""
 
     kind: str
     message: str
     records: list[LogWarning] = field(default_factory=list)
+    folder: str | None = None
 
     @property
     def paths(self) -> list[str]:
         return [w.path for w in self.records if w.path is not None]
 
 
-def group_warnings(records: Iterable[LogWarning]) -> list[WarningGroup]:
-    """One group per (kind, message), in the order each was first met."""
-    groups: dict[tuple[str, str], WarningGroup] = {}
+def group_warnings(records: Iterable[LogWarning], *, by_folder: bool = False) -> list[WarningGroup]:
+    """One group per (kind, message), in the order each was first met; with `by_folder`, the
+    kinds of FOLDER_SUMMARIES are grouped per (kind, folder) under their summary phrase."""
+    groups: dict[tuple[str, str, str | None], WarningGroup] = {}
     for w in records:
-        key = (w.kind, w.message)
+        summary = FOLDER_SUMMARIES.get(w.kind) if by_folder and w.path else None
+        folder = posixpath.dirname(w.path.replace("\\", "/")) if summary and w.path else None
+        key = (w.kind, summary or w.message, folder)
         if key not in groups:
-            groups[key] = WarningGroup(w.kind, w.message)
+            groups[key] = WarningGroup(w.kind, summary or w.message, folder=folder)
         groups[key].records.append(w)
     return list(groups.values())
 

@@ -51,18 +51,22 @@ _inspect_num = value_text
 
 
 def warning_lines(records: Sequence[LogWarning]) -> list[str]:
-    """One line per warning; the same problem in many files becomes one line with a count."""
-    groups = {(g.kind, g.message): g for g in group_warnings(records)}
+    """One line per warning; the same problem in many files becomes one line with a count
+    (`group_warnings(by_folder=True)`: also problems of one kind in many files of a folder)."""
     lines: list[str] = []
-    for w in records:  # first-seen order
-        g = groups.pop((w.kind, w.message), None)
-        if g is None:  # already shown, one by one or summarised
-            continue
-        if len(g.records) <= _SAME_WARNINGS or len(g.paths) < len(g.records):
+    for g in group_warnings(records, by_folder=True):  # first-seen order
+        files = list(dict.fromkeys(g.paths))
+        if len(files) <= _SAME_WARNINGS or len(g.paths) < len(g.records):
             lines.extend(str(x) for x in g.records)
+        elif g.folder is not None:
+            first, last = files[0].rsplit("/", 1)[-1], files[-1].rsplit("/", 1)[-1]
+            lines.append(
+                f"{g.folder}: {len(files):,} files {g.message} (first: {first}, last: {last}; "
+                "--json lists each)"
+            )
         else:
-            first, last = g.paths[0], g.paths[-1]
-            lines.append(f"{len(g.records):,} files: {g.message} (first: {first}, last: {last})")
+            first, last = files[0], files[-1]
+            lines.append(f"{len(files):,} files: {g.message} (first: {first}, last: {last})")
     return lines
 
 

@@ -4,6 +4,7 @@ against MANIFEST.tsv, which was written independently of tbdiff."""
 from __future__ import annotations
 
 import csv
+import json
 import os
 import re
 from pathlib import Path
@@ -189,3 +190,16 @@ def test_scalars_equal_tensorboard_accumulator() -> None:
         said = sum(int(n) for w in purge_warnings for n in re.findall(r"(\d+) earlier", w.message))
         assert said == sum(s.dropped for s in rd.scalars.values()), rd.name
     assert compared >= 40
+
+
+def test_overlapping_sessions_are_summarised_per_folder(cli) -> None:
+    """Rossman's logs append several sessions to train/ and validation/: each file re-writes
+    steps of the one before. stderr sums them up per folder; --json keeps every record."""
+    a, b = ROOT / "ldebris__Rossman/logs", ROOT / "muelletm__styx/logs/fit"
+    proc = cli("compare", str(a), str(b))
+    lines = [ln for ln in proc.stderr.splitlines() if "re-write steps" in ln]
+    assert [ln.split(": ")[2] for ln in lines] == [f"{a}/train", f"{a}/validation"]
+    assert all(" 4 files re-write steps " in ln and "--json lists each" in ln for ln in lines)
+    doc = json.loads(cli("compare", str(a), str(b), "--json").stdout)
+    overlaps = [r for r in doc["warning_records"] if r["kind"] == "scalars.overlap"]
+    assert len(overlaps) > len(lines) and len({r["path"] for r in overlaps}) == 8
