@@ -5,14 +5,18 @@ Usage: python scripts/check_html.py [REPORT.html] [--out DIR] [--json] [--eval E
 Without REPORT, writes one with `tbdiff compare sample_logs/tensorflow sample_logs/keras --all
 --html`. Loads the page from a file:// URL in Debian's Chromium (headless, fresh profile, network
 emulated offline, every host name unresolvable, a dead proxy), driven through the DevTools
-protocol over a pipe (--remote-debugging-pipe: no websocket client, no extra package). Asserts:
-no console errors or uncaught exceptions, no request other than the page itself, every chart
-drawn (each run's own points, every one, as an SVG path), hover shows both runs' values,
-smoothing and the log toggle redraw, the keyboard reads values, the node search filters. Takes screenshots at
-1280 and 800 px wide, and at 1280 px in the dark colour scheme, into --out (default
-bench_out/html_check). `--eval` evaluates expressions in the loaded page and reports their
-values (the smoothing test uses it). Prints a summary (JSON with --json);
-exit 0 when every check passed, 1 when one failed, 2 when Chromium is missing.
+protocol over a pipe (--remote-debugging-pipe: no websocket client, no extra package). Works on
+the compare page and the runs page (`tbdiff runs --html`: one series per run). Asserts: no
+console errors or uncaught exceptions, no request other than the page itself, every chart drawn
+(each run's own points, every one, as an SVG path), hover shows every run's values (at most
+TIP_ROWS), smoothing and the log toggle redraw, the keyboard reads values, the node search
+filters, and the hover box never covers a label above a plot ("compared steps", "apart from
+step N"; the pointer swept over each labelled chart, with the box at its height and taller than
+the plot). Takes screenshots at 1280 and 800 px wide, and at 1280 px in the dark colour scheme,
+into --out (default bench_out/html_check), plus one chart with the hover box next to its label
+(report_desktop_label.png, report_narrow_label.png). `--eval` evaluates expressions in the
+loaded page and reports their values (the smoothing test uses it). Prints a summary (JSON with
+--json); exit 0 when every check passed, 1 when one failed, 2 when Chromium is missing.
 """
 
 from __future__ import annotations
@@ -46,6 +50,8 @@ CHROMIUM_FLAGS = [
     "--allow-file-access-from-files",
     "--remote-debugging-pipe",
 ]
+# runs listed in the hover box at most (report.js TIP_ROWS)
+TIP_ROWS = 8
 # view name -> (width in px, colour scheme)
 VIEWS = {"desktop": (1280, "light"), "narrow": (800, "light"), "dark": (1280, "dark")}
 
@@ -141,18 +147,20 @@ PAGE_PROBE = r"""
 (() => {
   const out = {ready: !!window.tbdiffReport, charts: []};
   document.querySelectorAll('figure.chart svg.plot').forEach(svg => {
-    const count = side => {
-      const p = svg.querySelector('path.series.' + side + ':not(.raw)') ||
-                svg.querySelector('path.series.' + side);
+    const count = k => {
+      const sel = 'path.series[data-series="' + k + '"]';
+      const p = svg.querySelector(sel + ':not(.raw)') || svg.querySelector(sel);
       return p ? (p.getAttribute('d').match(/[ML]/g) || []).length : 0;
     };
-    out.charts.push({index: svg.dataset.index, a: count('a'), b: count('b'),
+    const n = new Set([...svg.querySelectorAll('path.series')].map(p => p.dataset.series)).size;
+    out.charts.push({index: svg.dataset.index, points: [...Array(n).keys()].map(count),
       divergence: !!svg.querySelector('.divergence line'),
       compared: !!svg.querySelector('.compared rect'),
       ticks: svg.querySelectorAll('text.tick').length});
   });
   out.islandCharts = JSON.parse(document.getElementById('tbdiff-curves').textContent)
-    .map(c => ({index: String(c.index), a: c.a.steps.length, b: c.b.steps.length}));
+    .map(c => ({index: String(c.index), points: c.series.map(s => s.steps.length),
+                ends: c.series.map(s => s.steps.length ? [s.steps[0], s.steps[s.steps.length - 1]] : null)}));
   out.verdict = (document.querySelector('#verdict .verdict-text') || {}).textContent || '';
   out.findings = [...document.querySelectorAll('article.finding')].map(a => a.id);
   out.layerLinks = document.querySelectorAll('svg.layers-diagram path.link').length;
@@ -174,6 +182,8 @@ CONTROLS_PROBE = r"""
   if (svg && slider) {
     slider.value = '0.6';
     slider.dispatchEvent(new Event('input'));
+    out.series = JSON.parse(document.getElementById('tbdiff-curves').textContent)
+      .find(c => String(c.index) === svg.dataset.index).series.length;
     out.smoothPaths = svg.querySelectorAll('path.series.smooth').length;
     out.rawPaths = svg.querySelectorAll('path.series.raw').length;
     out.smoothingOutput = document.getElementById('smoothing-value').value;
@@ -181,11 +191,12 @@ CONTROLS_PROBE = r"""
     slider.dispatchEvent(new Event('input'));
     out.smoothPathsAfterReset = svg.querySelectorAll('path.series.smooth').length;
     const box = svg.closest('figure').querySelector('input.logscale');
-    const before = svg.querySelector('path.series.a').getAttribute('d');
+    const first = () => svg.querySelector('path.series[data-series="0"]').getAttribute('d');
+    const before = first();
     box.click();
-    out.logChanged = svg.querySelector('path.series.a').getAttribute('d') !== before;
+    out.logChanged = first() !== before;
     box.click();
-    out.logRestored = svg.querySelector('path.series.a').getAttribute('d') === before;
+    out.logRestored = first() === before;
     const tip = svg.closest('figure').querySelector('.tip');
     svg.focus();
     out.keyFocus = tip.hidden ? '' : tip.innerText.split('\n')[0];
@@ -297,6 +308,133 @@ def hover_text(b: Browser, session: str) -> str:
     return text or ""
 
 
+# Which labels above the plot of chart K ("compared steps", "apart from step N") the visible
+# hover box overlaps, as their texts; null when the box is hidden.
+TIP_OVER_LABELS = r"""
+(k => {
+  const f = document.querySelectorAll('figure.chart')[k];
+  const tip = f.querySelector('.tip');
+  if (tip.hidden) return null;
+  const a = tip.getBoundingClientRect();
+  return JSON.stringify([...f.querySelectorAll('.compared text, .divergence text')]
+    .filter(l => { const b = l.getBoundingClientRect();
+      return a.left < b.right && b.left < a.right && a.top < b.bottom && b.top < a.bottom; })
+    .map(l => l.textContent));
+})
+"""
+# a hover box taller than the plot: no place beside the cursor is free of the labels
+TALL_TIP = (
+    "(() => { const s = document.createElement('style'); s.id = 'tall-tip';"
+    " s.textContent = '.tip { padding-bottom: 240px !important; }';"
+    " document.head.appendChild(s); return 1; })()"
+)
+
+
+def labelled_charts(b: Browser, session: str) -> list[int]:
+    """Indices (in page order) of the charts with a label above the plot."""
+    return json.loads(
+        evaluate(
+            b,
+            session,
+            "JSON.stringify([...document.querySelectorAll('figure.chart')].map((f, k) =>"
+            " f.querySelector('.compared text, .divergence text') ? k : -1)"
+            ".filter(k => k >= 0))",
+        )
+    )
+
+
+def sweep_labels(b: Browser, session: str, k: int, tall: bool) -> tuple[int, list[str]]:
+    """Moves the pointer over chart k (40 columns x 4 rows, the top row at the labels' height)
+    and returns (positions tried, where the hover box covered a label)."""
+    if tall:
+        evaluate(b, session, TALL_TIP)
+    x, y, w, h = json.loads(
+        evaluate(
+            b,
+            session,
+            f"(() => {{ const s = document.querySelectorAll('figure.chart svg.plot')[{k}];"
+            " s.scrollIntoView({block: 'center'}); const r = s.getBoundingClientRect();"
+            " return JSON.stringify([r.left, r.top, r.width, r.height]); })()",
+        )
+    )
+    tried, hits = 0, []
+    for col in range(40):
+        px = x + 62 + (w - 80) * col / 39
+        for py in (y + 10, y + h * 0.3, y + h * 0.6, y + h - 40):
+            b.send("Input.dispatchMouseEvent", {"type": "mouseMoved", "x": px, "y": py}, session)
+            got = evaluate(b, session, f"({TIP_OVER_LABELS})({k})")
+            tried += got is not None
+            if got and json.loads(got):
+                hits.append(f"chart {k} at ({px:.0f}, {py - y:.0f}){' tall' * tall}: {got}")
+    if tall:
+        evaluate(b, session, "document.getElementById('tall-tip').remove()")
+    return tried, hits
+
+
+# Chart K: the pointer's place at its first label's x just under the labels, the figure's
+# box (page coordinates), and after a move there, the hover box's gap below the lowest label.
+LABEL_PLACE = r"""
+(k => {
+  const f = document.querySelectorAll('figure.chart')[k];
+  f.scrollIntoView({block: 'center'});
+  const s = f.querySelector('svg.plot').getBoundingClientRect();
+  const l = f.querySelector('.compared text, .divergence text').getBoundingClientRect();
+  const g = f.getBoundingClientRect();
+  return JSON.stringify([l.left + l.width / 2, s.top + 30, g.left, g.top + scrollY, g.width,
+    g.height]);
+})
+"""
+TIP_GAP = r"""
+(k => {
+  const f = document.querySelectorAll('figure.chart')[k];
+  const tip = f.querySelector('.tip').getBoundingClientRect();
+  const low = Math.max(...[...f.querySelectorAll('.compared text, .divergence text')]
+    .map(l => l.getBoundingClientRect().bottom));
+  return JSON.stringify([tip.top - low, f.querySelector('.tip').innerText.split('\n')[0]]);
+})
+"""
+
+
+def label_shot(b: Browser, session: str, charts: list[int], path: Path, tall: bool) -> dict:
+    """Screenshot of the labelled chart (of the first 3) where the hover box comes nearest its
+    labels, the pointer at the first label's x just under the labels; with `tall`, the box
+    taller than the plot. Returns the chart, the gap in px and the box's first line."""
+    if tall:
+        evaluate(b, session, TALL_TIP)
+    best = None
+    for k in charts[:3]:
+        x, y, *fig = json.loads(evaluate(b, session, f"({LABEL_PLACE})({k})"))
+        b.send("Input.dispatchMouseEvent", {"type": "mouseMoved", "x": x, "y": y}, session)
+        gap, line = json.loads(evaluate(b, session, f"({TIP_GAP})({k})"))
+        if best is None or gap < best[1]:
+            best = (k, gap, line)
+    k, gap, line = best
+    x, y, gx, gy, gw, gh = json.loads(evaluate(b, session, f"({LABEL_PLACE})({k})"))
+    b.send("Input.dispatchMouseEvent", {"type": "mouseMoved", "x": x, "y": y}, session)
+    clip = {"x": gx - 4, "y": gy - 4, "width": gw + 8, "height": gh + 8, "scale": 1}
+    shot = b.send("Page.captureScreenshot", {"format": "png", "clip": clip}, session)
+    path.write_bytes(base64.b64decode(shot["data"]))
+    if tall:
+        evaluate(b, session, "document.getElementById('tall-tip').remove()")
+    return {"chart": k, "gap_px": round(gap, 1), "hover": line, "screenshot": str(path)}
+
+
+def check_labels(b: Browser, session: str, name: str, out_dir: Path) -> dict:
+    """The hover box never covers a label above a plot, at its height and when taller than
+    the plot (the first 3 labelled charts), and screenshots of it next to one."""
+    charts = labelled_charts(b, session)
+    res: dict = {"charts": len(charts), "positions": 0, "overlaps": [], "shots": []}
+    for k in charts[:3]:
+        for tall in (False, True):
+            tried, hits = sweep_labels(b, session, k, tall)
+            res["positions"] += tried
+            res["overlaps"] += hits
+    for tall in (False, True) if charts else ():
+        shot = out_dir / f"report_{name}_label{'_tall' * tall}.png"
+        res["shots"].append(label_shot(b, session, charts, shot, tall))
+    return res
+
+
 def problems_from_events(events: list[dict], page_url: str) -> tuple[list[str], list[str]]:
     """(console errors and exceptions, requests other than the page itself)."""
     errors, requests = [], []
@@ -335,19 +473,19 @@ def check_charts(page: dict, failures: list[str]) -> None:
         c = drawn.get(idx)
         if c is None:
             continue
-        for side in ("a", "b"):  # each run's own points, every one drawn
-            if c[side] != sent[side]:
-                failures.append(
-                    f"chart {idx}: series {side} has {c[side]} points (sent {sent[side]})"
-                )
+        if c["points"] != sent["points"]:  # each run's own points, every one drawn
+            failures.append(
+                f"chart {idx}: drew {c['points']} points per run, sent {sent['points']}"
+            )
         if c["ticks"] < 4:
             failures.append(f"chart {idx}: only {c['ticks']} axis tick labels")
 
 
 def check_controls(ctl: dict, failures: list[str]) -> None:
     if "smoothPaths" in ctl:
-        if ctl["smoothPaths"] != 2 or ctl["rawPaths"] != 2:
-            failures.append(f"smoothing 0.6 drew {ctl['smoothPaths']} smoothed paths (want 2)")
+        n = ctl["series"]
+        if ctl["smoothPaths"] != n or ctl["rawPaths"] != n:
+            failures.append(f"smoothing 0.6 drew {ctl['smoothPaths']} smoothed paths (want {n})")
         if ctl["smoothPathsAfterReset"] != 0:
             failures.append("smoothing back to 0 left smoothed paths")
         if not ctl["logChanged"] or not ctl["logRestored"]:
@@ -389,6 +527,12 @@ def run_checks(html: Path, out_dir: Path, chromium: str, evals: list[str]) -> di
                     result["controls"] = ctl
                     check_controls(ctl, failures)
                     result["eval"] = [evaluate(b, session, e) for e in evals]
+                if name != "dark":
+                    labels = check_labels(b, session, name, out_dir)
+                    result[name]["labels"] = labels
+                    failures += [
+                        f"{name}: hover box covers a label: {o}" for o in labels["overlaps"]
+                    ]
                 shot = out_dir / f"report_{name}.png"
                 screenshot(b, session, shot, hover=True)
                 result[name]["screenshot"] = str(shot)
@@ -400,9 +544,10 @@ def run_checks(html: Path, out_dir: Path, chromium: str, evals: list[str]) -> di
                     failures.append(f"{name}: load took {load_s:.2f} s (limit 1 s)")
         finally:
             b.close()
-    has_charts = bool(result.get("desktop", {}).get("islandCharts"))
-    if has_charts and result.get("hover", "").count("\u00b7") < 2:
-        failures.append(f"hover tooltip does not show both runs: {result['hover']!r}")
+    charts = result.get("desktop", {}).get("islandCharts")
+    lines = result.get("hover", "").splitlines()
+    if charts and len(lines) < 1 + min(len(charts[0]["points"]), TIP_ROWS):
+        failures.append(f"hover tooltip does not show every run: {result['hover']!r}")
     return result
 
 

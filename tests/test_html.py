@@ -21,7 +21,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from helpers import ROOT, SAMPLE_LOGS
+from helpers import REALLOGS, ROOT, SAMPLE_LOGS, need_shared
 
 from tbdiff.html import render_html
 from tbdiff.html.curves import MAX_BUCKETS
@@ -88,6 +88,12 @@ def squash(text: str) -> str:
     return re.sub(r"\s+", " ", text).strip()
 
 
+def side(chart: dict, sid: str) -> dict:
+    """One run's series of a chart of the JSON island ("a" / "b" on the compare page)."""
+    (series,) = [s for s in chart["series"] if s["id"] == sid]
+    return series
+
+
 @pytest.fixture(scope="module")
 def report():
     return build_report(str(TF_DIR), str(KERAS_DIR), list_nodes=True)
@@ -148,11 +154,15 @@ def test_one_chart_per_paired_curve_with_both_series(page, report, island) -> No
         assert (chart["tag_a"], chart["tag_b"]) == (pair.tag_a, pair.tag_b)
         # 30 epochs on both sides: every point is sent, values read back to the logged float32
         assert chart["common"] == pair.steps == 30
-        assert chart["a"]["steps"] == chart["b"]["steps"] == [int(s) for s in pair.grid_steps]
-        for side, values in (("a", pair.values_a), ("b", pair.values_b)):
+        a, b = side(chart, "a"), side(chart, "b")
+        assert a["steps"] == b["steps"] == [int(s) for s in pair.grid_steps]
+        for series, values in ((a, pair.values_a), (b, pair.values_b)):
             np.testing.assert_array_equal(
-                np.float32(chart[side]["values"]), np.asarray(values, dtype=np.float32)
+                np.float32(series["values"]), np.asarray(values, dtype=np.float32)
             )
+        # hover names each run by its side and label, and shows B - A
+        assert (a["label"], b["label"]) == ("A \u00b7 tensorflow", "B \u00b7 keras")
+        assert chart["diff"] and [s["id"] for s in chart["series"]] == ["a", "b"]
         assert chart["diverges_at_step"] == pair.diverges_at_step
     assert len(page.find("input", "logscale")) == len(pairs)
     (slider,) = page.find("input", id="smoothing")
@@ -299,9 +309,9 @@ def test_each_run_is_drawn_over_its_own_steps(two_ranges, tmp_path, capsys) -> N
     (el,) = page.find("script", id="tbdiff-curves")
     (chart,) = json.loads(el["text"])
     # each side its own steps and logged values, not only the steps both runs share
-    assert chart["a"]["steps"] == SHORT_STEPS and chart["b"]["steps"] == LONG_STEPS
+    assert side(chart, "a")["steps"] == SHORT_STEPS and side(chart, "b")["steps"] == LONG_STEPS
     np.testing.assert_array_equal(
-        np.float32(chart["b"]["values"]),
+        np.float32(side(chart, "b")["values"]),
         (np.exp(-np.asarray(LONG_STEPS) / 80.0) + 0.5).astype(np.float32),
     )
     assert chart["common"] < len(SHORT_STEPS)
@@ -324,7 +334,8 @@ def test_runs_without_common_steps_are_still_drawn(tmp_path) -> None:
     (el,) = page.find("script", id="tbdiff-curves")
     (chart,) = json.loads(el["text"])
     assert chart["common"] == 0 and chart["compared"] is None
-    assert chart["a"]["steps"] == list(range(50)) and chart["b"]["steps"] == list(range(50, 100))
+    assert side(chart, "a")["steps"] == list(range(50))
+    assert side(chart, "b")["steps"] == list(range(50, 100))
     assert len(page.find("svg", "plot")) == 1
 
 
@@ -356,14 +367,14 @@ def test_long_curves_are_downsampled_keeping_every_extreme(tmp_path) -> None:
     assert len(text.encode()) < 1_000_000
     (el,) = Page(text).find("script", id="tbdiff-curves")
     (chart,) = json.loads(el["text"])
-    for side, values, extreme in (("a", va, 12_345), ("b", vb, 777)):
-        steps = chart[side]["steps"]
+    for sid, values, extreme in (("a", va, 12_345), ("b", vb, 777)):
+        steps = side(chart, sid)["steps"]
         assert len(steps) <= 2 * MAX_BUCKETS + 2
         assert steps == sorted(set(steps)) and steps[0] == 0 and steps[-1] == n - 1
         # every drawn value is the logged one at that step, and the spike / dip is there
-        np.testing.assert_array_equal(np.float32(chart[side]["values"]), values[steps])
+        np.testing.assert_array_equal(np.float32(side(chart, sid)["values"]), values[steps])
         assert extreme in steps
-        assert f"{side.upper()}: {len(steps)} of {n} points drawn" in text
+        assert f"{sid.upper()}: {len(steps)} of {n} points drawn" in text
 
 
 def test_downsample_keeps_min_and_max_of_every_bucket() -> None:
@@ -490,7 +501,7 @@ def test_browser_draws_every_chart_with_both_series(browser_check) -> None:
         charts = browser_check[width]["charts"]
         assert len(charts) == 4
         for c in charts:
-            assert c["a"] == c["b"] == 30 and c["divergence"] and c["ticks"] >= 4
+            assert c["points"] == [30, 30] and c["divergence"] and c["ticks"] >= 4
     hover = browser_check["hover"]
     assert re.search(r"A \u00b7 tensorflow: 0\.9\d+", hover), hover
     assert re.search(r"B \u00b7 keras: 0\.9\d+", hover), hover
@@ -527,11 +538,85 @@ def test_browser_draws_each_run_over_its_own_steps(two_ranges, tmp_path) -> None
     assert result["failures"] == []
     for width in ("desktop", "narrow"):
         (chart,) = result[width]["charts"]
-        assert (chart["a"], chart["b"]) == (len(SHORT_STEPS), len(LONG_STEPS))
+        assert chart["points"] == [len(SHORT_STEPS), len(LONG_STEPS)]
         assert chart["compared"] and chart["divergence"]
     hover = result["hover"]  # the middle of the chart: about step 200
     assert "A \u00b7 short: no point after step 99" in hover, hover
     assert re.search(r"B \u00b7 long: 0\.\d+", hover), hover
+    _check_labels_clear(result, labels=1)
+
+
+def _check_labels_clear(result: dict, labels: int) -> None:
+    """check_html swept the pointer over the `labels` charts with a label above the plot: the
+    hover box never covered one, also when taller than the plot, and stays below them."""
+    for width in ("desktop", "narrow"):
+        r = result[width]["labels"]
+        assert r["charts"] == labels and r["overlaps"] == [], r
+        assert r["positions"] >= 2 * 40 * 4 * min(labels, 3)  # every place tried showed the box
+        for shot in r["shots"]:  # the pointer just under a label: the box just under it too
+            assert 0 <= shot["gap_px"] < 20 and shot["hover"].startswith("step "), shot
+            assert Path(shot["screenshot"]).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def _html_of(tmp_path: Path, *args: str) -> Path:
+    html = tmp_path / "page.html"
+    proc = subprocess.run(
+        [sys.executable, "-m", "tbdiff", *args, "--html", str(html)],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert proc.returncode in (0, 1) and html.exists(), proc.stderr
+    return html
+
+
+@pytest.mark.shared("reallogs")
+def test_browser_hover_box_keeps_clear_of_the_labels(tmp_path) -> None:
+    """Two real runs of 80 and 76 epochs: every chart shades the compared steps; wherever the
+    pointer is, the hover box leaves the "compared steps" label readable."""
+    logs = need_shared(REALLOGS / "VictorNM__triplet-cnn-cbir/logs")
+    html = _html_of(
+        tmp_path, "compare", str(logs / "2019-05-19 20_43_01"), str(logs / "2019-05-24 21_06_53")
+    )
+    result = _check_in_browser(html, tmp_path)
+    assert result["failures"] == []
+    assert all(c["compared"] for c in result["desktop"]["charts"])
+    _check_labels_clear(result, labels=4)
+
+
+@pytest.mark.shared("reallogs")
+def test_browser_runs_page_draws_every_run_over_its_own_steps(tmp_path) -> None:
+    """`tbdiff runs --html` on 4 real runs of 5, 80, 76 and 1 epochs: the compare page's
+    charts, every run drawn to its own last step; hovering in the middle reads the long runs'
+    values and says the short ones have no point there."""
+    root = need_shared(REALLOGS / "VictorNM__triplet-cnn-cbir")
+    result = _check_in_browser(_html_of(tmp_path, "runs", str(root)), tmp_path)
+    assert result["failures"] == []  # drawn: every point sent, of every run
+    for width in ("desktop", "narrow"):
+        charts = result[width]["islandCharts"]
+        assert [c["points"] for c in result[width]["charts"]] == [c["points"] for c in charts]
+        assert sorted(end for _first, end in charts[0]["ends"]) == [0, 4, 75, 79]
+    hover = result["hover"]
+    assert re.search(r"^logs \(M\d+\): no point after step 4$", hover, re.M), hover
+    assert re.search(r"^notebooks/logs \(M\d+\): no point after step 0$", hover, re.M), hover
+    assert re.search(r"^logs/2019-05-19 20_43_01 \(M\d+\): 0\.\d+$", hover, re.M), hover
+    assert result["controls"]["smoothPaths"] == result["controls"]["series"] == 4
+
+
+def test_browser_runs_page_hover_lists_the_runs_nearest_the_pointer(tmp_path) -> None:
+    """27 PyTorch runs on one chart: the hover box lists the 8 nearest the pointer, highest
+    value first, and says how many more there are."""
+    result = _check_in_browser(
+        _html_of(tmp_path, "runs", str(ROOT / "tests/fixtures/torch")), tmp_path
+    )
+    assert result["failures"] == []
+    assert len(result["desktop"]["islandCharts"][0]["points"]) == 27
+    step, *rows, more = result["hover"].splitlines()
+    assert (
+        step.startswith("step ") and len(rows) == 8 and more == "+ 19 more runs (move up or down)"
+    )
+    values = [float(r.rsplit(": ", 1)[1]) for r in rows]
+    assert values == sorted(values, reverse=True)
 
 
 # ------------------------------------------------------------------------- SVG export

@@ -7,13 +7,15 @@ own plan (sweep.json), not from hard-coded results.
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 from conftest import upload
-from helpers import REALLOGS, ROOT, tf_env
+from helpers import REALLOGS, ROOT, SAMPLE_LOGS, need_shared, tf_env
 
 N_RUNS = 37  # 3 archs x 2 learning rates x 2 dropouts x 3 seeds, + the planted outlier
 
@@ -90,8 +92,79 @@ def test_text_and_html(sweep, cli, tmp_path):
     assert "outlier run_0036" in proc.stdout
     assert "1. learning_rate" in proc.stdout
     page = html.read_text()
-    assert page.count("<polyline") == 3 * N_RUNS  # every run on every main-metric chart
+    island = _island(page)  # every run on every main-metric chart, drawn by report.js
+    assert len(island) == 3 and all(len(c["series"]) == N_RUNS for c in island)
     assert "http" not in page.split("<body>")[1].replace("http-equiv", "")
+
+
+# ------------------------------------------------------------------ the HTML page's charts
+
+
+def _island(page: str) -> list[dict]:
+    """The charts' data (the JSON island report.js draws from)."""
+    m = re.search(r'<script type="application/json" id="tbdiff-curves">(.*?)</script>', page, re.S)
+    assert m is not None
+    return json.loads(m.group(1))
+
+
+def _logged(path: str, tag: str) -> dict[int, float]:
+    """One run's points of `tag` read by TensorBoard's own EventAccumulator (not tbdiff's
+    reader): per step the last record written (a restart re-writes steps), finite values."""
+    from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+
+    part, _, rest = tag.partition("/")
+    if rest and (Path(path) / part).is_dir():  # a run of several parts names tags "part/tag"
+        path, tag = str(Path(path) / part), rest
+    acc = EventAccumulator(path, size_guidance={"scalars": 0})
+    acc.Reload()
+    points = {e.step: e.value for e in acc.Scalars(tag)}
+    return {k: v for k, v in points.items() if np.isfinite(v)}
+
+
+# (root, the step each run's curve ends at on the first chart): runs of different lengths
+RUNS_PAGES = {
+    # 4 runs of 5, 80, 76 and 1 epochs; one folder re-writes steps 0..4 three times, one file
+    # is cut mid-record
+    "VictorNM": (REALLOGS / "VictorNM__triplet-cnn-cbir", [4, 79, 75, 0]),
+    # 110, 120 and 130 points (130 > what a run summary keeps: downsampled, extremes kept)
+    "lax": (REALLOGS / "janosh__tensorboard-reducer/tests/runs/lax", [109, 119]),
+    "torch": (ROOT / "tests/fixtures/torch", None),  # 27 PyTorch runs of 10 steps
+    "sample_logs": (SAMPLE_LOGS, [29]),
+}
+
+
+@pytest.mark.parametrize("name", list(RUNS_PAGES))
+def test_runs_page_draws_every_run_over_its_own_steps(name, cli, tmp_path):
+    """The runs page's charts carry, for every run that logged the metric, its own points
+    from its first to its last logged step (every point, or per step interval its minimum and
+    maximum), the values as logged, named and coloured as the run and its model group."""
+    root, ends = RUNS_PAGES[name]
+    html = tmp_path / "runs.html"
+    doc, _ = _runs_json(cli, str(need_shared(root)), "--html", str(html))
+    island = _island(html.read_text(encoding="utf-8"))
+    assert [c["tag"] for c in island] == doc["metrics"]
+    for chart in island:
+        tag, series = chart["tag"], chart["series"]
+        has = [k for k, r in enumerate(doc["runs"]) if tag in r["metrics"]]
+        assert sorted(int(s["id"][1:]) for s in series) == has
+        for s in series:
+            run = doc["runs"][int(s["id"][1:])]
+            logged = _logged(run["path"], tag)
+            steps = sorted(logged)
+            assert (s["steps"][0], s["steps"][-1]) == (steps[0], steps[-1])  # its whole range
+            if len(steps) <= 122:
+                assert s["steps"] == steps
+            else:
+                assert set(s["steps"]) < set(logged)
+                vals, drawn = np.float32(list(logged.values())), np.float32(s["values"])
+                assert vals.min() in drawn and vals.max() in drawn
+            np.testing.assert_array_equal(
+                np.float32(s["values"]), np.float32([logged[k] for k in s["steps"]])
+            )
+            assert s["label"] == f"{run['name']} ({run['group']})"
+            assert s["main"] == (run["name"] == doc["baseline"]) and s["color"]
+    if ends is not None:
+        assert [s["steps"][-1] for s in island[0]["series"]] == ends
 
 
 def test_bad_inputs_exit_2(cli, tmp_path, sweep):

@@ -200,7 +200,7 @@ def _num(x: Any) -> str:
 
 def _ranges(chart: curves.ChartData) -> list[str]:
     """Each run's own step range when they differ, and the share of points drawn."""
-    a, b = chart.a, chart.b
+    a, b = chart.series
     out = []
     if (a.first_step, a.last_step) != (b.first_step, b.last_step):
         out.append(
@@ -228,6 +228,15 @@ def _chart_figure(s: dict[str, Any], chart: curves.ChartData | None) -> str:
     note = f'<p class="note">{escape(s["note"])}</p>' if s.get("note") else ""
     stats_text = escape(" \u00b7 ".join(stats))
     title = f"{s['tag_a']} vs {s['tag_b']}"
+    caption = f'<span class="a">{escape(s["tag_a"])}</span> vs <span class="b">{escape(s["tag_b"])}</span>'
+    return chart_figure(i, caption, title, f'<p class="stats">{stats_text}</p>{note}', chart)
+
+
+def chart_figure(
+    i: int, caption: str, title: str, below: str, chart: curves.ChartData | None
+) -> str:
+    """One chart's figure as `assets/report.js` finds it (data-index = `ChartData.index`):
+    `caption` (HTML) with the log-scale toggle, the plot and its hover box, then `below` (HTML)."""
     if chart is None:
         plot = '<p class="muted">No finite values: nothing to draw.</p>'
     else:
@@ -238,11 +247,29 @@ def _chart_figure(s: dict[str, Any], chart: curves.ChartData | None) -> str:
         )
     return (
         f'<figure class="chart" id="chart-{i}" data-index="{i}"><figcaption>'
-        f'<span class="tags"><span class="a">{escape(s["tag_a"])}</span> vs '
-        f'<span class="b">{escape(s["tag_b"])}</span></span>'
+        f'<span class="tags">{caption}</span>'
         '<label class="log"><input type="checkbox" class="logscale"> log scale</label>'
-        f'</figcaption>{plot}<p class="stats">{stats_text}</p>{note}</figure>'
+        f"</figcaption>{plot}{below}</figure>"
     )
+
+
+def chart_controls(legend: str) -> str:
+    """The smoothing slider every chart of the page follows, and `legend` (HTML)."""
+    return (
+        '<div class="controls"><label for="smoothing">Smoothing</label>'
+        '<input type="range" id="smoothing" min="0" max="0.99" step="0.01" value="0">'
+        '<output id="smoothing-value" for="smoothing">0.00</output>'
+        f'<span class="legend">{legend}</span></div>'
+    )
+
+
+def chart_scripts(charts: list[curves.ChartData]) -> dict[str, str]:
+    """The page template's parts that draw `charts`: the JSON data island and the scripts."""
+    return {
+        "CURVES": _json_island("[" + ",".join(c.to_json() for c in charts) + "]"),
+        "SMOOTH": asset("smooth.js"),
+        "SCRIPT": asset("report.js"),
+    }
 
 
 def _curves(d: dict[str, Any], charts: list[curves.ChartData]) -> str:
@@ -260,13 +287,9 @@ def _curves(d: dict[str, Any], charts: list[curves.ChartData]) -> str:
     if not scalars:
         figs = "<p>No paired scalar curves.</p>"
     la, lb = escape(d["a"].get("label") or "A"), escape(d["b"].get("label") or "B")
-    controls = (
-        '<div class="controls"><label for="smoothing">Smoothing</label>'
-        '<input type="range" id="smoothing" min="0" max="0.99" step="0.01" value="0">'
-        '<output id="smoothing-value" for="smoothing">0.00</output>'
-        f'<span class="legend"><span class="swatch a"></span>A \u00b7 {la} '
-        f'<span class="swatch b"></span>B \u00b7 {lb} '
-        '<span class="swatch div"></span>curves apart from here</span></div>'
+    controls = chart_controls(
+        f'<span class="swatch a"></span>A \u00b7 {la} <span class="swatch b"></span>B \u00b7 {lb} '
+        '<span class="swatch div"></span>curves apart from here'
     )
     return (
         '<section id="curves" aria-labelledby="curves-h"><h2 id="curves-h">Curves</h2>'
@@ -418,7 +441,7 @@ def render_html(report: Report) -> str:
     d = json.loads(report.to_json(indent=None))
     from tbdiff.render import warning_lines  # the one formatting of warnings (stderr, SVG, here)
 
-    charts = curves.charts(report.scalars)
+    charts = curves.charts(report.scalars, (d["a"].get("label") or "A", d["b"].get("label") or "B"))
     warnings = warning_lines(report.warnings)
     body = (
         _header(d)
@@ -440,9 +463,7 @@ def render_html(report: Report) -> str:
         "VERSION": escape(__version__),
         "STYLE": asset("style.css"),
         "BODY": body,
-        "CURVES": _json_island("[" + ",".join(c.to_json() for c in charts) + "]"),
-        "SMOOTH": asset("smooth.js"),
-        "SCRIPT": asset("report.js"),
+        **chart_scripts(charts),
     }
     # one pass: text inserted for one marker is never scanned for another
     return re.sub(r"@@([A-Z]+)@@", lambda m: parts[m.group(1)], asset("page.html"))

@@ -8,9 +8,9 @@
                     findings vs the baseline; the `tbdiff.runs/1` JSON
     render.py       text (rich) and the self-contained HTML page
 
-Memory: workers return small summaries (CURVE_POINTS points per curve), so the parent grows
-with the number of runs only by what is kept per run; graphs are re-read only for the few runs
-compared (group representatives, outliers).
+Memory: workers return small summaries (at most 2 * CURVE_BUCKETS + 2 points per curve), so the
+parent grows with the number of runs only by what is kept per run; graphs are re-read only for
+the few runs compared (group representatives, outliers).
 """
 
 from __future__ import annotations

@@ -1,8 +1,10 @@
 """`tbdiff runs` as text (rich) and as a self-contained HTML page (curves overlaid per group).
 
-The page follows tbdiff/html's approach: one file, no network (the same Content-Security-Policy
-page template and stylesheet), charts drawn as inline SVG here (one polyline per run, coloured
-by model group, a <title> per run for hover).
+The page is tbdiff/html's: one file, no network (the same Content-Security-Policy page
+template and stylesheet), and the compare page's charts (`tbdiff.html.curves` data drawn by
+`assets/report.js`: every run over its own steps, hover values, smoothing, log scale), one
+chart per main metric with every run that logged it, coloured by model group, the baseline on
+top.
 """
 
 from __future__ import annotations
@@ -10,10 +12,13 @@ from __future__ import annotations
 import math
 import re
 from html import escape
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from tbdiff.multirun.analysis import ETA_METHOD, OUTLIER_SIGMAS, RunsReport
 from tbdiff.multirun.summary import RunSummary
+
+if TYPE_CHECKING:
+    from tbdiff.html.curves import ChartData
 
 _SPARK = "▁▂▃▄▅▆▇█"
 _COLORS = ("#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#17becf", "#8c564b", "#e377c2")
@@ -88,7 +93,7 @@ def render_runs(report: RunsReport, console) -> None:
             c = r.curves.get(tag)
             cells.append("-" if c is None else f"{_num(c.final)} / {_num(c.best)}")
         c = r.curves.get(report.metric or "")
-        cells.append(sparkline(c.values) if c else "")
+        cells.append(sparkline(c.drawn.values.tolist()) if c else "")
         table.add_row(*cells)
     console.print(table)
     if more:
@@ -177,30 +182,28 @@ def _effects(report: RunsReport, console) -> None:
 
 
 def render_runs_html(report: RunsReport, doc: dict[str, Any]) -> str:
-    """One self-contained page: summary, per-tag charts with every run overlaid, the tables."""
+    """One self-contained page: summary, per-metric charts with every run overlaid, the tables."""
     from tbdiff import __version__
-    from tbdiff.html.page import asset
+    from tbdiff.html.page import asset, chart_scripts
 
     color = {g.id: _COLORS[i % len(_COLORS)] for i, g in enumerate(report.groups)}
-    charts = "".join(_chart(report, tag, color) for tag in report.metrics)
-    legend = " ".join(
-        f'<span style="color:{color[g.id]}">&#9632; {escape(g.id)} ({len(g.runs)})</span>'
-        for g in report.groups
-    )
+    charts = runs_charts(report, color)
     rows = "".join(
         "<tr>" + "".join(f"<td>{escape(str(c))}</td>" for c in _row(report, r)) + "</tr>"
         for r in report.runs
     )
     head = "".join(
-        f"<th>{escape(h)}</th>" for h in ["run", "model", "hyper-parameters", *report.metrics]
+        f"<th scope=col>{escape(h)}</th>"
+        for h in ["run", "model", "hyper-parameters", *report.metrics]
     )
     n_models = sum(1 for g in report.groups if g.key is not None)
     body = (
         f"<header><h1>tbdiff runs: {len(report.runs)} runs, {n_models} distinct model(s)</h1>"
         f"<p>{escape(', '.join(report.roots))} &middot; metric {escape(report.metric or '-')} "
         f"&middot; baseline {escape(report.baseline or '-')}</p></header><main>"
-        f"<section><h2>Curves</h2><p>{legend}</p>{charts}</section>"
-        f"<section><h2>Runs</h2><table>{head}{rows}</table></section>"
+        f"{_curves_section(report, charts, color)}"
+        f'<section><h2>Runs</h2><div class="table-wrap"><table class="grid">'
+        f"<thead><tr>{head}</tr></thead><tbody>{rows}</tbody></table></div></section>"
         f"<section><h2>Groups, outliers, effects</h2><pre>{escape(_text(report))}</pre></section>"
         "</main>"
     )
@@ -209,11 +212,93 @@ def render_runs_html(report: RunsReport, doc: dict[str, Any]) -> str:
         "VERSION": escape(__version__),
         "STYLE": asset("style.css"),
         "BODY": body,
-        "CURVES": "[]",
-        "SMOOTH": "",
-        "SCRIPT": "",
+        **chart_scripts(charts),
     }
     return re.sub(r"@@([A-Z]+)@@", lambda m: parts[m.group(1)], asset("page.html"))
+
+
+#: step buckets per run and chart at least, however many runs (CURVE_BUCKETS, what a run
+#: summary keeps, caps it): 1000 runs x 3 metrics stay near curves.POINT_BUDGET points
+RUNS_MIN_BUCKETS = 8
+
+
+def runs_charts(report: RunsReport, color: dict[str, str]) -> list[ChartData]:
+    """One chart per main metric (index = its place in `report.metrics`): every run that
+    logged it, each over its own steps (`Curve.drawn`), coloured by its model group's `color`,
+    the baseline drawn thicker on top."""
+    from tbdiff.html import curves
+
+    per_tag = [
+        (tag, [r for r in report.runs if tag in r.curves and r.curves[tag].drawn.total])
+        for tag in report.metrics
+    ]
+    buckets = curves.buckets_for(sum(len(runs) for _t, runs in per_tag), RUNS_MIN_BUCKETS)
+    row = {r.name: k for k, r in enumerate(report.runs)}
+    out = []
+    for index, (tag, runs) in enumerate(per_tag):
+        series = []
+        for r in runs:
+            gid = report.group_of.get(r.name, "-")
+            series.append(
+                curves.series_data(
+                    r.curves[tag].drawn,
+                    buckets,
+                    f"r{row[r.name]}",
+                    f"{r.name} ({gid})",
+                    color=color.get(gid, "#888"),
+                    main=r.name == report.baseline,
+                )
+            )
+        if series:
+            out.append(curves.ChartData(index=index, series=series, info={"tag": tag}))
+    return out
+
+
+def _curves_section(report: RunsReport, charts: list[ChartData], color: dict[str, str]) -> str:
+    from tbdiff.html.page import chart_controls, chart_figure
+
+    legend = " ".join(
+        f'<span class="swatch" style="background:{color[g.id]}"></span>'
+        f"{escape(g.id)} ({len(g.runs)})"
+        for g in report.groups
+    )
+    if report.baseline:
+        legend += f" &middot; thick: baseline {escape(report.baseline)}"
+    figs = "".join(
+        chart_figure(c.index, escape(c.info["tag"]), c.info["tag"], _chart_note(c), c)
+        for c in charts
+    )
+    how = (
+        "Each run is drawn over its own steps. Long curves are drawn from a subset of their "
+        "points: per step interval, the points holding the run's minimum and maximum (plus its "
+        "first and last), so every value shown on hover is a logged value. Smoothing is "
+        "TensorBoard's: a debiased exponential moving average over the drawn points."
+    )
+    return (
+        '<section id="curves"><h2>Curves</h2>'
+        f"{chart_controls(legend) if charts else '<p>No scalar curves.</p>'}"
+        f'<div class="charts">{figs}</div><p class="muted">{how}</p>'
+        "<noscript><p>The charts need JavaScript; the tables below are static.</p></noscript>"
+        "</section>"
+    )
+
+
+def _chart_note(chart: ChartData) -> str:
+    """Under a chart: how many runs, their step ranges, how many points are drawn."""
+    ranged = [s for s in chart.series if s.first_step is not None]
+    text = f"{len(chart.series)} run(s), each over its own steps"
+    if ranged:
+        first = min(s.first_step for s in ranged)
+        last = max(s.last_step for s in ranged)
+        ends = sorted({s.last_step for s in ranged})
+        text += f": steps {first}\u2013{last}"
+        if len(ends) > 1:
+            text += f" (runs end between step {ends[0]} and {ends[-1]})"
+    if chart.sampled:
+        shown = sum(s.shown for s in chart.series)
+        total = sum(s.total for s in chart.series)
+        text += f" \u00b7 {shown} of {total} points drawn"
+    return f'<p class="stats">{escape(text)}</p>'
 
 
 def _row(report: RunsReport, r: RunSummary) -> list[str]:
@@ -235,45 +320,3 @@ def _text(report: RunsReport) -> str:
     _noise(report, console)
     _effects(report, console)
     return buf.getvalue()
-
-
-def _chart(report: RunsReport, tag: str, color: dict[str, str], w: int = 720, h: int = 260) -> str:
-    curves = [(r, r.curves[tag]) for r in report.runs if tag in r.curves]
-    pts = [
-        (s, v)
-        for _r, c in curves
-        for s, v in zip(c.steps, c.values, strict=True)
-        if math.isfinite(v)
-    ]
-    if not pts:
-        return ""
-    x0, x1 = min(p[0] for p in pts), max(p[0] for p in pts)
-    y0, y1 = min(p[1] for p in pts), max(p[1] for p in pts)
-    sx = (w - 60) / ((x1 - x0) or 1)
-    sy = (h - 30) / ((y1 - y0) or 1)
-    lines = []
-    for r, c in curves:
-        xy = " ".join(
-            f"{50 + (s - x0) * sx:.1f},{h - 20 - (v - y0) * sy:.1f}"
-            for s, v in zip(c.steps, c.values, strict=True)
-            if math.isfinite(v)
-        )
-        gid = report.group_of.get(r.name, "-")
-        width = 2.5 if r.name == report.baseline else 1.2
-        lines.append(
-            f'<polyline fill="none" stroke="{color.get(gid, "#888")}" stroke-width="{width}" '
-            f'stroke-opacity="0.7" points="{xy}"><title>{escape(r.name)} ({escape(gid)}): '
-            f"final {_num(c.final)}</title></polyline>"
-        )
-    axis = (
-        f'<text x="4" y="14" font-size="11">{_num(y1)}</text>'
-        f'<text x="4" y="{h - 20}" font-size="11">{_num(y0)}</text>'
-        f'<text x="50" y="{h - 4}" font-size="11">step {x0}</text>'
-        f'<text x="{w - 90}" y="{h - 4}" font-size="11">{x1}</text>'
-    )
-    return (
-        f"<figure><figcaption>{escape(tag)}</figcaption>"
-        f'<svg viewBox="0 0 {w} {h}" width="100%" style="max-width:{w}px" role="img" '
-        f'aria-label="{escape(tag)}">'
-        f"{axis}{''.join(lines)}</svg></figure>"
-    )

@@ -2,8 +2,10 @@
 
 `summarise` runs in a worker (a local process, or a Dask worker): it reads a logical run (its
 parts: Keras' train/ and validation/ ...), and returns a small `RunSummary` — hyper-parameters,
-per-metric final/best values and a curve downsampled to `CURVE_POINTS`, the model fingerprint
-and where the run's graph is. Nothing of size proportional to the run's events leaves the
+per-metric final/best values and each curve over its own steps, downsampled to at most
+2 * `CURVE_BUCKETS` + 2 points (`tbdiff.scalars.CurvePoints`: every step bucket's minimum and
+maximum kept, as the compare page draws its runs), the model fingerprint and where the run's
+graph is. Nothing of size proportional to the run's events leaves the
 worker, so the parent's memory grows with the number of runs only by what is kept per run.
 """
 
@@ -11,13 +13,19 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from functools import lru_cache
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from tbdiff.diagnostics import LogWarning
 from tbdiff.multirun.fingerprint import ModelKey, model_key
 
-CURVE_POINTS = 120  # points kept per curve (sparklines, the HTML overlay)
+if TYPE_CHECKING:
+    from tbdiff.events import ScalarSeries
+    from tbdiff.scalars import CurvePoints
+
+# step buckets kept per curve (sparklines, the HTML charts): at most 2 * 60 + 2 = 122 points
+CURVE_BUCKETS = 60
 
 
 def higher_is_better(metric: str) -> bool:
@@ -30,16 +38,15 @@ def higher_is_better(metric: str) -> bool:
 
 @dataclass
 class Curve:
-    """One scalar tag of one run: final and best values, and a downsampled curve."""
+    """One scalar tag of one run: final and best values, and its curve for drawing."""
 
     tag: str  # "part/tag" when the run has parts (validation/epoch_accuracy), else the tag
     final: float
     best: float
     best_step: int
     last_step: int
-    points: int
-    steps: np.ndarray  # int64, downsampled (at most CURVE_POINTS), the last point always kept
-    values: np.ndarray  # float64
+    points: int  # records logged
+    drawn: CurvePoints  # its own step range, first to last finite point, downsampled
 
 
 Record = tuple[str, str, int]  # (part folder, event file, offset) of a graph record
@@ -115,7 +122,7 @@ def _summary(task: RunTask, members: list) -> RunSummary:
     for (part, _folder, _files), rd in zip(task.parts, members, strict=True):
         for tag, series in rd.scalars.items():
             name = f"{_part(part, task.name)}/{tag}" if multi else tag
-            curve = _curve(name, series.steps, series.values)
+            curve = _curve(name, series)
             if curve is not None:
                 out.curves[name] = curve
     if chosen is not None:
@@ -149,7 +156,10 @@ def _higher(tag: str) -> bool:
     return higher_is_better(parse_tag(tag).metric)
 
 
-def _curve(tag: str, steps: np.ndarray, values: np.ndarray) -> Curve | None:
+def _curve(tag: str, series: ScalarSeries) -> Curve | None:
+    from tbdiff.scalars import CurvePoints
+
+    steps, values = series.steps, series.values
     if len(values) == 0:
         return None
     finite = np.isfinite(values)
@@ -161,8 +171,6 @@ def _curve(tag: str, steps: np.ndarray, values: np.ndarray) -> Curve | None:
         i = int(np.argmax(v) if hi else np.argmin(v))
     else:
         i = len(values) - 1
-    n = len(values)
-    keep = (np.arange(min(n, CURVE_POINTS)) * (n - 1)) // max(1, min(n, CURVE_POINTS) - 1)
     return Curve(
         tag=tag,
         final=float(values[-1]),
@@ -170,6 +178,5 @@ def _curve(tag: str, steps: np.ndarray, values: np.ndarray) -> Curve | None:
         best_step=int(steps[i]),
         last_step=int(steps[-1]),
         points=int(len(values)),
-        steps=steps[keep].copy(),
-        values=values[keep].copy(),
+        drawn=CurvePoints.of_series(series, CURVE_BUCKETS),
     )

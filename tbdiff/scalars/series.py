@@ -303,6 +303,16 @@ class CurvePoints:
         idx = downsample_indices(steps.astype(np.float64), [values], buckets)
         return cls(steps[idx], values[idx], int(steps.size))
 
+    @classmethod
+    def of_series(cls, series: ScalarSeries, buckets: int = DRAW_BUCKETS) -> CurvePoints:
+        """A raw series' own curve for drawing: cleaned as for comparing (one point per step,
+        the last record written; finite values only), then downsampled as `of`."""
+        steps, values = np.asarray(series.steps), np.asarray(series.values, dtype=np.float64)
+        if np.all(steps[1:] > steps[:-1]) and np.isfinite(values).all():  # clean already
+            return cls.of(steps.astype(np.int64, copy=False), values, buckets)
+        c = _clean(series)
+        return cls.of(c.steps, c.values, buckets)
+
 
 def _no_points() -> CurvePoints:
     return CurvePoints(np.zeros(0, np.int64), np.zeros(0), 0)

@@ -1,11 +1,15 @@
 /* tbdiff report: draws the curve charts (hand-written SVG) and filters the node table.
-   Data comes from the JSON island #tbdiff-curves: per chart each run's own points
-   ({steps, values} for a and b), each drawn over its own step range. No network, no library. */
+   Data comes from the JSON island #tbdiff-curves (tbdiff/html/curves.py): per chart a list of
+   series, each run's own points ({id, label, css, color, main, steps, values}), each drawn over
+   its own step range. The compare page sends two series (A and B), the runs page one per run.
+   No network, no library. */
 (function () {
   "use strict";
   var lib = window.tbdiffLib;
   var HEIGHT = 260;
   var MARGIN = { left: 60, right: 16, top: 22, bottom: 34 };
+  var TIP_ROWS = 8; /* runs listed on hover at most: those nearest the pointer */
+  var DOTS_UP_TO = 60; /* points per run below which each point is marked (few runs only) */
   var island = document.getElementById("tbdiff-curves");
   var data = island ? JSON.parse(island.textContent) : [];
   var byIndex = {};
@@ -27,11 +31,12 @@
     return lib.finite(v) && (!log || v > 0);
   }
 
-  /* y extent of the raw values of both runs (smoothing never leaves it). */
+  /* y extent of the raw values of every run (smoothing never leaves it). */
   function yExtent(c, log) {
     var lo = Infinity;
     var hi = -Infinity;
-    [c.a.values, c.b.values].forEach(function (vals) {
+    c.series.forEach(function (sr) {
+      var vals = sr.values;
       for (var i = 0; i < vals.length; i++) {
         var v = vals[i];
         if (!usable(v, log)) continue;
@@ -141,37 +146,42 @@
     }, "apart from step " + s);
   }
 
-  /* Raw curves of both runs first, then the smoothed ones on top (as TensorBoard does: the
-     raw line fades when smoothing is on), then the points when there are few. */
+  /* The class and colour of one run's path: the page's class (a, b) or the run's colour. */
+  function seriesAttrs(sr, k, cls) {
+    var names = [cls, sr.css, sr.main ? "main" : ""].filter(function (n) { return n; });
+    var attrs = { class: names.join(" "), "data-series": k };
+    if (sr.color) attrs.style = (cls.indexOf("dots") === 0 ? "fill:" : "stroke:") + sr.color;
+    return attrs;
+  }
+
+  /* Raw curves of every run first, then the smoothed ones on top (as TensorBoard does: the
+     raw line fades when smoothing is on), the main run (the runs page's baseline) last; then
+     the points when there are few. */
   function drawSeries(svg, chart, sc) {
-    var c = chart.data;
+    var list = chart.data.series;
     var w = state.smoothing;
-    var sides = ["a", "b"];
-    chart.smoothed = {
-      a: w > 0 ? lib.smooth(c.a.values, w) : c.a.values,
-      b: w > 0 ? lib.smooth(c.b.values, w) : c.b.values,
-    };
-    sides.forEach(function (side) {
-      node(svg, "path", {
-        class: "series " + side + (w > 0 ? " raw" : ""),
-        "data-side": side,
-        d: pathData(c[side].steps, c[side].values, sc, chart.log),
-      });
+    chart.smoothed = list.map(function (sr) {
+      return w > 0 ? lib.smooth(sr.values, w) : sr.values;
+    });
+    var order = chart.order;
+    order.forEach(function (k) {
+      var attrs = seriesAttrs(list[k], k, "series" + (w > 0 ? " raw" : ""));
+      attrs.d = pathData(list[k].steps, list[k].values, sc, chart.log);
+      node(svg, "path", attrs);
     });
     if (w > 0) {
-      sides.forEach(function (side) {
-        node(svg, "path", {
-          class: "series smooth " + side,
-          "data-side": side,
-          d: pathData(c[side].steps, chart.smoothed[side], sc, chart.log),
-        });
+      order.forEach(function (k) {
+        var attrs = seriesAttrs(list[k], k, "series smooth");
+        attrs.d = pathData(list[k].steps, chart.smoothed[k], sc, chart.log);
+        node(svg, "path", attrs);
       });
     }
-    sides.forEach(function (side) {
-      var steps = c[side].steps;
-      var vals = chart.smoothed[side];
-      if (steps.length > 60) return;
-      var g = node(svg, "g", { class: "dots " + side });
+    if (list.length > 4) return;
+    order.forEach(function (k) {
+      var steps = list[k].steps;
+      var vals = chart.smoothed[k];
+      if (steps.length > DOTS_UP_TO) return;
+      var g = node(svg, "g", seriesAttrs(list[k], k, "dots"));
       for (var i = 0; i < steps.length; i++) {
         if (!usable(vals[i], chart.log)) continue;
         node(g, "circle", { cx: sc.x(steps[i]).toFixed(1), cy: sc.y(vals[i]).toFixed(1), r: 2.2 });
@@ -198,10 +208,12 @@
     drawSeries(svg, chart, sc);
     var hover = node(svg, "g", { class: "hover" });
     chart.hoverLine = node(hover, "line", { y1: sc.top, y2: sc.bottom });
-    chart.hoverDots = {
-      a: node(hover, "circle", { class: "a", r: 4 }),
-      b: node(hover, "circle", { class: "b", r: 4 }),
-    };
+    chart.hoverDots = chart.data.series.map(function (sr, k) {
+      var attrs = seriesAttrs(sr, k, "");
+      attrs.r = sr.main || chart.data.series.length <= 4 ? 4 : 3;
+      if (sr.color) attrs.style = "fill:" + sr.color;
+      return node(hover, "circle", attrs);
+    });
     node(svg, "rect", {
       class: "overlay", x: sc.left, y: sc.top, width: sc.right - sc.left, height: sc.bottom - sc.top,
     });
@@ -220,25 +232,61 @@
   }
 
   /* The point of one run shown at union step s: its nearest own point, none outside its range. */
-  function at(chart, side, s) {
-    var steps = chart.data[side].steps;
+  function at(chart, k, s) {
+    var steps = chart.data.series[k].steps;
     if (!steps.length || s < steps[0] || s > steps[steps.length - 1]) return -1;
     return nearest(steps, s);
   }
 
-  function line(chart, side, j, s) {
-    var label = (window.tbdiffLabels || { a: "A", b: "B" })[side];
-    var own = chart.data[side].steps;
-    var text = side.toUpperCase() + " \u00b7 " + label + ": ";
+  function shortLabel(label) {
+    return label.length <= 48 ? label : "\u2026" + label.slice(label.length - 47);
+  }
+
+  function line(chart, k, j, s) {
+    var sr = chart.data.series[k];
+    var own = sr.steps;
+    var text = shortLabel(sr.label) + ": ";
     if (j < 0) {
       if (!own.length) return text + "no values";
       return text + "no point " + (s < own[0] ? "before step " + own[0] : "after step " + own[own.length - 1]);
     }
-    text += lib.valueText(chart.data[side].values[j]);
+    text += lib.valueText(sr.values[j]);
     if (own[j] !== s) text += " (at step " + own[j] + ")";
-    var sm = chart.smoothed[side][j];
+    var sm = chart.smoothed[k][j];
     if (state.smoothing > 0 && lib.finite(sm)) text += " (smoothed " + Number(sm.toPrecision(6)) + ")";
     return text;
+  }
+
+  /* The runs listed on hover: all of them in page order when they fit, else the TIP_ROWS
+     nearest the pointer (the middle of the plot from the keyboard), highest value first. */
+  function tipRuns(chart, js) {
+    var all = chart.data.series.map(function (sr, k) { return k; });
+    if (all.length <= TIP_ROWS) return all;
+    var y = chart.pointerY === null ? (chart.sc.top + chart.sc.bottom) / 2 : chart.pointerY;
+    var pos = function (k) {
+      var v = js[k] < 0 ? NaN : chart.smoothed[k][js[k]];
+      return usable(v, chart.log) ? chart.sc.y(v) : Infinity;
+    };
+    var near = all.slice().sort(function (p, q) { return Math.abs(pos(p) - y) - Math.abs(pos(q) - y); });
+    return near.slice(0, TIP_ROWS).sort(function (p, q) { return pos(p) - pos(q); });
+  }
+
+  function tipRows(chart, js, s) {
+    var list = chart.data.series;
+    var shown = tipRuns(chart, js);
+    var rows = [{ text: "step " + s }];
+    shown.forEach(function (k) {
+      rows.push({ text: line(chart, k, js[k], s), sr: list[k] });
+    });
+    if (shown.length < list.length) {
+      rows.push({ text: "+ " + (list.length - shown.length) + " more runs (move up or down)" });
+    }
+    var a = js[0];
+    var b = js[1];
+    if (chart.data.diff && a >= 0 && b >= 0 && list[0].steps[a] === s && list[1].steps[b] === s) {
+      rows.push({ text: "B \u2212 A: " + Number((list[1].values[b] - list[0].values[a]).toPrecision(6)) });
+    }
+    return rows;
   }
 
   function showHover(chart) {
@@ -251,59 +299,88 @@
       chart.tip.hidden = true;
       return;
     }
-    var c = chart.data;
+    var list = chart.data.series;
     var s = chart.steps[i];
     var x = sc.x(s);
-    var js = { a: at(chart, "a", s), b: at(chart, "b", s) };
+    var js = list.map(function (sr, k) { return at(chart, k, s); });
     g.setAttribute("visibility", "visible");
     chart.hoverLine.setAttribute("x1", x);
     chart.hoverLine.setAttribute("x2", x);
-    ["a", "b"].forEach(function (side) {
-      var j = js[side];
-      var v = j < 0 ? NaN : chart.smoothed[side][j];
-      var dot = chart.hoverDots[side];
+    var ys = [];
+    list.forEach(function (sr, k) {
+      var v = js[k] < 0 ? NaN : chart.smoothed[k][js[k]];
+      var dot = chart.hoverDots[k];
       var ok = usable(v, chart.log);
       dot.setAttribute("visibility", ok ? "visible" : "hidden");
       if (ok) {
-        dot.setAttribute("cx", sc.x(c[side].steps[j]));
+        dot.setAttribute("cx", sc.x(sr.steps[js[k]]));
         dot.setAttribute("cy", sc.y(v));
+        ys.push(sc.y(v));
       }
     });
     var tip = chart.tip;
     tip.textContent = "";
-    var rows = ["step " + s, line(chart, "a", js.a, s), line(chart, "b", js.b, s)];
-    var sameStep = js.a >= 0 && js.b >= 0 && c.a.steps[js.a] === s && c.b.steps[js.b] === s;
-    if (sameStep) {
-      rows.push("B \u2212 A: " + Number((c.b.values[js.b] - c.a.values[js.a]).toPrecision(6)));
-    }
-    rows.forEach(function (r, k) {
+    tipRows(chart, js, s).forEach(function (r) {
       var div = document.createElement("div");
-      div.textContent = r;
-      if (k === 1) div.className = "a";
-      if (k === 2) div.className = "b";
+      div.textContent = r.text;
+      if (r.sr && r.sr.css) div.className = r.sr.css;
+      if (r.sr && r.sr.color) div.style.color = r.sr.color;
       tip.appendChild(div);
     });
     tip.hidden = false;
-    placeTip(chart, js, x);
+    placeTip(chart, ys, x);
   }
 
-  /* Beside the cursor line, in the half of the plot the curves are not in at that step. */
-  function placeTip(chart, js, x) {
+  /* The labels drawn above the plot ("compared steps", "apart from step N") as boxes in the
+     plot's pixels, for the hover box to stay clear of. */
+  function labelBoxes(chart, box) {
+    var out = [];
+    var texts = chart.svg.querySelectorAll(".compared text, .divergence text");
+    for (var k = 0; k < texts.length; k++) {
+      var r = texts[k].getBoundingClientRect();
+      out.push({ left: r.left - box.left, top: r.top - box.top, right: r.right - box.left, bottom: r.bottom - box.top });
+    }
+    return out;
+  }
+
+  function overlaps(p, q) {
+    return p.left < q.right && q.left < p.right && p.top < q.bottom && q.top < p.bottom;
+  }
+
+  /* Beside the cursor line (right of it when it fits), in the half of the plot the curves are
+     not in at that step, and never over a label above the plot: a place that would cover one
+     is skipped for the other side of the line, then the other half; a box too tall for every
+     place starts just under the lowest label. */
+  function placeTip(chart, ys, x) {
     var sc = chart.sc;
     var tip = chart.tip;
     var box = chart.svg.getBoundingClientRect();
     var scale = box.width / (sc.right + MARGIN.right);
-    var left = x * scale + 12;
-    if (left + tip.offsetWidth > box.width) left = Math.max(0, x * scale - tip.offsetWidth - 12);
-    var ys = ["a", "b"]
-      .map(function (side) { return js[side] < 0 ? NaN : chart.smoothed[side][js[side]]; })
-      .filter(function (v) { return usable(v, chart.log); })
-      .map(sc.y);
+    var w = tip.offsetWidth;
+    var h = tip.offsetHeight;
+    var right = x * scale + 12;
+    var left = Math.max(0, x * scale - w - 12);
+    var lefts = right + w <= box.width ? [right, left] : [left, Math.max(0, box.width - w)];
     var mid = (sc.top + sc.bottom) / 2;
-    var high = ys.length && ys.reduce(function (s, y) { return s + y; }, 0) / ys.length < mid;
-    var top = high ? sc.bottom * scale - tip.offsetHeight - 4 : sc.top * scale + 4;
-    tip.style.left = left + "px";
-    tip.style.top = Math.max(0, top) + "px";
+    var high = ys.length && ys.reduce(function (t, y) { return t + y; }, 0) / ys.length < mid;
+    var upper = sc.top * scale + 4;
+    var lower = sc.bottom * scale - h - 4;
+    var tops = high ? [lower, upper] : [upper, lower];
+    var labels = labelBoxes(chart, box);
+    var place = null;
+    tops.forEach(function (t) {
+      lefts.forEach(function (l) {
+        var r = { left: l, top: t, right: l + w, bottom: t + h };
+        var clear = t >= 0 && !labels.some(function (b) { return overlaps(r, b); });
+        if (!place && clear) place = r;
+      });
+    });
+    if (!place) {
+      var under = labels.reduce(function (m, b) { return Math.max(m, b.bottom + 4); }, 0);
+      place = { left: lefts[0], top: Math.max(under, Math.min(tops[0], upper)) };
+    }
+    tip.style.left = place.left + "px";
+    tip.style.top = place.top + "px";
   }
 
   function bind(chart) {
@@ -314,6 +391,7 @@
       var px = ((ev.clientX - box.left) / box.width) * (chart.sc.right + MARGIN.right);
       var s = chart.sc.x0 + ((px - chart.sc.left) / (chart.sc.right - chart.sc.left)) * (chart.sc.x1 - chart.sc.x0);
       chart.hover = nearest(chart.steps, s);
+      chart.pointerY = ((ev.clientY - box.top) / box.width) * (chart.sc.right + MARGIN.right);
       showHover(chart);
     });
     svg.addEventListener("pointerleave", function () {
@@ -322,6 +400,7 @@
       showHover(chart);
     });
     svg.addEventListener("focus", function () {
+      chart.pointerY = null;
       if (chart.hover < 0) chart.hover = chart.steps.length - 1;
       showHover(chart);
     });
@@ -340,6 +419,7 @@
       else if (ev.key === "Escape") i = -1;
       else return;
       ev.preventDefault();
+      chart.pointerY = null;
       chart.hover = i;
       showHover(chart);
     });
@@ -352,18 +432,20 @@
     }
   }
 
-  /* The steps of both runs, ascending, each once: where the cursor and the arrow keys stop. */
-  function union(a, b) {
-    var out = [];
-    var i = 0;
-    var j = 0;
-    while (i < a.length || j < b.length) {
-      var s = j >= b.length || (i < a.length && a[i] <= b[j]) ? a[i] : b[j];
-      if (i < a.length && a[i] === s) i++;
-      if (j < b.length && b[j] === s) j++;
-      out.push(s);
-    }
-    return out;
+  /* The steps of every run, ascending, each once: where the cursor and the arrow keys stop. */
+  function union(list) {
+    var all = [];
+    list.forEach(function (sr) {
+      for (var i = 0; i < sr.steps.length; i++) all.push(sr.steps[i]);
+    });
+    all.sort(function (p, q) { return p - q; });
+    return all.filter(function (v, i) { return i === 0 || v !== all[i - 1]; });
+  }
+
+  /* Drawing order: the main run (the runs page's baseline) last, on top of the others. */
+  function drawOrder(list) {
+    var order = list.map(function (sr, k) { return k; });
+    return order.filter(function (k) { return !list[k].main; }).concat(order.filter(function (k) { return list[k].main; }));
   }
 
   function drawAll() {
@@ -377,11 +459,13 @@
       var c = byIndex[fig.getAttribute("data-index")];
       var svg = fig.querySelector("svg.plot");
       if (!c || !svg) continue;
-      var steps = union(c.a.steps, c.b.steps);
+      var steps = union(c.series);
       if (!steps.length) continue;
       var chart = {
         fig: fig, svg: svg, tip: fig.querySelector(".tip"), data: c, steps: steps, log: false, hover: -1,
+        order: drawOrder(c.series), pointerY: null,
       };
+      if (c.series.length > 2) svg.classList.add("many");
       var box = fig.querySelector("input.logscale");
       if (box) chart.log = box.checked;
       charts.push(chart);
@@ -435,12 +519,6 @@
     filter();
   }
 
-  var labelsEl = document.querySelector("header.top h1");
-  if (labelsEl) {
-    var a = labelsEl.querySelector(".a");
-    var b = labelsEl.querySelector(".b");
-    window.tbdiffLabels = { a: a ? a.textContent : "A", b: b ? b.textContent : "B" };
-  }
   setupCharts();
   setupNodeTable();
   window.tbdiffReport = { charts: charts.length, drawnAt: performance.now() };
