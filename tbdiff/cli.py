@@ -21,8 +21,21 @@ MIN_WIDTH = 60  # narrower, the tables fold every cell and stop being readable
 class Parser(argparse.ArgumentParser):
     """argparse with tbdiff's usage errors: one line on stderr, a pointer to --help, exit 2."""
 
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        #: the subcommands' parsers by name (set by `build_parser`), so that an unknown flag
+        #: of `tbdiff compare` points to `tbdiff compare --help`
+        self.commands: dict[str, argparse.ArgumentParser] = {}
+
     def error(self, message: str) -> NoReturn:
         self.exit(EXIT_ERROR, f"tbdiff: error: {message} (see '{self.prog} --help')\n")
+
+    def parse_args(self, args=None, namespace=None):  # type: ignore[override]
+        parsed, extras = self.parse_known_args(args, namespace)
+        if extras:
+            owner = self.commands.get(getattr(parsed, "command", None) or "", self)
+            owner.error(f"unrecognized arguments: {' '.join(extras)}")
+        return parsed
 
 
 GRAPH_SOURCES = ("auto", "graph_def", "meta_graph_def", "run_metadata", "keras_model")
@@ -335,6 +348,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_runs_parser(sub)
     _add_export_parser(sub)
     _add_train_parser(sub)
+    parser.commands = dict(sub.choices)
     return parser
 
 

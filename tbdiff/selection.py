@@ -16,6 +16,7 @@ read `events.RunData`s.
 from __future__ import annotations
 
 import re
+import shlex
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -99,6 +100,26 @@ def _join(path: str, name: str) -> str:
     return path if name == "." else f"{path.rstrip('/')}/{name}"
 
 
+def _choices(groups: Sequence[RunGroup[R]]) -> list[RunGroup[R]]:
+    """Everything `--run NAME` can pick, each once: every logical run, then every part of one
+    (a run that is not a part *is* its logical run, so it is not listed again)."""
+    parts = [RunGroup(r.name, [r]) for g in groups for r in g.members if r.name != g.name]
+    return [*groups, *parts]
+
+
+def _choose_one(groups: Sequence[RunGroup[R]], path: str, flag: str) -> str:
+    """The "choose one" message for a path of several logical runs. Its example directory holds
+    exactly one of them (no other run below it), quoted for a shell; the path's own files are
+    chosen with `.`."""
+    names = [g.name for g in groups]
+    leaves = [n for n in names if n != "." and not any(m.startswith(n + "/") for m in names)]
+    own = f" ({flag} . for its own event files)" if "." in names else ""
+    return (
+        f"{path} holds {len(groups)} runs ({_names(names)}): choose one with {flag} NAME{own} "
+        f"or pass its directory, e.g. {shlex.quote(_join(path, leaves[0]))}"
+    )
+
+
 def select_run(
     runs: Sequence[R], wanted: str | None, *, path: str, flag: str = "--run"
 ) -> RunGroup[R]:
@@ -113,25 +134,18 @@ def select_run(
     if wanted is None:
         if len(groups) == 1:
             return groups[0]
-        names = [g.name for g in groups]
-        raise TbdiffError(
-            f"{path} holds {len(groups)} runs ({_names(names)}): choose one with {flag} NAME "
-            f"or pass its directory, e.g. {_join(path, names[0])}"
-        )
+        raise TbdiffError(_choose_one(groups, path, flag))
     want = _norm(wanted)
-    for g in groups:
-        if g.name == want:
-            return g
-    for run in runs:
-        if run.name == want:
-            return RunGroup(run.name, [run])
-    tail = [g for g in groups if g.name.endswith("/" + want)]
-    tail += [RunGroup(r.name, [r]) for r in runs if r.name.endswith("/" + want)]
+    choices = _choices(groups)
+    for choice in choices:
+        if choice.name == want:
+            return choice
+    tail = [c for c in choices if c.name.endswith("/" + want)]
     if len(tail) == 1:
         return tail[0]
     if len(tail) > 1:
         raise TbdiffError(
-            f"{flag} {wanted}: several runs of {path} end with it ({_names([g.name for g in tail])})"
+            f"{flag} {wanted}: several runs of {path} end with it ({_names([c.name for c in tail])})"
             f"; give more of the name"
         )
     raise TbdiffError(

@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import shlex
 import shutil
 import subprocess
 import sys
@@ -18,7 +19,7 @@ import time
 from pathlib import Path
 
 import pytest
-from helpers import ROOT, SAMPLE_LOGS
+from helpers import REALLOGS, ROOT, SAMPLE_LOGS
 
 TF_DIR, KERAS_DIR = SAMPLE_LOGS / "tensorflow", SAMPLE_LOGS / "keras"
 KERAS_FILE = next(KERAS_DIR.glob("events.out.tfevents.*"))
@@ -127,6 +128,106 @@ def test_train_and_validation_parts_are_one_run(cli, event_fx: Path) -> None:
     inv = json.loads(cli("inspect", str(event_fx), "--json", "--no-model").stdout)
     parts = [r for r in inv["runs"] if r["name"].startswith("keras/")]
     assert sum(g["best"] for r in parts for g in r["graphs"]) == 1
+
+
+REDUCER = REALLOGS / "janosh__tensorboard-reducer/tests/runs"  # run_1..3 in strict/, lax/ ...
+JAN_LOGS = REALLOGS / "Jan1995__Mnist/logs"  # event files of its own, and log_test/ below
+CAO = REALLOGS / "caozhang1996__mnist_code/tensorboard_file"
+
+
+def _listed(message: str) -> list[str]:
+    """The run names a "several runs ... end with it" error quotes."""
+    inner = re.search(r"end with it \((.*)\); give more of the name", message)
+    assert inner, message
+    return inner.group(1).split(", ")
+
+
+@pytest.mark.shared("reallogs")
+def test_a_unique_name_end_picks_its_run_and_an_ambiguous_one_lists_each_run_once(cli) -> None:
+    run_2 = str(REDUCER / "strict/run_2")
+    for wanted, full in [
+        ("strict/run_1", "janosh__tensorboard-reducer/tests/runs/strict/run_1"),
+        ("version_1", "FKnorring__restaurant-name-prediction/lightning_logs/version_1"),
+    ]:
+        b = str(REALLOGS / full.replace("run_1", "run_2"))  # a run with the same tags
+        proc = cli("scalars", str(REALLOGS), b, "--run-a", wanted, "--json")
+        assert proc.returncode in (0, 1), proc.stderr
+        assert json.loads(proc.stdout)["a"]["run"] == full
+    line = one_line_error(
+        cli("scalars", str(REALLOGS), run_2, "--run-a", "run_1"),
+        "--run-a run_1: several runs of",
+        "give more of the name",
+    )
+    assert sorted(_listed(line)) == [
+        f"janosh__tensorboard-reducer/tests/runs/{d}/run_1"
+        for d in ("duplicate_steps", "lax", "strict")
+    ]
+    import tbdiff
+
+    frame = tbdiff.read_scalars(REALLOGS, run="strict/run_1")
+    assert set(frame["run"]) == {"janosh__tensorboard-reducer/tests/runs/strict/run_1"}
+
+
+@pytest.mark.shared("reallogs")
+def test_every_real_run_is_a_candidate_once_and_every_suggested_directory_works() -> None:
+    """In every folder of the real logs: each run and part is picked by its full name and by its
+    last component when no other candidate ends so; an ambiguous end lists each candidate once;
+    a "choose one" message's example directory holds one run and `.` picks the folder's files."""
+    from tbdiff import events
+    from tbdiff.errors import TbdiffError
+    from tbdiff.selection import group_runs, select_run
+
+    folders = {REALLOGS} | {p for p in REALLOGS.rglob("*") if p.is_dir() and not p.is_symlink()}
+    checked = suggested = 0
+    for folder in sorted(folders):
+        try:
+            runs = events.find_runs(folder)
+        except TbdiffError:
+            continue  # no event files below
+        groups = group_runs(runs)
+        names = {g.name for g in groups} | {r.name for r in runs}
+        for name in sorted(names):
+            assert select_run(runs, name, path=str(folder)).name == name
+            end = name.rpartition("/")[2]
+            ending = sorted(n for n in names if n == end or n.endswith("/" + end))
+            if end in names or len(ending) == 1:
+                assert select_run(runs, end, path=str(folder)).name == (
+                    end if end in names else name
+                )
+                checked += 1
+                continue
+            with pytest.raises(TbdiffError, match="several runs") as err:
+                select_run(runs, end, path=str(folder))
+            listed = _listed(str(err.value))
+            assert len(listed) == len(set(listed)), listed  # each run once
+            if len(ending) <= 6:  # longer lists end with "... and N more"
+                assert sorted(listed) == ending
+        if len(groups) < 2:
+            continue
+        with pytest.raises(TbdiffError, match="holds") as err:
+            select_run(runs, None, path=str(folder), flag="--run-a")
+        example = shlex.split(str(err.value).rpartition("e.g. ")[2])[0]
+        assert len(group_runs(events.find_runs(example))) == 1, (folder, example)
+        if "." in {g.name for g in groups}:
+            assert "--run-a . for its own event files" in str(err.value)
+            assert select_run(runs, ".", path=str(folder)).name == "."
+        suggested += 1
+    assert checked > 50 and suggested > 10, (checked, suggested)
+
+
+@pytest.mark.shared("reallogs")
+def test_a_folder_with_its_own_files_and_a_run_below_suggests_working_choices(cli) -> None:
+    line = one_line_error(
+        cli("compare", str(JAN_LOGS), str(CAO)),
+        f"A: {JAN_LOGS} holds 2 runs ((the path itself), log_test)",
+        "--run-a . for its own event files",
+    )
+    example = shlex.split(line.rpartition("e.g. ")[2])[0]
+    assert example == str(JAN_LOGS / "log_test")
+    for args in ([example], [str(JAN_LOGS), "--run-a", "."]):
+        proc = cli("compare", *args, str(CAO), "--json")
+        assert proc.returncode in (0, 1), proc.stderr
+    assert json.loads(proc.stdout)["a"]["run"] == "."
 
 
 # ------------------------------------------------------------------ 3: nothing compared
@@ -271,6 +372,12 @@ def test_valid_feed_is_used(cli) -> None:
         (["compare", "sample_logs/keras"], "required: LOGDIR_B"),
         (["frobnicate"], "invalid choice"),
         (["graphs", "a", "b", "--graph-source", "nope"], "argument --graph-source"),
+        (
+            ["compare", "a", "b", "--bogus"],
+            "unrecognized arguments: --bogus (see 'tbdiff compare --help')",
+        ),
+        (["inspect", "a", "--bogus", "x"], "--bogus x (see 'tbdiff inspect --help')"),
+        (["--bogus"], "unrecognized arguments: --bogus (see 'tbdiff --help')"),
     ],
 )
 def test_usage_errors_are_one_line_with_a_pointer_to_help(cli, args, needle) -> None:
