@@ -204,15 +204,35 @@ def _identity(side: Side) -> tuple[str, ...]:
     return (base / side.ref.run).parts if side.ref.run != "." else base.parts
 
 
+def _event_files(side: Side) -> set[str]:
+    """The event files the side read, resolved where they are local."""
+    out = set()
+    for rd in side.runs:
+        for f in rd.files:
+            try:
+                out.add(str(Path(f).resolve()) if isinstance(f, Path) else str(f))
+            except OSError:
+                out.add(str(f))
+    return out
+
+
 def _set_labels(a: Side, b: Side) -> LogWarning | None:
-    """Short, distinct names for sentences; a warning when A and B are the same run."""
+    """Short, distinct names for sentences; a warning when A and B are the same run (the same
+    path, or a run and one of its own event files)."""
+    ia, ib = _identity(a), _identity(b)
+    shared = _event_files(a) & _event_files(b)
+    if ia == ib or shared:
+        a.ref.label, b.ref.label = "A", "B"
+        if ia == ib:
+            where = a.source.text if a.ref.run == "." else f"{a.source.text} run {a.ref.run}"
+            return LogWarning("input.same_path", f"A and B are the same run ({where})")
+        return LogWarning(
+            "input.same_path",
+            f"A and B read the same event file(s) ({', '.join(sorted(shared)[:2])}"
+            f"{', ...' if len(shared) > 2 else ''})",
+        )
     if a.ref.label != b.ref.label:
         return None
-    ia, ib = _identity(a), _identity(b)
-    if ia == ib:
-        a.ref.label, b.ref.label = "A", "B"
-        where = a.source.text if a.ref.run == "." else f"{a.source.text} run {a.ref.run}"
-        return LogWarning("input.same_path", f"A and B are the same run ({where})")
     for depth in range(2, min(len(ia), len(ib)) + 1):
         if ia[-depth] != ib[-depth]:  # the nearest parent that tells them apart
             a.ref.label, b.ref.label = "/".join(ia[-depth:]), "/".join(ib[-depth:])

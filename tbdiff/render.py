@@ -23,7 +23,7 @@ from rich.text import Text
 
 from tbdiff.diagnostics import LogWarning, group_warnings
 from tbdiff.findings.base import labelled
-from tbdiff.report import Report
+from tbdiff.report import Report, RunRef
 from tbdiff.scalars import curve_gap
 from tbdiff.words import count
 
@@ -70,14 +70,6 @@ def warning_lines(records: Sequence[LogWarning]) -> list[str]:
     return lines
 
 
-def _inspect_short(text: str, width: int = 40) -> str:
-    """Keep both ends of a long tag readable instead of folding it over many lines."""
-    if len(text) <= width:
-        return text
-    head = (width - 3) // 2
-    return text[:head] + "..." + text[-(width - 3 - head) :]
-
-
 def _inspect_counts(counts: dict[str, int], keys: list[str]) -> str:
     parts = [f"{k} {counts[k]}" for k in keys if counts.get(k)]
     return ", ".join(parts) if parts else "-"
@@ -106,9 +98,7 @@ def _inspect_scalars_table(scalars: list[dict]) -> Table:
     for s in scalars[:_INSPECT_MAX_SCALARS]:
         rng = f"{s['first_step']}..{s['last_step']}"
         enc = {"simple_value": "simple", "tensor": "tensor"}.get(s["encoding"], s["encoding"])
-        t.add_row(
-            _inspect_short(s["tag"]), str(s["steps"]), rng, _inspect_num(s["last_value"]), enc
-        )
+        t.add_row(_middle(s["tag"], 40), str(s["steps"]), rng, _inspect_num(s["last_value"]), enc)
     if len(scalars) > _INSPECT_MAX_SCALARS:
         t.add_row(Text(f"... {len(scalars) - _INSPECT_MAX_SCALARS} more (see --json)", style="dim"))
     return t
@@ -129,7 +119,7 @@ def _inspect_graphs_table(graphs: list[dict], files: list[str]) -> Table:
         best = bool(g.get("best"))
         kind = Text(str(g.get("kind")) + (" *" if best else ""), style="bold" if best else "")
         nodes = "config" if g.get("kind") == "keras_model" else value_text(g.get("nodes"))
-        cells = [kind, _inspect_short(g.get("tag") or "-", 24), value_text(g.get("step")), nodes]
+        cells = [kind, _middle(g.get("tag") or "-", 24), value_text(g.get("step")), nodes]
         cells += [value_text(g.get("functions")), value_text(g.get("offset"))]
         if multi:
             cells.append(f"#{files.index(g['file']) + 1}" if g.get("file") in files else "?")
@@ -306,21 +296,37 @@ def _fmt(v: Any, nested: bool = False) -> str:
     return str(v)
 
 
-def _side(ref: Any, letter: str, graphs: bool) -> Text:
+def _side(ref: RunRef, letter: str, graphs: bool, width: int) -> Text:
+    """`A label  path run NAME (graph)` on one line: a path too long for it loses its middle
+    (never broken mid-name over two lines; --json has it whole)."""
     t = Text()
     t.append(f"{letter} ", style="bold")
     if ref.label and ref.label != letter:
         t.append(ref.label, style="bold magenta" if letter == "A" else "bold blue")
         t.append("  ")
-    run = "" if ref.run in ("", ".") else f" run {ref.run}"
-    t.append(f"{ref.path}{run}", style="dim")
+    run = ref.run
+    if run in ("", ".") or ref.path.rstrip("/").endswith(run):  # a file: its name is the run
+        run = ""
+    src = ""
     if graphs:
         src = "no graph"
         if ref.graph_source:
             inlined = f", {count(ref.functions, 'function')} inlined" if ref.functions else ""
             src = f"{ref.graph_source}, {ref.nodes} nodes{inlined}"
-        t.append(f" ({src})", style="dim")
+        src = f" ({src})"
+    where = f"{ref.path}{f' run {run}' if run else ''}"
+    room = max(width - len(t) - len(src) - 1, 24)
+    t.append(_middle(where, room), style="dim")
+    t.append(src, style="dim")
     return t
+
+
+def _middle(text: str, width: int) -> str:
+    """`text` cut to `width` characters by replacing its middle with "…"."""
+    if len(text) <= width:
+        return text
+    head = (width - 1) // 3
+    return text[:head] + "…" + text[len(text) - (width - 1 - head) :]
 
 
 def verdict_panel(report: Report) -> Panel:
@@ -583,8 +589,8 @@ def render_report(report: Report, console: Console, verbose: bool = False) -> No
     when the report holds them (--all), every node difference.
     """
     graphs = report.graph_counts is not None or bool(report.findings)
-    console.print(_side(report.a, "A", graphs))
-    console.print(_side(report.b, "B", graphs))
+    console.print(_side(report.a, "A", graphs, console.width))
+    console.print(_side(report.b, "B", graphs, console.width))
     console.print(verdict_panel(report))
     if report.findings:
         console.print(_section(f"Findings ({len(report.findings)}, most likely cause first)"))

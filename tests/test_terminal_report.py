@@ -290,3 +290,28 @@ def test_observed_loss_gap_reranks_findings() -> None:
     assert ranked[0].id == "dropout.rate_mismatch"
     ranked = rank_by_evidence(findings(), compare_scalars(loss_b, loss_a))
     assert ranked[0].id == "optimizer.hparam_mismatch"
+
+
+@needs_reallogs
+def test_long_paths_stay_on_one_header_line(capsys, monkeypatch) -> None:
+    pair = REALLOGS / "HyoungsungKim__Pytorch-tensorboard_tutorial/scalar/tutorial/sin and cos"
+    _code, out = tbdiff(capsys, monkeypatch, "compare", str(pair / "sin"), str(pair / "cos"))
+    head = out.splitlines()[:2]
+    assert [line[:6] for line in head] == ["A sin ", "B cos "]
+    assert all(len(line) <= 80 and "…" in line for line in head), head
+    assert head[0].endswith("tutorial/sin and cos/sin") and head[1].endswith("sin and cos/cos")
+
+
+def test_a_run_against_its_own_event_file_is_the_same_run(capsys, monkeypatch) -> None:
+    file = next(KERAS_DIR.glob("events.out.tfevents.*"))
+    _code, out = tbdiff(capsys, monkeypatch, "compare", str(KERAS_DIR), str(file), "--json")
+    doc = json.loads(out)
+    same = [w for w in doc["warning_records"] if w["kind"] == "input.same_path"]
+    assert [w["message"] for w in same] == [
+        f"A and B read the same event file(s) ({file.resolve()})"
+    ]
+    assert (doc["a"]["label"], doc["b"]["label"]) == ("A", "B")
+    _code, out = tbdiff(capsys, monkeypatch, "compare", str(KERAS_DIR), str(file))
+    line = out.splitlines()[1]  # the file's path (its middle cut at 80 columns), no "run NAME"
+    assert line.startswith("B ") and " run " not in line and len(line) <= 80
+    assert line.split(" (graph_def")[0].endswith(file.name[-20:])
