@@ -60,6 +60,12 @@ def _check(doc: dict, plan: dict) -> None:
     # the planted run (same hparams as run_0000, seed aside) is the one outlier
     planted = [n for n, p in plan.items() if "planted_dropout" in p["hparams"]]
     assert [o["run"] for o in doc["outliers"]] == planted
+    # judged against the other runs with its hparams (M4's replicates), never itself
+    finals = {r["name"]: r["metrics"]["validation/epoch_accuracy"]["final"] for r in doc["runs"]}
+    (o,) = doc["outliers"]
+    assert o["run"] not in o["peers"] and len(o["peers"]) == 3
+    assert o["peers_median"] == pytest.approx(sorted(finals[p] for p in o["peers"])[1])
+    assert len(doc["judged_runs"]) == N_RUNS
     # hparam effects, ranked as the generator's formula says (lr 0.04 > dropout 0.02 > arch)
     ranking = [e["hparam"] for e in doc["hparam_effects"]["ranking"]]
     assert ranking == ["learning_rate", "dropout", "arch"]
@@ -251,3 +257,118 @@ def test_model_key_is_the_model_not_names_or_optimizer_numbers(request, tmp_path
     firsts = {g["runs"][0]: g["differences"]["findings"][0]["id"] for g in doc["groups"][1:]}
     assert firsts == {"drop05": "dropout.rate_mismatch", "sgd": "optimizer.type_mismatch"}
     assert code == 1  # groups differ by critical findings
+
+
+# Statistics on real logs: what can be judged against a noise floor, and what cannot.
+TRIPLET = REALLOGS / "VictorNM__triplet-cnn-cbir"
+
+
+@pytest.mark.shared("reallogs")
+def test_no_outlier_without_replicates_of_one_model(cli):
+    """Four different models, one run each, no hparams: no floor, nothing judged, no outlier;
+    exit 1 only because the groups differ by critical findings (README's rule)."""
+    doc, proc = _runs_json(cli, str(TRIPLET))
+    assert len(doc["groups"]) == 4 and all(g["size"] == 1 for g in doc["groups"])
+    assert doc["outliers"] == [] and doc["judged_runs"] == []
+    assert all(g["noise_floor"] is None for g in doc["groups"])
+    serious = any(
+        f["severity"] in ("critical", "warning")
+        for g in doc["groups"]
+        if g["differences"]
+        for f in g["differences"]["findings"]
+    )
+    assert serious and proc.returncode == 1
+    text = cli("runs", str(TRIPLET), "--no-color", "--width", "120").stdout
+    flat = " ".join(text.split())
+    assert "floors away" not in text
+    assert not any(ln.startswith("outlier") for ln in text.splitlines())
+    assert "no floor for M1, M2, M3, M4: a single run" in flat
+    assert "No run could be judged" in flat
+    whole, _ = _runs_json(cli, str(REALLOGS))
+    assert whole["outliers"] == []
+
+
+@pytest.mark.shared("reallogs")
+def test_replicates_that_agree_exactly_and_a_run_that_does_not(cli, tmp_path):
+    """Three copies of one real run (bit-identical replicates: floor 0) and a fourth cut short
+    (an earlier final value): it is the outlier, with no division by the 0 floor, against the
+    median of the other three only."""
+    src = TRIPLET / "logs" / "2019-05-24 21_06_53"
+    (event,) = src.glob("events.out.tfevents.*")
+    for name in ("a", "b", "c", "d"):
+        (tmp_path / name).mkdir()
+        (tmp_path / name / event.name).write_bytes(event.read_bytes())
+    with open(tmp_path / "d" / event.name, "r+b") as fh:
+        fh.truncate(370_000)  # inside the scalar records: the last epochs are lost
+    doc, proc = _runs_json(cli, str(tmp_path))
+    (g,) = doc["groups"]
+    assert g["noise_floor"] == 0 and g["noise_floor_note"] == "its replicates agree exactly"
+    (o,) = doc["outliers"]
+    finals = {r["name"]: r["metrics"]["val_acc"]["final"] for r in doc["runs"]}
+    assert o["run"] == "d" and o["peers"] == ["a", "b", "c"] and o["sigmas"] is None
+    assert o["peers_median"] == finals["a"] != finals["d"]
+    assert proc.returncode == 1
+    text = cli("runs", str(tmp_path), "--no-color", "--width", "120").stdout
+    assert "which agree exactly (floor 0)" in " ".join(text.split())
+
+
+@pytest.mark.shared("reallogs")
+def test_best_run_logged_the_metric(cli):
+    """A group none of whose runs logged the primary metric has no best run (the no-model
+    group of the real folder: FKnorring's version_0 has no scalars at all)."""
+    doc, _ = _runs_json(cli, str(REALLOGS))
+    runs = {r["name"]: r for r in doc["runs"]}
+    for g in doc["groups"]:
+        logged = [n for n in g["runs"] if doc["metric"] in runs[n]["metrics"]]
+        assert (g["best"] is None) == (not logged), g["id"]
+        if g["best"] is not None:
+            assert g["best"] in logged and g["representative"] == g["best"]
+    text = cli("runs", str(REALLOGS), "--no-color", "--width", "120").stdout
+    group_line = re.compile(r"^(?:M\d+|no-model) \d+ run\(s\), best (.+?): ")
+    bests = [m.group(1) for ln in text.splitlines() if (m := group_line.match(ln))]
+    assert bests and all(doc["metric"] in runs[b]["metrics"] for b in bests), bests
+    assert "none logged val_acc" in text
+
+
+@pytest.mark.shared("reallogs")
+def test_why_there_is_no_floor_is_said_precisely(cli):
+    """tensorboard-reducer's lax runs: no model and no hyper-parameters recorded, so nothing
+    says that they are replicates (and only 2 of the 3 logged the primary metric)."""
+    root = REALLOGS / "janosh__tensorboard-reducer" / "tests" / "runs" / "lax"
+    doc, proc = _runs_json(cli, str(root))
+    (g,) = doc["groups"]
+    assert g["noise_floor"] is None and "not known to be replicates" in g["noise_floor_note"]
+    text = " ".join(cli("runs", str(root), "--no-color", "--width", "120").stdout.split())
+    assert "no floor for no-model: no model and no hyper-parameters recorded" in text
+    assert "no replicate runs" not in text and proc.returncode == 0
+
+
+@pytest.mark.shared("reallogs")
+def test_an_object_hparam_is_its_class(cli):
+    """Lightning wrote the same loss object as `!!python/object:__main__.WMAPE` (hparams.yaml)
+    in one run and `WMAPE()` (event file) in the other: one value, so not a varying hparam."""
+    root = REALLOGS / "FKnorring__restaurant-name-prediction"
+    doc, _ = _runs_json(cli, str(root))
+    assert doc["varying_hparams"] == []
+    whole, _ = _runs_json(cli, str(REALLOGS))
+    fk = [r for r in whole["runs"] if r["name"].startswith("FKnorring")]
+    assert len(fk) == 2 and all(r["hparams"]["loss"] == "WMAPE" for r in fk)
+
+
+@pytest.mark.shared("reallogs")
+def test_run_table_reads_at_80_columns(cli):
+    """Every line fits, the header is unbroken, each run is one line plus its hparams'."""
+    doc, _ = _runs_json(cli, str(REALLOGS))
+    text = cli("runs", str(REALLOGS), "--no-color", "--width", "80").stdout
+    lines = text.splitlines()
+    assert all(len(ln) <= 80 for ln in lines)
+    head = next(i for i, ln in enumerate(lines) if ln.startswith("run "))
+    assert "hyper-parameters" in lines[head] and "final / best" in lines[head]
+    rows = [ln for ln in lines[head + 1 :] if ln and not ln.startswith(" ")]
+    names = [r["name"] for r in doc["runs"]]
+    assert len(rows) >= len(names)
+    for name, row in zip(names, rows, strict=False):
+        cell = row.split("  ")[0]
+        assert name.endswith(cell.lstrip("…")), (name, row)
+        assert cell == name or (cell.startswith("…") and len(cell) >= 20), (name, row)
+    assert "left out at this width: curve" in text

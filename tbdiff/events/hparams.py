@@ -22,7 +22,8 @@ loader; rules:
 * Numbers become floats (as the event file's `number_value`), booleans and strings stay,
   anything else becomes `str(value)` (Lightning's `_sanitize_params` rule: `None` -> "None",
   lists -> "[1, 2]"); an object Lightning pickled (`!!python/object:m.Cls`) becomes its tag,
-  "!!python/object:m.Cls" (never constructed).
+  "!!python/object:m.Cls" (never constructed). The event file holds the same object as its
+  `str()` (`Cls()`); `same_object` names both `Cls`, for comparing runs (`tbdiff runs`).
 * A key the event file already holds keeps the event file's value (that is what TensorBoard
   shows); the others are added. `RunData.hparam_sources` says which file each value came from.
 """
@@ -30,6 +31,7 @@ loader; rules:
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable
 from pathlib import Path
 
@@ -166,6 +168,21 @@ def _plain(value) -> float | str | bool:
     if isinstance(value, int | float):
         return float(value)
     return str(value)
+
+
+_OBJECT_TAG = re.compile(r"!!python/(?:object|object/new|object/apply|name):(?:[\w.]+\.)?(\w+)")
+_BARE_REPR = re.compile(r"([A-Za-z_]\w*)\(\s*\)")
+
+
+def same_object(value: float | str | bool) -> float | str | bool:
+    """An object's value as its class name: the tag Lightning's hparams.yaml gives a pickled
+    object (`!!python/object:__main__.WMAPE`) and the `str()` its event file holds when the
+    object shows no arguments (`WMAPE()`) both become `WMAPE`. Anything else (a repr with
+    arguments included: they tell objects of one class apart) is returned as it is."""
+    if not isinstance(value, str):
+        return value
+    m = _OBJECT_TAG.fullmatch(value.strip()) or _BARE_REPR.fullmatch(value.strip())
+    return m.group(1) if m else value
 
 
 _LOADER = None

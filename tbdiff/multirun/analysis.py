@@ -7,10 +7,16 @@ Methods (stated in the output too):
   train, accuracy-like before loss-like (`--metric TAG` picks the primary one). Best = max for
   accuracy-like names, min otherwise.
 * groups: runs with equal model keys (fingerprint.py), largest first (M1, M2 ...).
-* replicate sets: runs with equal values of every varying hyper-parameter except seeds.
-  Noise floor of a group: robust sigma (1.4826 x median absolute deviation from the set
-  median) of the primary metric's final value over its replicate sets' members. A run is an
-  outlier when it is more than OUTLIER_SIGMAS floors from its set's median.
+* replicate sets: runs of one model group with equal values of every varying
+  hyper-parameter except seeds (none recorded counts as equal; runs without a model record
+  only when they recorded some). Noise floor of a group: robust sigma (1.4826 x median
+  absolute deviation from the set median) of the primary metric's final value over its sets
+  of MIN_REPLICATES+ runs that logged it; none without such a set (`floor_note` says why).
+  A run is judged against its peers, the other runs of its set, or, when it has no set of its
+  own but recorded hyper-parameters, another group's set with the same ones (its model
+  differs: what the findings then explain). It is an outlier when it is more than
+  OUTLIER_SIGMAS floors from its peers' median (a floor of 0, replicates that agree exactly:
+  when it differs from them at all). Runs without a floor to judge by are not judged.
 * hyper-parameter effect: eta squared of the final primary metric (one-way ANOVA: between-level
   sum of squares over total), per varying hyper-parameter, ranked.
 * differences and explanations: the findings (`tbdiff.findings.compare` of the models described
@@ -34,6 +40,8 @@ from tbdiff.multirun.summary import RunSummary, higher_is_better
 
 SCHEMA = "tbdiff.runs/1"
 OUTLIER_SIGMAS = 4.0
+MIN_REPLICATES = 3  # runs in a replicate set for a floor (a run is judged against the others)
+_TINY = 1e-9  # relative: a floor or a deviation below this times the values is 0
 _SEED = re.compile(r"(^|[_./-])(seed|random_state|rng|trial|replicate|rep)($|[_./-])", re.I)
 _FAMILY_RANK = {"validation": 0, "test": 1, "": 2, "train": 3}
 ETA_METHOD = (
@@ -72,10 +80,12 @@ class Group:
     key: str | None
     source: str | None
     facts: dict[str, str]
-    representative: str
+    representative: str  # the best run, else (none logged the metric) the first
+    best: str | None = None  # the best run by the primary metric; None when none logged it
     difference: Difference | None = None  # vs the baseline (None for the baseline's group)
     noise_floor: float | None = None
     replicate_sets: int = 0
+    floor_note: str | None = None  # why there is no floor (or why it is 0), in words
 
 
 @dataclass
@@ -85,8 +95,9 @@ class Outlier:
     value: float
     peers: list[str]
     peers_median: float
-    sigmas: float
+    sigmas: float  # inf when the peers agree exactly (floor 0)
     explanation: Difference | None = None
+    peers_group: str | None = None  # the group of the peers (not the run's when its model differs)
 
 
 @dataclass
@@ -110,6 +121,7 @@ class RunsReport:
     outliers: list[Outlier]
     effects: list[Effect]
     warnings: list[LogWarning]
+    judged: list[str] = field(default_factory=list)  # runs judged against a noise floor
 
     def final(self, run: RunSummary, tag: str | None = None) -> float | None:
         c = run.curves.get(tag or self.metric or "")
@@ -218,8 +230,10 @@ def make_groups(runs: list[RunSummary], primary: str | None) -> tuple[list[Group
         by_key.setdefault(r.model.key if r.model else None, []).append(r)
     ordered = sorted(by_key.items(), key=lambda kv: (-len(kv[1]), kv[0] is None, kv[0] or ""))
     groups, group_of = [], {}
-    for i, (key, members) in enumerate(ordered, 1):
-        gid = f"M{i}" if key is not None else "no-model"
+    n = 0
+    for key, members in ordered:
+        n += key is not None
+        gid = f"M{n}" if key is not None else "no-model"
         model = members[0].model
         best = _best(members, primary)
         groups.append(
@@ -229,7 +243,8 @@ def make_groups(runs: list[RunSummary], primary: str | None) -> tuple[list[Group
                 key,
                 model.source if model else None,
                 dict(model.facts) if model else {},
-                best.name,
+                (best or members[0]).name,
+                best.name if best else None,
             )
         )
         for m in members:
@@ -237,16 +252,17 @@ def make_groups(runs: list[RunSummary], primary: str | None) -> tuple[list[Group
     return groups, group_of
 
 
-def _best(runs: list[RunSummary], tag: str | None) -> RunSummary:
+def _best(runs: list[RunSummary], tag: str | None) -> RunSummary | None:
+    """The run with the best final value of `tag`; None when none logged it."""
     if tag is None:
-        return runs[0]
+        return None
     scored = [
         (r.curves[tag].final, r)
         for r in runs
         if tag in r.curves and math.isfinite(r.curves[tag].final)
     ]
     if not scored:
-        return runs[0]
+        return None
     hi = higher_is_better(_metric(tag))
     return (max if hi else min)(scored, key=lambda s: s[0])[1]
 
@@ -272,7 +288,7 @@ def _baseline(runs, groups, wanted: str | None, primary: str | None) -> str | No
 
     def rank(g: Group) -> tuple[bool, bool]:
         rep = by_name.get(g.representative)
-        has_metric = rep is not None and primary in rep.curves
+        has_metric = g.best is not None and rep is not None and primary in rep.curves
         return (g.key is None, not has_metric)  # sort is stable: largest first within a rank
 
     return min(groups, key=rank).representative if groups else None
@@ -281,51 +297,135 @@ def _baseline(runs, groups, wanted: str | None, primary: str | None) -> str | No
 # --------------------------------------------------------------------------------------------
 
 
+def recorded_hparams(run: RunSummary) -> bool:
+    """Whether the run recorded any hyper-parameter other than a seed."""
+    return any(not is_seed(k) for k in run.hparams)
+
+
 def replicate_key(run: RunSummary, varying: list[str]) -> tuple:
     return tuple(_hashable(run.hparams.get(k)) for k in varying if not is_seed(k))
 
 
-def noise_and_outliers(report: RunsReport) -> list[Outlier]:
-    """Per group noise floor from replicate sets; outliers against their set (module doc)."""
-    tag = report.metric
-    sets: dict[tuple, list[RunSummary]] = {}
+def replicate_sets(report: RunsReport) -> dict[tuple[str, tuple], list[RunSummary]]:
+    """Runs of one model group with identical hyper-parameters (seeds aside; none recorded
+    counts as identical), keyed by (group id, hparams). Runs without a model record are
+    replicates only when they recorded hyper-parameters: with neither, nothing says that they
+    are the same experiment."""
+    keyed = {g.id for g in report.groups if g.key is not None}
+    sets: dict[tuple[str, tuple], list[RunSummary]] = {}
     for r in report.runs:
-        if tag in r.curves and math.isfinite(r.curves[tag].final):
-            sets.setdefault(replicate_key(r, report.varying), []).append(r)
-    sets = {k: v for k, v in sets.items() if len(v) >= 3}
-    dev: dict[str, list[float]] = {}
-    count: dict[str, int] = {}
-    for members in sets.values():
-        vals = np.array([m.curves[tag].final for m in members])
-        med = float(np.median(vals))
-        for m, v in zip(members, vals, strict=True):
-            dev.setdefault(report.group_of[m.name], []).append(abs(float(v) - med))
-        for gid in {report.group_of[m.name] for m in members}:
-            count[gid] = count.get(gid, 0) + 1
+        gid = report.group_of[r.name]
+        if gid in keyed or recorded_hparams(r):
+            sets.setdefault((gid, replicate_key(r, report.varying)), []).append(r)
+    return sets
+
+
+def _value(run: RunSummary, tag: str) -> float | None:
+    c = run.curves.get(tag)
+    return c.final if c is not None and math.isfinite(c.final) else None
+
+
+def _floor_note(g: Group, sets: dict, tag: str, runs: dict[str, RunSummary]) -> str:
+    """Why a group has no noise floor, in words (one reason, the first that applies)."""
+    if len(g.runs) == 1:
+        return "a single run"
+    if not any(_value(runs[n], tag) is not None for n in g.runs):
+        return f"none logged {tag}"
+    if g.key is None and not any(recorded_hparams(runs[n]) for n in g.runs):
+        return "no model and no hyper-parameters recorded: not known to be replicates"
+    largest = max((len(v) for (gid, _), v in sets.items() if gid == g.id), default=0)
+    if largest < MIN_REPLICATES:
+        recorded = " recorded" if g.key is None else ""  # no model: only recorded ones count
+        return f"no {MIN_REPLICATES} runs with identical{recorded} hyper-parameters (seeds aside)"
+    logged = max(
+        (sum(_value(m, tag) is not None for m in v) for (gid, _), v in sets.items() if gid == g.id),
+        default=0,
+    )
+    return (
+        f"{largest} runs with identical hyper-parameters, but only {logged} of them logged "
+        f"{tag} (a floor needs {MIN_REPLICATES})"
+    )
+
+
+def noise_floors(report: RunsReport, sets: dict) -> None:
+    """Each group's floor: robust sigma (1.4826 x MAD) of the final primary metric around the
+    median of its replicate set, pooled over its sets of MIN_REPLICATES+ runs that logged it.
+    0 when the replicates agree exactly; None (with `floor_note`) when there is no such set."""
+    tag = report.metric or ""
+    runs = {r.name: r for r in report.runs}
     for g in report.groups:
-        d = dev.get(g.id)
-        if d and len(d) >= 3:  # a floor needs several replicates of this model
-            g.noise_floor = 1.4826 * float(np.median(d))
-            g.replicate_sets = count.get(g.id, 0)
-    floors = [g.noise_floor for g in report.groups if g.noise_floor]
-    fallback = float(np.median(floors)) if floors else None
-    out = []
-    for members in sets.values():
-        vals = np.array([m.curves[tag].final for m in members])
-        med = float(np.median(vals))
-        major = max(
-            {report.group_of[m.name] for m in members},
-            key=lambda gid: sum(report.group_of[m.name] == gid for m in members),
-        )
-        floor = next((g.noise_floor for g in report.groups if g.id == major), None) or fallback
-        scale = max(floor or 0.0, 1e-9 * max(1.0, abs(med)))
-        for m, v in zip(members, vals, strict=True):
-            sig = abs(float(v) - med) / scale
-            if sig > OUTLIER_SIGMAS:
-                peers = [p.name for p in members if p is not m]
-                out.append(Outlier(m.name, report.group_of[m.name], float(v), peers, med, sig))
+        dev, n_sets, values = [], 0, []
+        for (gid, _), members in sets.items():
+            vals = [v for m in members if gid == g.id and (v := _value(m, tag)) is not None]
+            if len(vals) >= MIN_REPLICATES:
+                med = float(np.median(vals))
+                dev += [abs(v - med) for v in vals]
+                values += vals
+                n_sets += 1
+        if not n_sets:
+            g.floor_note = _floor_note(g, sets, tag, runs)
+            continue
+        floor = 1.4826 * float(np.median(dev))
+        exact = floor <= _TINY * max(1.0, float(np.median(np.abs(values))))
+        g.noise_floor, g.replicate_sets = (0.0 if exact else floor), n_sets
+        if exact:
+            g.floor_note = "its replicates agree exactly"
+
+
+def noise_and_outliers(report: RunsReport) -> list[Outlier]:
+    """Noise floors (above), then each run that logged the metric against its peers: the other
+    runs of its replicate set, or, for a run that recorded hyper-parameters and has no set of
+    its own, the replicates of another group with the same hyper-parameters (its model
+    differs from theirs). A run is judged only against MIN_REPLICATES-1+ peers of a group with
+    a floor; it is an outlier when it is more than OUTLIER_SIGMAS floors from their median, or,
+    when their floor is 0, when it differs from them at all."""
+    tag = report.metric or ""
+    sets = replicate_sets(report)
+    noise_floors(report, sets)
+    floor = {g.id: g.noise_floor for g in report.groups}
+    out: list[Outlier] = []
+    report.judged = []
+    for r in report.runs:
+        v = _value(r, tag)
+        found = _peers(r, report, sets, floor) if v is not None else None
+        if found is None:
+            continue
+        peer_group, peers = found
+        report.judged.append(r.name)
+        med = float(np.median([_value(p, tag) for p in peers]))
+        f = floor[peer_group] or 0.0
+        if f > 0:
+            sig = abs(v - med) / f
+        else:
+            sig = math.inf if abs(v - med) > _TINY * max(1.0, abs(med)) else 0.0
+        if sig > OUTLIER_SIGMAS:
+            names = [p.name for p in peers]
+            out.append(
+                Outlier(r.name, report.group_of[r.name], v, names, med, sig, peers_group=peer_group)
+            )
     out.sort(key=lambda o: -o.sigmas)
     return out
+
+
+def _peers(
+    run: RunSummary, report: RunsReport, sets: dict, floor: dict[str, float | None]
+) -> tuple[str, list[RunSummary]] | None:
+    """(group id, peers) a run is judged against, or None (see noise_and_outliers)."""
+    tag = report.metric or ""
+    key = replicate_key(run, report.varying)
+    gid = report.group_of[run.name]
+    own = [m for m in sets.get((gid, key), []) if m is not run and _value(m, tag) is not None]
+    if own and floor[gid] is not None:
+        return (gid, own) if len(own) >= MIN_REPLICATES - 1 else None
+    if not recorded_hparams(run):
+        return None  # it says nothing that makes another group's runs its replicates
+    others = [
+        (g2, [m for m in members if _value(m, tag) is not None])
+        for (g2, k2), members in sets.items()
+        if k2 == key and g2 != gid and floor[g2] is not None
+    ]
+    others = [(g2, ms) for g2, ms in others if len(ms) >= MIN_REPLICATES]
+    return max(others, key=lambda o: len(o[1])) if others else None
 
 
 def effects(runs: list[RunSummary], varying: list[str], tag: str) -> list[Effect]:
@@ -484,9 +584,11 @@ def to_json(report: RunsReport) -> dict[str, Any]:
                 "runs": g.runs,
                 "model": {"key": g.key, "source": g.source, "facts": g.facts},
                 "representative": g.representative,
+                "best": g.best,
                 "differences": g.difference.to_dict() if g.difference else None,
                 "noise_floor": g.noise_floor,
                 "replicate_sets": g.replicate_sets,
+                "noise_floor_note": g.floor_note,
             }
             for g in report.groups
         ],
@@ -496,12 +598,14 @@ def to_json(report: RunsReport) -> dict[str, Any]:
                 "group": o.group,
                 "value": o.value,
                 "peers": o.peers,
+                "peers_group": o.peers_group,
                 "peers_median": o.peers_median,
                 "sigmas": o.sigmas,
                 "explanation": o.explanation.to_dict() if o.explanation else None,
             }
             for o in report.outliers
         ],
+        "judged_runs": report.judged,
         "hparam_effects": {
             "method": ETA_METHOD.format(metric=report.metric),
             "ranking": [

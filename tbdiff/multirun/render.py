@@ -11,10 +11,11 @@ from __future__ import annotations
 
 import math
 import re
+from dataclasses import dataclass
 from html import escape
 from typing import TYPE_CHECKING, Any
 
-from tbdiff.multirun.analysis import ETA_METHOD, OUTLIER_SIGMAS, RunsReport
+from tbdiff.multirun.analysis import ETA_METHOD, MIN_REPLICATES, OUTLIER_SIGMAS, RunsReport
 from tbdiff.multirun.summary import RunSummary
 
 if TYPE_CHECKING:
@@ -80,22 +81,34 @@ def render_runs(report: RunsReport, console) -> None:
         f"  metric: {report.metric or '-'}  baseline: {report.baseline or '-'}",
         highlight=False,
     )
-    table = Table(box=None, pad_edge=False, show_edge=False)
     varying, more = shown_hparams(report)
-    for col in ("run", "model", "hyper-parameters"):
-        table.add_column(col, overflow="fold")
-    for tag in report.metrics:
-        table.add_column(f"{tag}\nfinal / best", justify="right")
-    table.add_column("curve")
+    hps = {r.name: _hp(r, varying) for r in report.runs}
+    lay = table_layout(report, hps, console.width)
+    table = Table(box=None, pad_edge=False, show_edge=False)
+    table.add_column("run", width=lay.run_width, no_wrap=True)
+    table.add_column("model", no_wrap=True)
+    if any(hps.values()):
+        table.add_column("hyper-parameters", overflow="fold", min_width=len("hyper-parameters"))
+    for tag, w in zip(lay.metrics, lay.metric_widths, strict=True):
+        head = tag if len(tag) <= w else tag.replace("/", "/\n")  # break long tags at "/"
+        table.add_column(f"{head}\nfinal / best", justify="right", overflow="fold", min_width=w)
+    if lay.curve:
+        table.add_column("curve", no_wrap=True)
     for r in report.runs:
-        cells = [r.name, report.group_of.get(r.name, "-"), _hp(r, varying)]
-        for tag in report.metrics:
-            c = r.curves.get(tag)
-            cells.append("-" if c is None else f"{_num(c.final)} / {_num(c.best)}")
+        cells = [_left_cut(r.name, lay.run_width), report.group_of.get(r.name, "-")]
+        cells += [hps[r.name]] if any(hps.values()) else []
+        cells += [_metric_cell(r, tag) for tag in lay.metrics]
         c = r.curves.get(report.metric or "")
-        cells.append(sparkline(c.drawn.values.tolist()) if c else "")
+        cells += [sparkline(c.drawn.values.tolist()) if c else ""] if lay.curve else []
         table.add_row(*cells)
     console.print(table)
+    left_out = ([] if lay.curve else ["curve"]) + report.metrics[len(lay.metrics) :]
+    if left_out:
+        console.print(
+            f"left out at this width: {', '.join(left_out)} (a larger --width shows them; "
+            "--json has everything)",
+            highlight=False,
+        )
     if more:
         console.print(
             f"hyper-parameters: {len(varying)} of the {len(varying) + more} that vary are shown "
@@ -105,6 +118,58 @@ def render_runs(report: RunsReport, console) -> None:
     _groups(report, console)
     _noise(report, console)
     _effects(report, console)
+
+
+SPARK_WIDTH = 12
+RUN_MIN = 20  # a run name column narrower than this drops a metric column (then the curve)
+HP_TOKEN = 32  # the hyper-parameters column fits one `name=value` up to this long unbroken
+
+
+@dataclass
+class TableLayout:
+    run_width: int
+    metrics: list[str]  # the metric columns shown (primary first)
+    metric_widths: list[int]
+    curve: bool
+
+
+def table_layout(report: RunsReport, hps: dict[str, str], width: int) -> TableLayout:
+    """Column widths for the run table at `width`: names cut from the left to fit; when even
+    RUN_MIN columns for names and an unbroken "hyper-parameters" header do not fit, the curve
+    goes, then metric columns from the last, down to the primary one."""
+    metric_w = [
+        max([len("final / best")] + [len(_metric_cell(r, t)) for r in report.runs])
+        for t in report.metrics
+    ]
+    model_w = max([len("model")] + [len(g) for g in report.group_of.values()])
+    hp_long = max([len(h) for h in hps.values()], default=0)
+    token = max([len(t) for h in hps.values() for t in h.split()], default=0)
+    hp_min = max(len("hyper-parameters"), min(token, HP_TOKEN)) if hp_long else 0
+    run_long = max(len("run"), *(len(r.name) for r in report.runs))
+    n, curve = len(report.metrics), True
+    while True:
+        cols = 2 + bool(hp_long) + n + curve
+        fixed = model_w + sum(metric_w[:n]) + (SPARK_WIDTH if curve else 0) + 2 * (cols - 1)
+        avail = width - fixed
+        if avail >= min(run_long, RUN_MIN) + hp_min or (not curve and n <= 1):
+            break
+        if curve:
+            curve = False
+        else:
+            n -= 1
+    hp_w = min(hp_long, max(hp_min, avail // 2)) if hp_long else 0
+    run_w = max(min(run_long, RUN_MIN), min(run_long, avail - hp_w))
+    return TableLayout(run_w, report.metrics[:n], metric_w[:n], curve)
+
+
+def _left_cut(name: str, width: int) -> str:
+    """A run name cut from the left (its end tells runs apart): `…/logs/version_1`."""
+    return name if len(name) <= width else "…" + name[len(name) - width + 1 :]
+
+
+def _metric_cell(run: RunSummary, tag: str) -> str:
+    c = run.curves.get(tag)
+    return "-" if c is None else f"{_num(c.final)} / {_num(c.best)}"
 
 
 def _findings_lines(d) -> list[str]:
@@ -129,10 +194,12 @@ def _groups(report: RunsReport, console) -> None:
     console.rule("Model groups")
     for g in report.groups:
         facts = "; ".join(f"{k}: {v}" for k, v in list(g.facts.items())[:3]) or "no model recorded"
-        console.print(
-            f"[bold]{g.id}[/] {len(g.runs)} run(s), best {g.representative}: {facts}",
-            highlight=False,
+        which = (
+            f"best {g.best}"
+            if g.best is not None
+            else f"none logged {report.metric}, compared: {g.representative}"
         )
+        console.print(f"[bold]{g.id}[/] {len(g.runs)} run(s), {which}: {facts}", highlight=False)
         if g.difference is not None:
             console.print(f"  vs baseline {g.difference.vs}:", highlight=False)
             for line in _findings_lines(g.difference):
@@ -141,28 +208,58 @@ def _groups(report: RunsReport, console) -> None:
 
 def _noise(report: RunsReport, console) -> None:
     console.rule(f"Seed-noise floor of the final {report.metric}")
-    any_floor = False
-    for g in report.groups:
-        if g.noise_floor is not None:
-            any_floor = True
-            console.print(
-                f"{g.id}: ±{_num(g.noise_floor)} (robust sigma over {g.replicate_sets} set(s) of "
-                "runs with identical hyper-parameters)",
-                highlight=False,
-            )
-    if not any_floor:
-        console.print("no replicate runs (3+ runs with identical hyper-parameters): no floor")
+    for line in noise_lines(report):
+        console.print(line, highlight=False)
     for o in report.outliers:
-        console.print(
-            f"[bold]outlier[/] {o.run} ({o.group}): {_num(o.value)} vs {_num(o.peers_median)} "
-            f"for its {len(o.peers)} replicate(s), {o.sigmas:.1f} floors away "
-            f"(> {OUTLIER_SIGMAS:g})",
-            highlight=False,
-        )
+        console.print(f"[bold]outlier[/] {outlier_line(o)}", highlight=False)
         if o.explanation is not None:
             console.print(f"  vs baseline {o.explanation.vs}:", highlight=False)
             for line in _findings_lines(o.explanation):
                 console.print(f"    {line}", highlight=False)
+
+
+def noise_lines(report: RunsReport) -> list[str]:
+    """Each group's floor, or why it has none (groups with one reason on one line), and what
+    could be judged."""
+    lines, why = [], {}
+    for g in report.groups:
+        if g.noise_floor is not None:
+            note = f"; {g.floor_note}" if g.floor_note else ""
+            lines.append(
+                f"{g.id}: ±{_num(g.noise_floor)} (robust sigma over {g.replicate_sets} set(s) of "
+                f"{MIN_REPLICATES}+ runs with identical hyper-parameters, seeds aside{note})"
+            )
+        else:
+            why.setdefault(g.floor_note or "no replicates", []).append(g.id)
+    for note, ids in why.items():
+        lines.append(f"no floor for {', '.join(ids)}: {note}")
+    logged = sum(1 for r in report.runs if report.final(r) is not None)
+    n = len(report.judged)
+    if n == 0:
+        lines.append(
+            f"No run could be judged: no model group has {MIN_REPLICATES}+ runs with identical "
+            f"hyper-parameters that logged {report.metric}. "
+            "No outlier is reported."
+        )
+    else:
+        lines.append(
+            f"{n} of the {logged} run(s) that logged {report.metric} judged against their "
+            f"replicates; {len(report.outliers) or 'no'} outlier(s)."
+        )
+    return lines
+
+
+def outlier_line(o) -> str:
+    far = (
+        f"{o.sigmas:.1f} floors away (> {OUTLIER_SIGMAS:g})"
+        if math.isfinite(o.sigmas)
+        else "which agree exactly (floor 0)"
+    )
+    whose = "" if o.peers_group == o.group else f" of {o.peers_group} (its model differs)"
+    return (
+        f"{o.run} ({o.group}): {_num(o.value)} vs {_num(o.peers_median)}, the median of "
+        f"{len(o.peers)} replicate(s){whose} with the same hyper-parameters, {far}"
+    )
 
 
 def _effects(report: RunsReport, console) -> None:

@@ -59,7 +59,7 @@ class RunSummary:
     name: str  # relative to its root; prefixed with the root when several roots are given
     path: str
     root: str
-    hparams: dict[str, float | str | bool] = field(default_factory=dict)
+    hparams: dict[str, float | str | bool] = field(default_factory=dict)  # objects: class names
     curves: dict[str, Curve] = field(default_factory=dict)
     model: ModelKey | None = None
     graph: Record | None = None  # the graph used (selection.best_graph)
@@ -109,6 +109,7 @@ def summarise_many(tasks: list[RunTask]) -> list[RunSummary]:
 
 def _summary(task: RunTask, members: list) -> RunSummary:
     """The summary of one logical run from its parts' RunData."""
+    from tbdiff.events.hparams import same_object
     from tbdiff.selection import best_graph, group_hparams, keras_records
 
     path = task.parts[0][1] if len(task.parts) == 1 else _common(task)
@@ -117,7 +118,8 @@ def _summary(task: RunTask, members: list) -> RunSummary:
         out.warnings.extend(rd.warnings)
     out.readable = any(rd.readable for rd in members)
     chosen = best_graph(members)
-    out.hparams = group_hparams(members, chosen[0] if chosen else None)
+    hparams = group_hparams(members, chosen[0] if chosen else None)
+    out.hparams = {k: same_object(v) for k, v in hparams.items()}
     multi = len(members) > 1
     for (part, _folder, _files), rd in zip(task.parts, members, strict=True):
         for tag, series in rd.scalars.items():
