@@ -20,6 +20,7 @@ from tensorboard.compat.proto import event_pb2, summary_pb2
 from tensorboard.summary.writer.record_writer import RecordWriter
 from tensorboard.util import tensor_util
 
+from tbdiff.cli import main
 from tbdiff.errors import TbdiffError
 from tbdiff.events import ScalarSeries, read_logdir
 from tbdiff.scalars import (
@@ -28,6 +29,7 @@ from tbdiff.scalars import (
     compare_scalars,
     compare_series,
     divergence_index,
+    noise_level,
     pair_tags,
     parse_tag,
 )
@@ -437,6 +439,25 @@ def test_divergence_needs_more_than_one_last_point() -> None:
     assert divergence_index(a, b) == 48
 
 
+def test_noisy_curves_on_one_side_are_apart_and_a_slow_wander_is_not() -> None:
+    steps = np.arange(200)
+    rng = np.random.default_rng(7)
+    base = acc_fn(steps / 20)
+    a = base + rng.normal(0, 0.05, steps.size)
+    # every point of b above a, though by less than the curves' own noise at many steps
+    b = a + 0.04 + np.abs(rng.normal(0, 0.05, steps.size))
+    assert noise_level(a) > 0.04
+    assert divergence_index(a, b) == 0
+    # two runs sharing their noise (same seed and data order) whose gap wanders slowly: one
+    # side for the last 100 points, but that is one slow swing, not 100 independent draws
+    wander = 0.3 * np.sin(2 * np.pi * steps / 200)
+    assert divergence_index(a, a + wander) is None
+    # too short a same-side tail is no evidence either
+    crossing = b.copy()
+    crossing[-12] = a[-12] - 0.01
+    assert divergence_index(a, crossing) is None
+
+
 # ---------------------------------------------------------------------------------------------
 # Forced pairs
 # ---------------------------------------------------------------------------------------------
@@ -487,6 +508,24 @@ def test_real_pytorch_strict_vs_lax() -> None:
     assert set(cmp.unpaired_b) == lax_keys - set(got.values())
     assert all("bar" in k for k in cmp.unpaired_b) and cmp.unpaired_b
     json.dumps(cmp.to_list(), allow_nan=False)
+    # run_i of strict and of lax are independent draws of one noisy curve: never apart
+    assert all(p.diverges_at_step is None for p in cmp.pairs)
+
+
+@needs_reallogs
+@pytest.mark.parametrize(("a", "b"), [("lax/run_1", "lax/run_3"), ("strict/run_1", "strict/run_2")])
+def test_real_noisy_curves_that_never_cross_are_apart(a: str, b: str, capsys) -> None:
+    # each curve's step-to-step noise (~0.3) is larger than the smallest gap (0.08 for strict),
+    # yet B is above A at every common step (110 and 100 of them): apart from the first one
+    base = REALLOGS / "janosh__tensorboard-reducer/tests/runs"
+    (p,) = compare_scalars(read_logdir(base / a), read_logdir(base / b)).pairs
+    gap = p.values_b - p.values_a
+    assert p.steps >= 100 and np.all(gap > 0)
+    assert gap.min() < 3 * (noise_level(p.values_a) + noise_level(p.values_b))
+    assert p.diverges_at_step == p.grid_steps[0] and p.apart_by == pytest.approx(gap.min())
+    assert main(["scalars", str(base / a), str(base / b)]) == 1  # a curve separates for good
+    out = capsys.readouterr().out
+    assert "apart by at least" in out and "not apart for good" not in out
 
 
 @needs_reallogs

@@ -193,20 +193,121 @@ def test_sample_pairs_carry_roles_and_evidence(capsys, monkeypatch) -> None:
 
 
 @needs_reallogs
-def test_real_keras_runs_validation_curve_and_own_last_steps(capsys, monkeypatch) -> None:
+def test_real_keras_runs_trail_on_the_common_steps_not_on_finals_at_other_steps(
+    capsys, monkeypatch
+) -> None:
+    # A logged 80 epochs (0..79), B 76 (0..75): A's final at step 79 is higher than B's at 75,
+    # but on the common steps B is ahead at the end (equal at 75, higher on 8 of the last 10)
     a, b = VICTOR / "logs/2019-05-19 20_43_01", VICTOR / "logs/2019-05-24 21_06_53"
     _, text = tbdiff(capsys, monkeypatch, "scalars", str(a), str(b), "--json")
     doc = json.loads(text)
     pair = next(s for s in doc["scalars"] if s["tag_a"] == "val_acc")
-    assert pair["role"] == "validation" and pair["final_step_a"] != pair["final_step_b"]
+    assert pair["role"] == "validation" and (pair["final_step_a"], pair["final_step_b"]) == (79, 75)
+    assert pair["runs_on"] == "A"
+    va = read_logdir(a)[0].scalars["val_acc"].values[-12:-4]  # A at steps 68..75
+    vb = read_logdir(b)[0].scalars["val_acc"].values[-8:]  # B at steps 68..75
+    assert float(np.mean(va)) < float(np.mean(vb))
     verdict = doc["verdict"]
-    # held-out first, named as such; each run's own last value at its own last step
-    assert verdict.startswith("2019-05-24 21_06_53 trails on validation accuracy:")
-    assert f"{pair['final_b']:.4g} at step {pair['final_step_b']} vs " in verdict
-    assert f"{pair['final_a']:.4g} at step {pair['final_step_a']}, each run's last" in verdict
-    assert "train accuracy" in verdict.split(";")[1]
+    # held-out first, named as such, decided on the common steps and saying so
+    assert verdict.startswith(
+        f"2019-05-19 20_43_01 trails on validation accuracy: {np.mean(va):.4g} vs "
+        f"{np.mean(vb):.4g} averaged over common steps 68..75"
+    ), verdict
+    assert "2019-05-19 20_43_01 goes on to step 79" in verdict
+    assert "21_06_53 trails on validation" not in verdict
+    assert "train accuracy" in verdict.split(";")[-1]
     if pair["diverges_at_step"] is None:
         assert "not apart for good" in verdict
+
+
+@needs_reallogs
+def test_one_epoch_run_is_compared_at_its_only_common_step(capsys, monkeypatch) -> None:
+    # a notebook run that logged step 0 only, against a 76-epoch run: the gap is the one at
+    # step 0 (0.1 vs 0.5), never step 0 of one run against step 75 of the other
+    a, b = VICTOR / "notebooks/logs", VICTOR / "logs/2019-05-24 21_06_53"
+    _, text = tbdiff(capsys, monkeypatch, "scalars", str(a), str(b), "--json")
+    verdict = json.loads(text)["verdict"]
+    assert verdict.startswith(
+        "logs trails on validation accuracy: 0.1 vs 0.5 at step 0, the last common step "
+        "(40.0 points lower), too few common steps (1) to call the curves apart; "
+        "2019-05-24 21_06_53 goes on to step 75"
+    ), verdict
+    assert "79.7" not in verdict
+
+
+@needs_reallogs
+def test_loss_curves_of_different_loss_functions_never_carry_the_verdict(
+    capsys, monkeypatch
+) -> None:
+    # an Estimator CNN trained with MSE against sample_logs' MLP trained with cross-entropy:
+    # their train losses (4.7 vs 0.007) measure different functions; the held-out accuracy,
+    # each run's own final evaluation (no common steps), is what can be compared
+    a = REALLOGS / "hsbarker__UniqueMNISTsolutions"
+    _, text = tbdiff(capsys, monkeypatch, "compare", str(a), str(TF_DIR), "--json")
+    doc = json.loads(text)
+    loss = next(f for f in doc["findings"] if f["title"].startswith("Different loss functions"))
+    assert loss["a"]["loss"] != loss["b"]["loss"]
+    verdict = doc["verdict"]
+    assert "loss" not in verdict.split(". ", 1)[1], verdict
+    assert (
+        "tensorflow trails on validation/test accuracy: 0.9825 at step 29 vs 0.9884 at step "
+        "20000, each run's last (0.6 points lower)"
+    ) in verdict
+
+
+def test_losses_differ_is_read_from_the_finding_not_its_id() -> None:
+    steps = range(30)
+    x = np.linspace(0, 1, 30)
+    a = {"val_loss": _series("l", steps, 5 - x), "accuracy": _series("a", steps, 0.5 + 0.4 * x)}
+    b = {"val_loss": _series("l", steps, 0.5 - x / 4), "accuracy": _series("a", steps, 0.5 + x / 4)}
+    cmp = compare_scalars(a, b)
+    same = Finding("x.any", "critical", "t", "d", verdict="cause")
+    other = Finding("x.any", "critical", "t", "d", verdict="cause", losses_differ=True)
+    text = build_verdict([same], cmp, "a", "b")
+    assert text.startswith("Cause. a trails on validation loss: 4 vs 0.25 at the end"), text
+    assert "b trails on train accuracy by 15.0 points" in text
+    text = build_verdict([other], cmp, "a", "b")
+    assert text.startswith("Cause. b trails on train accuracy: 0.75 vs 0.9 at the end"), text
+    assert "loss" not in text
+
+
+TORCH = SAMPLE_LOGS.parent / "tests/fixtures/torch"
+
+
+@pytest.mark.parametrize(
+    ("key", "role", "name"),
+    [
+        ("epoch", "counter", "epoch counter"),  # Lightning's epoch counter
+        ("hp_metric", "summary", "hp metric summary"),  # Lightning's hyper-parameter metric
+        ("1796195012.4943311/hparam/final_loss", "summary", "final loss summary"),  # add_hparams
+        ("train_loss", "train", "train loss"),
+        ("epoch_loss", "train", "train loss"),  # Keras' epoch-level prefix is no counter
+        ("validation/epoch_accuracy", "validation", "validation accuracy"),
+    ],
+)
+def test_counters_and_summaries_are_no_train_curves(key: str, role: str, name: str) -> None:
+    (pair,) = compare_scalars(
+        {key: _series(key, range(3), [1.0, 2.0, 3.0])}, {key: _series(key, range(3), [1, 2, 4])}
+    ).pairs
+    assert curve_role(key) == role and pair.role == role and pair.name == name
+
+
+def test_lightning_and_add_hparams_fixtures_show_counters_and_summaries(
+    capsys, monkeypatch
+) -> None:
+    _, text = tbdiff(
+        capsys, monkeypatch, "compare", str(TORCH / "l_base"), str(TORCH / "l_lr01"), "--json"
+    )
+    roles = {s["tag_a"]: s["role"] for s in json.loads(text)["scalars"]}
+    assert roles == {"train_loss": "train", "epoch": "counter", "hp_metric": "summary"}
+    _, out = tbdiff(capsys, monkeypatch, "compare", str(TORCH / "t_base"), str(TORCH / "t_drop05"))
+    assert "final loss summary ·" in out and "train final loss" not in out
+    heads = [line.split(" · ")[0] for line in out.splitlines() if " · " in line]
+    assert heads[-1] == "final loss summary", heads  # after the curves
+    # a counter never carries the verdict, even when it is the only curve that differs
+    a = {"epoch": _series("epoch", range(5), [0, 0, 1, 1, 2])}
+    b = {"epoch": _series("epoch", range(5), [0, 1, 2, 3, 4])}
+    assert build_verdict([], compare_scalars(a, b), "a", "b", graphs=False).startswith("No ")
 
 
 @needs_reallogs
@@ -230,7 +331,7 @@ def test_real_keras_compare_reads_at_80_columns(capsys, monkeypatch) -> None:
 
 @needs_reallogs
 def test_one_common_point_never_separates(capsys, monkeypatch) -> None:
-    # a notebook run that logged step 0 only, against a 80-epoch run of the same model
+    # a notebook run that logged step 0 only, against an 80-epoch run of the same model
     a, b = VICTOR / "notebooks/logs", VICTOR / "logs/2019-05-19 20_43_01"
     code, text = tbdiff(capsys, monkeypatch, "scalars", str(a), str(b), "--json")
     doc = json.loads(text)
@@ -245,19 +346,27 @@ def _series(tag: str, steps, values) -> ScalarSeries:
     return ScalarSeries(tag, steps, np.asarray(values, float), np.zeros(steps.size), "simple")
 
 
-def test_final_is_each_runs_own_last_value() -> None:
+def test_who_trails_is_decided_on_the_common_steps() -> None:
     shared = np.linspace(1.0, 0.5, 10)
     a = {"loss": _series("loss", range(10), shared)}
     b = {"loss": _series("loss", range(20), np.concatenate([shared, np.linspace(0.5, 0.9, 10)]))}
     (pair,) = compare_scalars(a, b).pairs
-    assert pair.final_gap == 0.0  # equal at the last common step ...
+    assert pair.final_gap == 0.0 and pair.runs_on == "B"  # equal on the common steps ...
     gap = curve_gap(pair)
-    assert gap is not None and gap.behind == "B"  # ... but B's own last loss is higher
+    assert gap is not None and gap.behind is None  # ... so nobody trails there
     text = build_verdict([], compare_scalars(a, b), "a", "b", graphs=False)
-    assert text.startswith("b trails on train loss: 0.9 at step 19 vs 0.5 at step 9")
-    assert "in both" not in text and "equal" not in text
+    # the common steps compared, and the run that goes on past them with its own last step
+    assert (
+        text
+        == "Train loss is 0.6111 in both runs averaged over common steps 5..9; b goes on to step 19."
+    )
     same = compare_scalars(a, {"loss": _series("loss", range(10), shared)})
     assert "ends at 0.5 in both runs at the end" in build_verdict([], same, "a", "b", graphs=False)
+    # where both end on the common steps, the finals are quoted "at the end"
+    lower = compare_scalars(a, {"loss": _series("loss", range(10), shared - 0.1)})
+    assert build_verdict([], lower, "a", "b", graphs=False).startswith(
+        "a trails on train loss: 0.5 vs 0.4 at the end (0.1 higher)"
+    )
 
 
 def test_loss_reward_and_custom_metrics_carry_the_verdict() -> None:

@@ -4,8 +4,8 @@ A detector owns one concept (dropout, optimizer, ...): it compares two model des
 (`tbdiff.model.ModelDescription`, built once per run by the front-ends), decides severity,
 writes the plain-words title/detail (a newline in the detail starts a new line in the terminal),
 the `inspect` line for one run, the phrase the verdict uses when its finding comes first, the
-one-line fix, and the direction of the accuracy gap it predicts. Nothing outside
-the detector switches on its finding ids.
+one-line fix, the direction of the accuracy gap it predicts, and what it does to the curves
+(`curve_note`, `losses_differ`). Nothing outside the detector switches on its finding ids.
 """
 
 from __future__ import annotations
@@ -44,6 +44,9 @@ class Finding:
     predicts: int = 0
     #: a caveat about the runs' *train* curves, e.g. "measured with dropout active in {a}"
     curve_note: str = ""
+    #: the runs' loss curves measure different functions because of this difference (another
+    #: loss, reduction or label smoothing): their values are not comparable between the runs
+    losses_differ: bool = False
     #: the change that removes the difference, one line, `{a}`/`{b}` as in `verdict`
     #: (empty: the detector cannot say which side to change or how)
     fix: str = ""
@@ -67,6 +70,11 @@ class Finding:
             "nodes_a": list(self.nodes_a),
             "nodes_b": list(self.nodes_b),
         } | ({"fix": labelled(self.fix, "A", "B")} if self.fix else {})
+
+
+def comparable_losses(findings: Iterable[Finding]) -> bool:
+    """False when a finding says the runs' loss curves measure different functions."""
+    return not any(f.losses_differ for f in findings)
 
 
 def labelled(template: str, label_a: str, label_b: str) -> str:

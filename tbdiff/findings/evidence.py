@@ -12,16 +12,21 @@ from __future__ import annotations
 
 from typing import Any
 
-from tbdiff.findings.base import Finding, rank
-from tbdiff.scalars import better_side
+from tbdiff.findings.base import Finding, comparable_losses, rank
+from tbdiff.scalars import better_side, is_loss
 
 BONUS = 0.3  # reorders findings within one severity (ranking is by severity first)
 
 
-def observed_direction(scalars: Any) -> int:
+def observed_direction(scalars: Any, losses_comparable: bool = True) -> int:
     """+1 when B ends better than A on the first paired curve whose goal is known (train curves
-    first: the detectors' predictions are about what training does), -1 worse, 0 no evidence."""
-    pairs = [p for p in getattr(scalars, "pairs", None) or [] if p.goal]
+    first: the detectors' predictions are about what training does; counters never; loss
+    curves only when the runs compute the same loss), -1 worse, 0 no evidence."""
+    pairs = [
+        p
+        for p in getattr(scalars, "pairs", None) or []
+        if p.goal and p.role != "counter" and (losses_comparable or not is_loss(p.tag_a))
+    ]
     pairs.sort(key=lambda p: p.role != "train")  # stable: importance order within a role
     for p in pairs:
         side = better_side(p)
@@ -32,7 +37,7 @@ def observed_direction(scalars: Any) -> int:
 
 def rank_by_evidence(findings: list[Finding], scalars: Any) -> list[Finding]:
     """Findings whose predicted direction matches the observed gap move up within their level."""
-    observed = observed_direction(scalars)
+    observed = observed_direction(scalars, comparable_losses(findings))
     if not observed:
         return rank(findings)
     for f in findings:

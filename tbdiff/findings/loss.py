@@ -66,6 +66,7 @@ def _logits(
             nodes_a=na,
             nodes_b=nb,
             score=0.7,
+            losses_differ=True,
             verdict="the loss reads the model output differently ({a}: from_logits="
             f"{x.from_logits}, {{b}}: from_logits={y.from_logits})",
             fix=f"no output activation before a loss on logits in {{{'a' if pa else 'b'}}}"
@@ -109,6 +110,7 @@ def _double(
         nodes_a=na,
         nodes_b=nb,
         score=0.75,
+        losses_differ=True,
         verdict=f"the loss reads the output of {{{'a' if pa else 'b'}}} wrongly ({pa or pb})",
         fix=f"no output activation before a loss on logits in {{{'a' if pa else 'b'}}}",
     )
@@ -130,6 +132,7 @@ def _kind(
             nodes_b=nb,
             score=0.7,
             verdict=f"the runs minimise different losses ({{a}}: {x.label}, {{b}}: {y.label})",
+            losses_differ=True,
         )
     if x.from_logits is not None and y.from_logits is not None and x.from_logits != y.from_logits:
         return _logits(x, y, a, b, na, nb)
@@ -164,6 +167,7 @@ def _smoothing(x: Loss, y: Loss, na: list[str], nb: list[str]) -> Finding | None
         nodes_a=na,
         nodes_b=nb,
         score=min(0.6, 0.2 + 2 * abs(la - lb)),
+        losses_differ=True,
         verdict=f"label smoothing differs ({{a}}: {la:g}, {{b}}: {lb:g})",
     )
 
@@ -182,6 +186,7 @@ def _reduction(x: Loss, y: Loss, na: list[str], nb: list[str]) -> Finding | None
         nodes_a=na,
         nodes_b=nb,
         score=0.5,
+        losses_differ=True,
     )
 
 

@@ -1,8 +1,9 @@
 """Pair the scalar curves of two runs and say where and how much they differ.
 
 `tags`: what a scalar key means once naming conventions are peeled off (`parse_tag`: metric,
-family, context, granularity), the one rule for a curve's role (`curve_role`) and goal
-(`metric_goal`), and the order curves are shown in (`importance_key`).
+family, context, granularity), the one rule for a curve's role (`curve_role`: train, validation,
+test, summary or counter) and goal (`metric_goal`), whether it is a loss (`is_loss`), and the
+order curves are shown in (`importance_key`).
 
 `pairing`: which curve of A goes with which of B (`pair_tags`), from strict to loose (forced,
 exact, normalised within a family, normalised across train/unspecified or validation/test);
@@ -40,10 +41,13 @@ from tbdiff.scalars.series import (
     noise_level,
 )
 from tbdiff.scalars.tags import (
+    CURVE_ROLES,
     ROLES,
     TagName,
+    curve_name,
     curve_role,
     importance_key,
+    is_loss,
     metric_goal,
     parse_tag,
 )
@@ -52,6 +56,7 @@ if TYPE_CHECKING:  # events is imported for types only: any object with these fi
     from tbdiff.events import RunData, ScalarSeries
 
 __all__ = [
+    "CURVE_ROLES",
     "DEFAULT_K",
     "DRAW_BUCKETS",
     "ROLES",
@@ -66,10 +71,12 @@ __all__ = [
     "compare_scalars",
     "compare_series",
     "curve_gap",
+    "curve_name",
     "curve_role",
     "divergence_index",
     "downsample_indices",
     "importance_key",
+    "is_loss",
     "metric_goal",
     "noise_level",
     "pair_tags",

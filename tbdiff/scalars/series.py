@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from tbdiff.scalars.tags import ROLES, curve_role, parse_tag
+from tbdiff.scalars.tags import ROLES, curve_name, curve_role, parse_tag
 
 if TYPE_CHECKING:  # events is imported for types only: any object with these fields works
     from tbdiff.events import ScalarSeries
@@ -129,6 +129,14 @@ class _Aligned:
     vb: np.ndarray
     notes: list[str]
     resampled: bool = False
+    runs_on: str = ""  # "A", "B" or "AB": the sides whose steps go on past the common ones
+
+
+def _runs_on(sa: np.ndarray, sb: np.ndarray, hi: float, *, rescaled: bool) -> str:
+    """The sides ("A", "B", "AB" or "") whose steps go on past the last common step `hi`
+    (by more than half a stride once rescaled: a mapped axis need not land on it exactly)."""
+    tol = 0.5 * max(_stride(sa), _stride(sb)) if rescaled else 0.0
+    return "".join(side for side, s in (("A", sa), ("B", sb)) if float(s[-1]) - hi > tol)
 
 
 def _align(ca: _Clean, cb: _Clean, gran_a: str | None, gran_b: str | None) -> _Aligned:
@@ -196,6 +204,7 @@ def _align(ca: _Clean, cb: _Clean, gran_a: str | None, gran_b: str | None) -> _A
         np.asarray(vb, dtype=np.float64),
         notes,
         resampled,
+        runs_on=_runs_on(sa, sb, float(hi), rescaled=scale is not None),
     )
 
 
@@ -219,7 +228,16 @@ def noise_level(values: np.ndarray) -> float:
 def divergence_index(
     va: np.ndarray, vb: np.ndarray, *, k: float = DEFAULT_K, min_run: int = 2
 ) -> int | None:
-    """First index from which |a - b| stays above k*(noise_a + noise_b) + eps to the end.
+    """First index from which the curves stay apart to the end, beyond their own noise.
+
+    Two kinds of evidence, the first that holds wins:
+
+    - every point apart: |a - b| stays above k*(noise_a + noise_b) + eps to the end (smooth
+      curves; the step found is where the gap becomes larger than the noise);
+    - one side every time (`_same_side_start`): b - a keeps one sign to the end, on enough
+      effectively independent points that chance cannot explain it, with a mean gap k standard
+      errors from zero (noisy curves whose point-to-point noise is as large as the gap, yet that
+      never cross: two seeds of one model cross again and again).
 
     None when the curves are together at the end, or apart only on the last point (a single
     outlier is not a divergence; `min_run` points are needed, so curves with one common point
@@ -232,12 +250,44 @@ def divergence_index(
     scale = float(max(np.max(np.abs(va)), np.max(np.abs(vb))))
     eps = 1e-6 * scale + 1e-12
     threshold = k * (noise_level(va) + noise_level(vb)) + eps
-    apart = np.abs(vb - va) > threshold
-    if not apart[-1]:
+    d = vb - va
+    apart = np.abs(d) > threshold
+    if apart[-1]:
+        together = np.flatnonzero(~apart)
+        start = int(together[-1]) + 1 if together.size else 0
+        if n - start >= min_run:
+            return start
+    return _same_side_start(d, eps, k)
+
+
+# Same-side evidence needs this many effectively independent points: for independent noise
+# the chance that the last m differences share one sign is 2**(1 - m) (0.05% for 12).
+SAME_SIDE_POINTS = 12
+
+
+def _same_side_start(d: np.ndarray, eps: float, k: float) -> int | None:
+    """Start of the tail on which b - a keeps one sign (|b - a| > eps), when that tail is
+    evidence of a real gap: at least `SAME_SIDE_POINTS` effective points (the tail's length
+    shrunk by the lag-1 autocorrelation of its own fluctuations, so a slow wander of two
+    smooth curves does not count as many independent draws) and a mean gap more than k
+    standard errors from zero. None otherwise."""
+    side = np.sign(d) * (np.abs(d) > eps)
+    if side[-1] == 0:
         return None
-    together = np.flatnonzero(~apart)
-    start = int(together[-1]) + 1 if together.size else 0
-    if n - start < min_run:
+    other = np.flatnonzero(side != side[-1])
+    start = int(other[-1]) + 1 if other.size else 0
+    tail = d[start:]
+    m = tail.size
+    if m < SAME_SIDE_POINTS:
+        return None
+    resid = tail - tail.mean()
+    var = float(np.mean(resid * resid))
+    rho = float(np.mean(resid[1:] * resid[:-1]) / var) if var > 0 else 0.0
+    rho = min(max(rho, 0.0), 0.999)
+    effective = m * (1.0 - rho) / (1.0 + rho)
+    if effective < SAME_SIDE_POINTS:
+        return None
+    if abs(float(tail.mean())) <= k * math.sqrt(var / effective):
         return None
     return start
 
@@ -351,6 +401,9 @@ class ScalarPair:
     role_a: str = "train"  # `curve_role` of each key
     role_b: str = "train"
     apart_by: float | None = None  # smallest |b - a| from `diverges_at_step` on (the evidence)
+    # the sides ("A", "B", "AB") whose steps go on past the common ones ("": both runs end on
+    # the last common step, on one scale, so it is each run's own end)
+    runs_on: str = ""
     # each side's own curve over its own steps, downsampled (the HTML charts draw these)
     points_a: CurvePoints = field(default_factory=_no_points, repr=False)
     points_b: CurvePoints = field(default_factory=_no_points, repr=False)
@@ -364,8 +417,8 @@ class ScalarPair:
 
     @property
     def name(self) -> str:
-        """What the pair measures in words: "test accuracy", "train loss", "validation reward"."""
-        return f"{self.role} {parse_tag(self.tag_a).metric.replace('_', ' ')}"
+        """What the pair measures in words: "test accuracy", "train loss", "epoch counter"."""
+        return curve_name(self.role, parse_tag(self.tag_a).metric)
 
     @property
     def final_diff(self) -> float | None:
@@ -405,6 +458,7 @@ class ScalarPair:
             "role_a": self.role_a,
             "role_b": self.role_b,
             "apart_by": _num(self.apart_by),
+            "runs_on": self.runs_on,
         }
 
 
@@ -485,6 +539,7 @@ def compare_series(
         role_a=curve_role(tag_a),
         role_b=curve_role(tag_b),
         apart_by=float(np.min(np.abs(diff[div:]))) if div is not None else None,
+        runs_on=al.runs_on,
         points_a=CurvePoints.of(ca.steps, ca.values),
         points_b=CurvePoints.of(cb.steps, cb.values),
     )

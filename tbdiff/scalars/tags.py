@@ -1,8 +1,10 @@
 """Tag names: what a scalar key means once naming conventions are peeled off.
 
 `parse_tag` turns a key (`run/tag`) into metric, family (train / validation / test), context
-and granularity; `curve_role` and `metric_goal` are the one rule for a curve's role and for
-whether higher or lower is better; `importance_key` orders curves (accuracy/loss, held-out first).
+and granularity; `curve_role` and `metric_goal` are the one rule for a curve's role (train,
+validation, test, or a summary value or counter that is no curve) and for whether higher or
+lower is better; `is_loss` tells curves of the objective itself; `curve_name` says a curve in
+words; `importance_key` orders curves (accuracy/loss, held-out first).
 """
 
 from __future__ import annotations
@@ -127,19 +129,53 @@ def parse_tag(key: str) -> TagName:
     return TagName(key=key, metric=metric, family=family, context=context, gran=gran)
 
 
-ROLES = ("train", "validation", "test")
+# The roles a curve can have: measured on training, validation or test data; a one-off
+# summary value (`hp_metric`, add_hparams' `hparam/*`); or a counter (`epoch`) that measures
+# nothing. Summaries carry the verdict only when no curve does; counters never.
+ROLES = ("train", "validation", "test", "summary", "counter")
+CURVE_ROLES = ("train", "validation", "test")
+_COUNTERS = {"epoch", "epochs", "step", "steps", "global_step", "iteration", "iterations", "iter"}
+_SUMMARY_PATH = {"hparam", "hparams"}  # add_hparams' metric_dict, as torch's docs name them
+_SUMMARY_METRICS = {"hp_metric"}  # Lightning's hyper-parameter metric (-1 until logged)
+# Names of the objective itself: its values depend on which loss function is computed.
+_LOSS_WORDS = {"cost", "objective", "xent", "nll"}
+_LOSS_PARTS = ("loss", "crossentropy", "cross_entropy")
 
 
 def curve_role(key: str) -> str:
-    """ "train", "validation" or "test": what a scalar key (`run/tag`) measures on, the one rule
-    every part of tbdiff uses (pairing, ordering, the verdict, the report).
+    """ "train", "validation", "test", "summary" or "counter": what a scalar key (`run/tag`)
+    measures on, the one rule every part of tbdiff uses (pairing, ordering, the verdict, the
+    report).
 
-    Read from the family words of the tag and of its sub-run path (`validation/`, `eval/`,
+    A bare `epoch`/`step`/`global_step` is a counter; `hp_metric` and `hparam/...` tags
+    (PyTorch Lightning, `SummaryWriter.add_hparams`) are summary values written once per run.
+    Otherwise the family words of the tag and of its sub-run path (`validation/`, `eval/`,
     `test/`, `val_acc`, `epoch_test_accuracy`, Keras' `evaluation_*_vs_iterations` that its
     callback writes for every evaluation, `model.evaluate` included); `eval`/`dev` count as
     validation. A key that says none is a training curve, as a bare `accuracy` almost always is.
     """
-    return parse_tag(key).family or "train"
+    name = parse_tag(key)
+    parts = {p.strip().lower() for p in key.replace("\\", "/").split("/")}
+    last = key.lower().replace("\\", "/").rstrip("/").rsplit("/", 1)[-1].strip()
+    if name.metric in _COUNTERS and last in _COUNTERS:
+        return "counter"
+    if name.metric in _SUMMARY_METRICS or parts & _SUMMARY_PATH:
+        return "summary"
+    return name.family or "train"
+
+
+def curve_name(role: str, metric: str) -> str:
+    """A curve in words: "test accuracy", "train loss", "epoch counter", "final loss summary"."""
+    words = metric.replace("_", " ")
+    return f"{words} {role}" if role in ("summary", "counter") else f"{role} {words}"
+
+
+def is_loss(key: str) -> bool:
+    """Whether a key is a curve of the objective (loss, cost, cross-entropy, NLL): its values
+    mean different things when the runs minimise different loss functions."""
+    metric = parse_tag(key).metric
+    tokens = set(re.split(r"[^a-z0-9]+", metric))
+    return bool(tokens & _LOSS_WORDS) or any(w in metric for w in _LOSS_PARTS)
 
 
 def metric_goal(name: str) -> str | None:
@@ -153,8 +189,12 @@ def metric_goal(name: str) -> str | None:
     return None
 
 
+_ROLE_RANK = {"summary": 1, "counter": 2}
+
+
 def importance_key(key: str) -> tuple:
-    """Sort key: accuracy/loss curves first, held-out (test, validation) before train, then name."""
+    """Sort key: curves before summary values before counters; then accuracy/loss curves first,
+    held-out (test, validation) before train, then name."""
     n = parse_tag(key)
     tokens = set(re.split(r"[^a-z0-9]+", n.metric))
     if "accuracy" in tokens or "accuracy" in n.metric:
@@ -165,4 +205,5 @@ def importance_key(key: str) -> tuple:
         group, within = 1, 0
     else:
         group, within = 2, 0
-    return (group, _FAMILY_RANK.get(n.family, 2), within, n.metric, key)
+    kind = _ROLE_RANK.get(curve_role(key), 0)
+    return (kind, group, _FAMILY_RANK.get(n.family, 2), within, n.metric, key)
