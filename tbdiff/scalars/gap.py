@@ -159,7 +159,7 @@ def curve_gap(pair: ScalarPair) -> CurveGap | None:
     diff = c.b - c.a
     if abs(diff) <= 1e-12 * max(1.0, abs(c.a)):
         if c.at_end and pair.final_step_a == pair.final_step_b:
-            finals = f"ends at {_value(c.a)} in both runs at the end"
+            finals = f"ends at {_value(c.a)} in both runs"
         elif pair.steps:
             finals = f"is {_value(c.a)} in both runs {c.where}"
         else:
