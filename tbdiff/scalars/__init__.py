@@ -149,7 +149,9 @@ def compare_scalars(
     for p in pairs:
         if p.steps == 0:
             warnings.append(
-                LogWarning("scalars.compare", f"scalars {p.tag_a} / {p.tag_b}: no common steps")
+                LogWarning(
+                    "scalars.compare", f"scalars {p.tag_a} (A) and {p.tag_b} (B): no common steps"
+                )
             )
     return ScalarComparison(
         pairs=pairs, unpaired_a=unpaired_a, unpaired_b=unpaired_b, warnings=warnings
