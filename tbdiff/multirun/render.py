@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 from tbdiff.multirun.analysis import ETA_METHOD, MIN_REPLICATES, OUTLIER_SIGMAS, RunsReport
 from tbdiff.multirun.summary import RunSummary
+from tbdiff.words import count
 
 if TYPE_CHECKING:
     from tbdiff.html.curves import ChartData
@@ -383,7 +384,7 @@ def _curves_section(report: RunsReport, charts: list[ChartData], color: dict[str
 def _chart_note(chart: ChartData) -> str:
     """Under a chart: how many runs, their step ranges, how many points are drawn."""
     ranged = [s for s in chart.series if s.first_step is not None]
-    text = f"{len(chart.series)} run(s), each over its own steps"
+    text = f"{count(len(chart.series), 'run')}, each over its own steps"
     if ranged:
         first = min(s.first_step for s in ranged)
         last = max(s.last_step for s in ranged)
