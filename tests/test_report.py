@@ -6,6 +6,7 @@ import json
 import math
 
 import numpy as np
+import pytest
 from helpers import REALLOGS, SAMPLE_LOGS, need_shared
 
 from tbdiff.findings.base import Finding, rank
@@ -144,7 +145,9 @@ def _cut_keras_log(tmp_path):
 def test_compare_without_a_model_exits_by_the_curves(tmp_path):
     import tbdiff
 
-    r = tbdiff.compare(str(_cut_keras_log(tmp_path)), str(SAMPLE_LOGS / "tensorflow"))
+    with pytest.warns(tbdiff.TbdiffWarning) as shown:  # truncated record, no graph
+        r = tbdiff.compare(str(_cut_keras_log(tmp_path)), str(SAMPLE_LOGS / "tensorflow"))
+    assert len(shown) == 2 and "A has no graph" in str(shown[1].message)
     assert not r.models_compared and r.worst_severity not in ("critical", "warning")
     assert any(p.diverges_at_step is not None for p in r.scalars.pairs)
     assert r.exit_code == 1
@@ -163,7 +166,8 @@ def test_two_graphless_runs_warn_once_and_exit_by_the_curves():
     pair = need_shared(
         REALLOGS / "HyoungsungKim__Pytorch-tensorboard_tutorial/scalar/tutorial/sin and cos"
     )
-    r = tbdiff.compare(str(pair / "sin"), str(pair / "cos"))
+    with pytest.warns(tbdiff.TbdiffWarning, match="neither run has a graph"):
+        r = tbdiff.compare(str(pair / "sin"), str(pair / "cos"))
     missing = [w for w in r.warnings if w.kind == "graph.missing"]
     assert [w.message for w in missing] == ["neither run has a graph: only scalars were compared"]
     assert r.exit_code == 1  # sin and cos separate for good (from step 226)
