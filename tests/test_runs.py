@@ -372,3 +372,16 @@ def test_run_table_reads_at_80_columns(cli):
         assert name.endswith(cell.lstrip("…")), (name, row)
         assert cell == name or (cell.startswith("…") and len(cell) >= 20), (name, row)
     assert "left out at this width: curve" in text
+
+
+def test_counters_and_summary_values_are_not_the_runs_metrics(cli) -> None:
+    # two Lightning runs: train_loss per step, plus `epoch` (a counter) and `hp_metric` (one
+    # summary value per run); only the curve can judge the runs
+    torch = ROOT / "tests/fixtures/torch"
+    proc = cli("runs", str(torch / "l_base"), str(torch / "l_lr01"), "--json")
+    doc = json.loads(proc.stdout)
+    assert doc["metric"] == "train_loss" and doc["metrics"] == ["train_loss"]
+    import tbdiff
+
+    logged = set(tbdiff.read_scalars(str(torch / "l_base")).tag.unique())
+    assert {"epoch", "hp_metric", "train_loss"} <= logged  # what there was to choose from

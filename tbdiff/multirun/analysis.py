@@ -185,7 +185,9 @@ def analyse(
 
 
 def main_metrics(runs: list[RunSummary], wanted: str | None) -> list[str]:
-    from tbdiff.scalars import parse_tag
+    """Up to 3 tags to judge runs by (see the module docstring); never a counter (`epoch`),
+    and a summary value (`hp_metric`, `hparam/...`) only when the runs log no curve."""
+    from tbdiff.scalars import curve_role, parse_tag
 
     counts: dict[str, int] = {}
     for r in runs:
@@ -195,6 +197,9 @@ def main_metrics(runs: list[RunSummary], wanted: str | None) -> list[str]:
         if wanted not in counts:
             names = ", ".join(sorted(counts)[:8]) or "none"
             raise TbdiffError(f"no run has a scalar tag {wanted!r} (tags: {names})")
+    roles = {t: curve_role(t) for t in counts}
+    curves = {t: n for t, n in counts.items() if roles[t] not in ("counter", "summary")}
+    counts = curves or {t: n for t, n in counts.items() if roles[t] != "counter" or t == wanted}
     common = [t for t, n in counts.items() if n * 2 >= len(runs)]
     if not common and counts:  # no tag in half the runs: the most widespread ones
         top = max(counts.values())
