@@ -9,10 +9,11 @@ warnings, progress and "wrote FILE" go to stderr.
 from __future__ import annotations
 
 import argparse
+import re
 import sys
 from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TextIO
 
 from tbdiff.diagnostics import LogWarning
 from tbdiff.errors import TbdiffError
@@ -256,13 +257,30 @@ def _graph_file_inventory(source: Input, warnings: list[LogWarning], *, describe
 # ------------------------------------------------------------------ comparisons
 
 
+class _TrimmedLines:
+    """stdout without the spaces rich pads lines with (tables, panels' bodies): pasted into a
+    ticket or diffed, a report has no trailing blanks. Colour codes after them are kept."""
+
+    _PAD = re.compile(r" +((?:\x1b\[[0-9;]*m)*)(?=\n)")
+
+    def __init__(self, out: TextIO):
+        self._out = out
+
+    def write(self, text: str) -> int:
+        self._out.write(self._PAD.sub(r"\1", text))
+        return len(text)
+
+    def __getattr__(self, name: str):  # flush, isatty, fileno, encoding ...
+        return getattr(self._out, name)
+
+
 def make_console(args: argparse.Namespace, *, record: bool = False, file=None):
     """A rich Console honouring --no-color/--width; records output for --html/--svg."""
     from rich.console import Console
 
     no_color = bool(getattr(args, "no_color", False))
     return Console(
-        file=file,
+        file=file if file is not None else _TrimmedLines(sys.stdout),
         width=getattr(args, "width", None),
         no_color=no_color,
         color_system=None if no_color else "auto",

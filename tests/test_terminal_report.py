@@ -67,6 +67,7 @@ def test_default_report_fits_one_80x50_screen(capsys, monkeypatch) -> None:
     lines = out.splitlines()
     assert len(lines) <= 50, len(lines)
     assert max(len(line) for line in lines) <= 80
+    assert not [line for line in lines if line.endswith(" ")]  # no padding to paste along
     box = verdict_box(out)
     assert len(box) <= 6, box
     verdict = flat("\n".join(box))
