@@ -173,39 +173,7 @@ def compare(a: ModelDescription, b: ModelDescription, ctx: Context) -> list[Find
             )
         ]
     if True in (on_a, on_b):
-        side = "A" if on_a else "B"
-        other_off = (on_b if side == "A" else on_a) is False
-        detail = (
-            f"{how} In {side} dropout is "
-            + (
-                "always active (nothing turns it off)"
-                if (fa if side == "A" else fb).always_on
-                else "active unless the program feeds otherwise"
-            )
-            + ", i.e. also while the "
-            "test/validation accuracy is computed, so that accuracy is measured on a randomly "
-            "thinned network and is lower and noisier than the model's real accuracy"
-            + (" -- the other graph evaluates without dropout." if other_off else ".")
-            + " Training itself is unaffected."
-        )
-        return [
-            Finding(
-                id="learning_phase.mechanism",
-                severity="warning",
-                title=f"{side} has no train/eval switch: its dropout is also on at evaluation",
-                detail=detail,
-                a=side_a,
-                b=side_b,
-                nodes_a=nodes_a,
-                nodes_b=nodes_b,
-                score=0.3,
-                fix=(
-                    f"F.dropout(x, p, training=self.training) (or nn.Dropout) in {{{side.lower()}}}"
-                    if (fa if side == "A" else fb).training_true
-                    else ""
-                ),
-            )
-        ]
+        return [_on_at_evaluation(fa, fb, on_a, how, side_a, side_b, nodes_a, nodes_b)]
     side = "A" if on_a is None else "B"
     return [
         Finding(
@@ -223,3 +191,47 @@ def compare(a: ModelDescription, b: ModelDescription, ctx: Context) -> list[Find
             score=0.2,
         )
     ]
+
+
+def _on_at_evaluation(
+    fa: _Phase,
+    fb: _Phase,
+    on_a: bool | None,
+    how: str,
+    side_a: dict[str, Any],
+    side_b: dict[str, Any],
+    nodes_a: list[str],
+    nodes_b: list[str],
+) -> Finding:
+    """One side's dropout stays on while it evaluates (no train/eval switch)."""
+    side, mine = ("A", fa) if on_a else ("B", fb)
+    other_off = _on_at_eval(fb if side == "A" else fa) is False
+    detail = (
+        f"{how} In {side} dropout is "
+        + (
+            "always active (nothing turns it off)"
+            if mine.always_on
+            else "active unless the program feeds otherwise"
+        )
+        + ", i.e. also while the "
+        "test/validation accuracy is computed, so that accuracy is measured on a randomly "
+        "thinned network and is lower and noisier than the model's real accuracy"
+        + (" -- the other graph evaluates without dropout." if other_off else ".")
+        + " Training itself is unaffected."
+    )
+    return Finding(
+        id="learning_phase.mechanism",
+        severity="warning",
+        title=f"{side} has no train/eval switch: its dropout is also on at evaluation",
+        detail=detail,
+        a=side_a,
+        b=side_b,
+        nodes_a=nodes_a,
+        nodes_b=nodes_b,
+        score=0.3,
+        fix=(
+            f"F.dropout(x, p, training=self.training) (or nn.Dropout) in {{{side.lower()}}}"
+            if mine.training_true
+            else ""
+        ),
+    )
