@@ -27,6 +27,7 @@ if TYPE_CHECKING:
 
 # Order is the order of `inspect` lines; findings are ranked by severity and score.
 _DETECTOR_MODULES = (
+    "task",
     "layers",
     "dropout",
     "learning_phase",

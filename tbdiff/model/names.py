@@ -97,6 +97,23 @@ LOSS_KINDS = {
     "kldivloss": ("kl_divergence", None, None),
 }
 
+#: what a loss kind (the first value of LOSS_KINDS, or what the graph front-end reads) trains a
+#: model for; kinds that serve both (kl_divergence: distillation, VAEs ...) are left out
+LOSS_TASKS = {
+    "categorical_cross_entropy": "classification",
+    "binary_cross_entropy": "classification",
+    "binary_focal_cross_entropy": "classification",
+    "hinge": "classification",
+    "mean_squared_error": "regression",
+    "mean_absolute_error": "regression",
+    "huber": "regression",
+    "poisson": "regression",
+}
+#: metrics (`Metric.computes` or name, lower case) that only a regression model reports
+REGRESSION_METRICS = frozenset(
+    {"mse", "mae", "mean_squared_error", "mean_absolute_error", "root_mean_squared_error", "rmse"}
+)
+
 
 def loss_kind(name: object) -> tuple[str, bool | None, bool | None] | None:
     if not isinstance(name, str):
