@@ -53,7 +53,10 @@ def run_inputs(
     runs: list[RunData], graph: nx.MultiDiGraph | None, hparams: dict[str, Any], feeds: dict
 ) -> RunInputs:
     """What the model front-ends read for one run: the graph used for alignment, the run's
-    latest Keras model config (Keras 3 adds how it was compiled), its hparams and --feed."""
+    latest Keras model config (Keras 3 adds how it was compiled), its hparams, --feed and its
+    scalar curves (keyed like the scalar comparison keys them)."""
+    from tbdiff.scalars import collect
+
     keras = None
     for src in keras_records(runs):
         try:
@@ -61,7 +64,13 @@ def run_inputs(
         except TbdiffError:
             continue
         break
-    return RunInputs(graph=graph, keras_config=keras, hparams=dict(hparams), feeds=dict(feeds))
+    return RunInputs(
+        graph=graph,
+        keras_config=keras,
+        hparams=dict(hparams),
+        feeds=dict(feeds),
+        scalars=dict(collect(runs)),
+    )
 
 
 def _label(path: Path) -> str:

@@ -94,7 +94,7 @@ def test_seed_run_description_names_the_source_of_each_fact() -> None:
     assert d.optimizer.type == "adam" and d.optimizer.sources["learning_rate"].origin == "graph"
     assert d.training.values == {"batch_size": 100, "epochs": 30}
     assert {s.origin for s in d.training.sources.values()} == {"hparams"}
-    assert d.origins == ["tf_graph", "hparams"]
+    assert d.origins == ["tf_graph", "hparams", "scalars"]  # scalars: how far training went
     # --feed wins over the recorded hparam, and says so
     fed_by_user, _ = _describe_run(SAMPLE_LOGS / "tensorflow", {"PlaceholderWithDefault": 0.5})
     assert fed_by_user.dropout[0].drop_rate == pytest.approx(0.5)
@@ -128,7 +128,7 @@ def test_keras3_callback_log_merges_graph_and_config() -> None:
     """Keras 3 TensorBoard callback (ldebris/Rossman): a train-step graph and the model config
     with compile_config; the graph names the optimizer, the config its learning rate."""
     d, g = _describe_run(_real("ldebris__Rossman/logs/train"))
-    assert g is not None and d.has_ops and d.origins == ["tf_graph", "keras_config"]
+    assert g is not None and d.has_ops and d.origins == ["tf_graph", "keras_config", "scalars"]
     o = d.optimizer
     assert o.type == "adam" and o.source.origin == "graph"
     assert o.hparams["learning_rate"] == pytest.approx(0.001)

@@ -33,6 +33,7 @@ _DETECTOR_MODULES = (
     "learning_phase",
     "normalization",
     "optimizer",
+    "lr_schedule",
     "loss",
     "metrics",
     "init",

@@ -3,11 +3,13 @@
 The front-ends name the optimizer in one vocabulary (`model.names`: a tf.train.AdamOptimizer
 wrapped by Keras, a Keras `Adam` config, an hparam `optimizer: adam` and a PyTorch `Adam` are all
 `adam`; momentum SGD is `sgd` with a `momentum`), so this module compares types and values and
-says where each value came from (graph, Keras config, hparams).
+says where each value came from (graph, Keras config, hparams). How the learning rate changes
+during training (a logged schedule, Keras' legacy `decay`) is `findings.lr_schedule`'s.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from typing import Any
 
@@ -62,7 +64,7 @@ def _score(name: str, a: Any, b: Any) -> float:
 def _complete(o: Optimizer) -> bool:
     """A fused kernel or a config lists every hyper-parameter; recorded hparams, and plain-op
     update steps whose settings live in captured variables, may leave some out."""
-    return o.source.origin != "hparams" and "captured" not in o.value_kinds
+    return o.source.origin not in ("hparams", "scalars") and "captured" not in o.value_kinds
 
 
 def _values(d: ModelDescription) -> tuple[dict[str, Any], dict[str, Source]]:
@@ -210,6 +212,8 @@ def _settings(hparams: dict[str, Any]) -> str:
 
 def _hparam_findings(a: ModelDescription, b: ModelDescription) -> list[Finding]:
     diffs = _diffs(a, b)
+    if None not in diffs.get("decay", (None,)):
+        del diffs["decay"]  # its effect over the run's updates is graded by `lr_schedule`
     mode = _decay_mode(a, b, diffs)
     tiny = {
         k: v
@@ -311,7 +315,16 @@ def _implementation(a: ModelDescription, b: ModelDescription) -> Finding | None:
     )
 
 
+def _recorded(d: ModelDescription) -> ModelDescription:
+    """`d` without an optimizer known only from a logged learning-rate curve (no type, no
+    settings): for this detector that run records no optimizer."""
+    if d.optimizer is None or d.optimizer.recorded:
+        return d
+    return dataclasses.replace(d, optimizers=d.optimizers[1:])
+
+
 def compare(a: ModelDescription, b: ModelDescription, ctx: Context) -> list[Finding]:
+    a, b = _recorded(a), _recorded(b)
     oa, ob = a.optimizer, b.optimizer
     if oa is None and ob is None:
         return _hparam_findings(a, b)  # batch size / epochs recorded without an optimizer
@@ -330,7 +343,7 @@ def compare(a: ModelDescription, b: ModelDescription, ctx: Context) -> list[Find
 def inspect(d: ModelDescription) -> str | None:
     """'adam (learning_rate=0.001, beta1=0.9) [graph]; batch_size=100, epochs=30 [hparams]'."""
     parts = []
-    o = d.optimizer
+    o = _recorded(d).optimizer
     if o is not None:
         shown, defaults = [], {}
         for k, v in o.hparams.items():

@@ -21,14 +21,17 @@ Conventions (see shared/spec/conventions.md), so two frameworks' numbers compare
 
 from __future__ import annotations
 
+import bisect
+import math
 from dataclasses import dataclass, field
 from typing import Any
 
-ORIGINS = ("graph", "keras_config", "hparams", "feed", "default")
+ORIGINS = ("graph", "keras_config", "hparams", "scalars", "feed", "default")
 _ORIGIN_LABEL = {
     "graph": "graph",
     "keras_config": "Keras config",
     "hparams": "hparams",
+    "scalars": "logged scalar",  # a value the run logged as a curve (where: its tag)
     "feed": "--feed",
     "default": "default of",  # a framework default the run did not override (where: the API)
 }
@@ -51,7 +54,7 @@ class Source:
     def label(self) -> str:
         """'graph', 'Keras config', 'hparams optimizer', '--feed'."""
         base = _ORIGIN_LABEL[self.origin]
-        shown = self.where and self.origin in ("hparams", "default")
+        shown = self.where and self.origin in ("hparams", "scalars", "default")
         return f"{base} {self.where}" if shown else base
 
 
@@ -243,9 +246,43 @@ class Normalization:
 
 
 @dataclass
+class LRSchedule:
+    """The learning rate as the run logged it over training (a scalar curve such as Keras'
+    `lr` / `epoch_learning_rate`, Lightning's `lr-Adam`): where it starts and ends, and the
+    steps where it changes.
+
+    shape: constant (never changes), step (changes at a few steps and stays put in between:
+    StepLR, ReduceLROnPlateau) or smooth (changes at most logged steps: exponential, cosine,
+    warm-up). `changes` holds (step, new value) at each change; `points` the whole curve as
+    (step, value), steps increasing, one value per step (the last logged).
+    """
+
+    start: float
+    end: float
+    shape: str  # constant | step | smooth
+    changes: list[tuple[int, float]] = field(default_factory=list)
+    points: list[tuple[int, float]] = field(default_factory=list)
+    source: Source = field(default_factory=lambda: Source("scalars"))
+
+    @property
+    def first_step(self) -> int:
+        return self.points[0][0]
+
+    @property
+    def last_step(self) -> int:
+        return self.points[-1][0]
+
+    def at(self, step: int) -> float:
+        """The learning rate in force at `step` (the last logged value at or before it)."""
+        i = bisect.bisect_right(self.points, (step, math.inf))
+        return self.points[max(i - 1, 0)][1]
+
+
+@dataclass
 class Optimizer:
     """The optimizer that updates the weights (type from `model.names`; None: unknown, e.g.
-    hparams that record a learning rate but no optimizer name)."""
+    hparams that record a learning rate but no optimizer name, or only a logged learning-rate
+    curve: `schedule`)."""
 
     type: str | None
     hparams: dict[str, Any] = field(default_factory=dict)
@@ -256,6 +293,12 @@ class Optimizer:
     n_variables: int = 0
     value_kinds: list[str] = field(default_factory=list)
     source: Source = GRAPH
+    schedule: LRSchedule | None = None  # the learning rate as logged over training
+
+    @property
+    def recorded(self) -> bool:
+        """Some source named this optimizer or its settings (not only a logged lr curve)."""
+        return bool(self.type or self.hparams or self.update_ops)
 
 
 @dataclass
@@ -377,10 +420,14 @@ class FeedSpec:
 
 @dataclass
 class Training:
-    """Training-loop settings recorded as hyper-parameters (batch size, epochs)."""
+    """Training-loop settings recorded as hyper-parameters (batch size, epochs), and how far
+    the run's logged training curves go: `last_step` (their largest step) counted in
+    `step_unit` ("batch": one step per optimizer update; "epoch"; None: the logs do not say)."""
 
     values: dict[str, Any] = field(default_factory=dict)
     sources: dict[str, Source] = field(default_factory=dict)
+    last_step: int | None = None
+    step_unit: str | None = None
 
 
 # ------------------------------------------------------------------------------------------
@@ -415,11 +462,12 @@ class ModelDescription:
 
     @property
     def is_empty(self) -> bool:
-        """No source said anything about the model."""
+        """No source said anything about the model (a logged learning-rate curve or step count
+        alone describes none)."""
         return not (
             self.layers
             or self.dropout
-            or self.optimizers
+            or any(o.recorded for o in self.optimizers)  # a logged lr curve alone is no model
             or self.losses
             or self.metrics
             or self.normalization

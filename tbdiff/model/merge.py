@@ -4,7 +4,8 @@ Parts come in precedence order (op graph, Keras config, hparams): a fact the fir
 wins; later parts fill what it lacks. Model structure (layers with their stale leftovers) comes
 from one part; lists of sites (dropout, normalisation, penalties, metrics) from the first part
 that found any; optimizer hyper-parameters missing or unreadable in the graph (captured TF2
-variables) are filled from a later part naming the same optimizer; hparams that say how training
+variables) are filled from a later part naming the same optimizer, and a logged learning-rate
+curve (the `scalars` part) is attached to the main optimizer as its schedule; hparams that say how training
 metrics were measured or which sample weights were passed override what the graph suggests.
 """
 
@@ -38,6 +39,8 @@ def _optimizers(parts: list[ModelDescription]) -> list[Optimizer]:
     head.sources = dict(head.sources)
     for other in found[1:]:
         o = other[0]
+        if head.schedule is None and o.schedule is not None:
+            head.schedule = o.schedule  # the logged lr curve belongs to the main optimizer
         if head.type is None and o.type is not None:
             head.type, head.source = o.type, o.source
         if o.type not in (None, head.type):
@@ -87,6 +90,8 @@ def _training(parts: list[ModelDescription]) -> Training:
             if k not in out.values:
                 out.values[k] = v
                 out.sources[k] = p.training.sources[k]
+        if out.last_step is None and p.training.last_step is not None:
+            out.last_step, out.step_unit = p.training.last_step, p.training.step_unit
     return out
 
 

@@ -164,6 +164,22 @@ def curve_role(key: str) -> str:
     return name.family or "train"
 
 
+# Lightning's LearningRateMonitor: `lr-Adam`, `lr-Adam/pg1`, `lr-SGD-1` (its momentum is
+# `momentum-Adam`, or `lr-Adam-momentum` in old versions: not a learning rate)
+_LR_MONITOR = re.compile(r"^lr-[a-z0-9_.]+$")
+_LR_NOT = ("momentum", "beta")
+
+
+def is_learning_rate(key: str) -> bool:
+    """Whether a scalar key logs the learning rate itself: Keras' `lr` / `learning_rate`
+    (LearningRateScheduler, ReduceLROnPlateau) and `epoch_learning_rate`, `train/lr`,
+    Lightning's `lr-Adam` (`lr-Adam/pg1` per parameter group)."""
+    if parse_tag(key).metric in ("learning_rate", "learningrate"):
+        return True
+    parts = [p.strip().lower() for p in key.replace("\\", "/").split("/") if p.strip()]
+    return any(_LR_MONITOR.match(p) and not any(w in p for w in _LR_NOT) for p in parts[-2:])
+
+
 def curve_name(role: str, metric: str) -> str:
     """A curve in words: "test accuracy", "train loss", "epoch counter", "final loss summary"."""
     words = metric.replace("_", " ")

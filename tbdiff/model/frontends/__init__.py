@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Protocol
 
-from tbdiff.model.frontends import hparams, keras_config, tf_graph, torch_graph
+from tbdiff.model.frontends import hparams, keras_config, scalars, tf_graph, torch_graph
 
 if TYPE_CHECKING:
     import networkx as nx
@@ -40,7 +40,7 @@ class GraphFrontend(Frontend, Protocol):
     def layers(self, g: nx.MultiDiGraph) -> list[Layer]: ...
 
 
-FRONTENDS: tuple[Frontend, ...] = (torch_graph, tf_graph, keras_config, hparams)
+FRONTENDS: tuple[Frontend, ...] = (torch_graph, tf_graph, keras_config, hparams, scalars)
 
 
 def graph_owner(g: nx.MultiDiGraph) -> GraphFrontend | None:
