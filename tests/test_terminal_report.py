@@ -319,7 +319,7 @@ def test_real_keras_compare_reads_at_80_columns(capsys, monkeypatch) -> None:
     assert code == 1
     assert max(len(line) for line in out.splitlines()) <= 80
     box = verdict_box(out)
-    assert len(box) <= 9, box  # long run labels (dates), each named twice by the fix
+    assert len(box) <= 8, box  # long run labels (dates with spaces)
     verdict = flat("\n".join(box))
     # B's logged lr falls 1000x (1e-3 -> 1e-6): the first cause, before the 13 vs 11 layers
     assert verdict.startswith("Verdict The learning rate evolves differently: 2019-05-19")

@@ -164,12 +164,7 @@ def _finding(sa: _Side, sb: _Side, sev: str, where: str, end_ratio: float) -> Fi
         "(often a jump in accuracy right after it) and the weights move less, while a run that "
         "keeps a higher rate keeps moving; so the curves part where the rates part."
     )
-    changer = "B" if sb.changes and not sa.changes else "A" if sa.changes else "B"
-    other = "A" if changer == "B" else "B"
-    fix = (
-        f"{{{changer.lower()}}}'s learning-rate schedule in {{{other.lower()}}} too, or none "
-        f"in {{{changer.lower()}}}"
-    )
+    fix = "the same learning-rate schedule in both runs"
     return Finding(
         id="lr_schedule.mismatch",
         severity=sev,
