@@ -427,3 +427,21 @@ def test_a_run_against_its_own_event_file_is_the_same_run(capsys, monkeypatch) -
     line = out.splitlines()[1]  # the file's path (its middle cut at 80 columns), no "run NAME"
     assert line.startswith("B ") and " run " not in line and len(line) <= 80
     assert line.split(" (graph_def")[0].endswith(file.name[-20:])
+
+
+@pytest.mark.parametrize("b", ["t_nodrop", "t_softmax_out"])
+def test_who_is_behind_is_read_off_the_finals_when_both_runs_end_together(b: str) -> None:
+    # noisy PyTorch curves whose last values and last-window means point opposite ways: the
+    # report shows the finals next to each curve, so they decide (and equal finals are equal)
+    torch = SAMPLE_LOGS.parent / "tests/fixtures/torch"
+    a_runs, b_runs = read_logdir(torch / "t_base"), read_logdir(torch / b)
+    checked = 0
+    for p in compare_scalars(a_runs, b_runs).pairs:
+        if p.runs_on or not p.steps or p.goal is None:
+            continue
+        gap = curve_gap(p)
+        worse_a = p.final_a < p.final_b if p.goal == "max" else p.final_a > p.final_b
+        expected = None if p.final_a == p.final_b else ("A" if worse_a else "B")
+        assert gap.behind == expected, (p.tag_a, p.final_a, p.final_b, gap)
+        checked += 1
+    assert checked >= 2

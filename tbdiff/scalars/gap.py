@@ -120,8 +120,10 @@ class _Compared:
 
 
 def _compared(pair: ScalarPair) -> _Compared:
-    """Each run's own last value without common steps; else the last common steps: the last
-    values when both runs end there and agree with the window, else the window's means."""
+    """Each run's own last value without common steps; the last values when both runs end
+    on the last common step (the finals the report shows next to the curves); else, when one
+    run goes on, the means over the end window of the common steps (one point of a run that
+    stopped early would decide too much)."""
     fa, fb = float(pair.final_a or 0.0), float(pair.final_b or 0.0)
     n = int(pair.steps)
     if n == 0:
@@ -131,7 +133,7 @@ def _compared(pair: ScalarPair) -> _Compared:
     if pair.diverges_at_step is not None:  # apart for good: the apart part decides
         w = min(w, int(np.count_nonzero(pair.grid_steps >= pair.diverges_at_step)))
     ma, mb = float(np.mean(pair.values_a[-w:])), float(np.mean(pair.values_b[-w:]))
-    if not pair.runs_on and np.sign(fb - fa) == np.sign(mb - ma):
+    if not pair.runs_on:
         return _Compared(fa, fb, "at the end", True)
     last = step_value(pair.grid_steps[-1])
     if w == 1:

@@ -230,7 +230,10 @@ def divergence_index(
 ) -> int | None:
     """First index from which the curves stay apart to the end, beyond their own noise.
 
-    Two kinds of evidence, the first that holds wins:
+    Two kinds of evidence. The first, when it holds on at least `SAME_SIDE_POINTS` points,
+    gives the step (it is exact where the gap is clear); on a shorter tail the second's start
+    wins when it is earlier (well separated noisy curves whose noise keeps the first below its
+    threshold until the last points):
 
     - every point apart: |a - b| stays above k*(noise_a + noise_b) + eps to the end (smooth
       curves; the step found is where the gap becomes larger than the noise);
@@ -252,12 +255,18 @@ def divergence_index(
     threshold = k * (noise_level(va) + noise_level(vb)) + eps
     d = vb - va
     apart = np.abs(d) > threshold
+    starts = []
     if apart[-1]:
         together = np.flatnonzero(~apart)
         start = int(together[-1]) + 1 if together.size else 0
-        if n - start >= min_run:
+        if n - start >= max(min_run, SAME_SIDE_POINTS):
             return start
-    return _same_side_start(d, eps, k)
+        if n - start >= min_run:
+            starts.append(start)
+    side = _same_side_start(d, eps, k)
+    if side is not None:
+        starts.append(side)
+    return min(starts, default=None)
 
 
 # Same-side evidence needs this many effectively independent points: for independent noise
