@@ -19,10 +19,13 @@ Methods (stated in the output too):
   when it differs from them at all). Runs without a floor to judge by are not judged.
 * hyper-parameter effect: eta squared of the final primary metric (one-way ANOVA: between-level
   sum of squares over total), per varying hyper-parameter, ranked.
+* baseline: `--baseline RUN`, else the best run of the largest identified model group that
+  logged the metric (groups of one size: the one whose best run is best by the metric).
 * differences and explanations: the findings (`tbdiff.findings.compare` of the models described
   as `compare` describes them: graph, Keras config, hparams) of a group's representative (its
-  best run) vs the baseline run, and of each outlier vs the baseline, plus their
-  hyper-parameter differences.
+  best run) vs the baseline run, and of each outlier vs its representative peer (of the runs
+  it was judged against, the one whose final value is nearest their median), plus their
+  hyper-parameter differences. A group's facts are its representative's model so described.
 """
 
 from __future__ import annotations
@@ -79,7 +82,7 @@ class Group:
     runs: list[str]
     key: str | None
     source: str | None
-    facts: dict[str, str]
+    facts: dict[str, str]  # inspect lines of the representative's model (analysis.explain)
     representative: str  # the best run, else (none logged the metric) the first
     best: str | None = None  # the best run by the primary metric; None when none logged it
     difference: Difference | None = None  # vs the baseline (None for the baseline's group)
@@ -96,7 +99,7 @@ class Outlier:
     peers: list[str]
     peers_median: float
     sigmas: float  # inf when the peers agree exactly (floor 0)
-    explanation: Difference | None = None
+    explanation: Difference | None = None  # vs representative_peer (its `vs`)
     peers_group: str | None = None  # the group of the peers (not the run's when its model differs)
 
 
@@ -287,14 +290,17 @@ def _baseline(runs, groups, wanted: str | None, primary: str | None) -> str | No
         shown = ", ".join(names[:6]) + (f" ... and {len(names) - 6} more" if len(names) > 6 else "")
         raise TbdiffError(f"--baseline: no run named {wanted!r}; runs: {shown}")
     # the best run of the largest group whose model was identified and whose best run logged
-    # the metric; runs without a model record only when no run has one (they share no model,
+    # the metric (among groups of one size: the one whose best run is best by the metric, then
+    # the first); runs without a model record only when no run has one (they share no model,
     # so they are no reference)
     by_name = {r.name: r for r in runs}
+    sign = -1.0 if primary is not None and higher_is_better(_metric(primary)) else 1.0
 
-    def rank(g: Group) -> tuple[bool, bool]:
-        rep = by_name.get(g.representative)
-        has_metric = g.best is not None and rep is not None and primary in rep.curves
-        return (g.key is None, not has_metric)  # sort is stable: largest first within a rank
+    def rank(g: Group) -> tuple[bool, bool, int, float]:
+        best = by_name.get(g.best) if g.best is not None else None
+        value = _value(best, primary) if best is not None and primary is not None else None
+        score = sign * value if value is not None else math.inf
+        return (g.key is None, value is None, -len(g.runs), score)  # min is the first of ties
 
     return min(groups, key=rank).representative if groups else None
 
@@ -466,19 +472,47 @@ def effects(runs: list[RunSummary], varying: list[str], tag: str) -> list[Effect
 
 
 def explain(report: RunsReport) -> None:
-    """Findings vs the baseline: each other group's representative, and each outlier."""
-    if report.baseline is None:
-        return
+    """Each group's model facts as `compare` describes the model of its representative (its
+    hparams and feeds resolve what the graph leaves to run time: a fed keep_prob); findings of
+    each other group's representative vs the baseline; each outlier's findings vs the peer it
+    was judged against that stands for them (`representative_peer`)."""
     by_name = {r.name: r for r in report.runs}
-    base = by_name[report.baseline]
     cache: dict[str, Any] = {}
     for g in report.groups:
-        if report.baseline in g.runs:
-            continue
-        g.difference = difference(by_name[g.representative], base, report.varying, cache)
+        g.facts = _facts(by_name[g.representative], cache) or g.facts
+    if report.baseline is not None:
+        base = by_name[report.baseline]
+        for g in report.groups:
+            if report.baseline not in g.runs:
+                g.difference = difference(by_name[g.representative], base, report.varying, cache)
     for o in report.outliers:
-        if o.run != report.baseline:
-            o.explanation = difference(by_name[o.run], base, report.varying, cache)
+        peer = by_name[representative_peer(o, by_name, report.metric or "")]
+        o.explanation = difference(by_name[o.run], peer, report.varying, cache)
+
+
+def representative_peer(o: Outlier, by_name: dict[str, RunSummary], tag: str) -> str:
+    """The peer whose final value is nearest the peers' median (the first by name on a tie):
+    what the outlier is explained against, the runs it was judged against having its
+    hyper-parameters (the global baseline may not: its differences would explain nothing)."""
+
+    def distance(name: str) -> tuple[float, str]:
+        v = _value(by_name[name], tag)
+        return (abs(v - o.peers_median) if v is not None else math.inf, name)
+
+    return min(o.peers, key=distance)
+
+
+def _facts(run: RunSummary, cache: dict) -> dict[str, str] | None:
+    """The inspect lines of the run's model as `compare` describes it (fingerprint.facts), or
+    None when it has no model record or it cannot be re-read."""
+    if run.model is None:
+        return None
+    from tbdiff.multirun.fingerprint import facts
+
+    try:
+        return facts(_described(run, cache)[1])
+    except TbdiffError:
+        return None
 
 
 def difference(run: RunSummary, other: RunSummary, varying: list[str], cache: dict) -> Difference:

@@ -47,7 +47,8 @@ def discover(
         for group in group_runs(found):
             name = group.name if len(roots) == 1 else f"{label}/{group.name}".rstrip("/.")
             parts = tuple(
-                (rd.name, str(rd.path), tuple(str(f) for f in rd.files)) for rd in group.members
+                (group.relative(rd), str(rd.path), tuple(str(f) for f in rd.files))
+                for rd in group.members
             )
             tasks.append(RunTask(name or label, str(root), parts, verify_crc, options))
     return tasks

@@ -19,7 +19,9 @@ momentum ... are the numbers a sweep tunes: they stay out (a compile config or a
 holds them too), like every recorded hyper-parameter.
 
 `facts` are the detectors' inspect lines of that description (what `tbdiff inspect` prints),
-the optimizer's numbers left out as well (they may differ between a group's members).
+the optimizer's numbers left out as well (they may differ between a group's members). The runs
+report replaces them by those of its group representative's model described with its hparams,
+as `compare` describes it (analysis.explain: a keep_prob fed at run time has a value there).
 Cheap for sweeps: describes are cached per process by the bytes of the records described
 (identical configs are described once), and a Keras config is described from its small layer
 graph, never an op graph. Runs without any model record get no key ("no model recorded").
@@ -142,7 +144,6 @@ def _digest(payload: bytes) -> bytes:
 
 
 def _describe_key(op_graph: GraphSource | None, keras: list[GraphSource], kind: str) -> ModelKey:
-    from tbdiff.findings import inspect_lines
     from tbdiff.model import RunInputs, describe
 
     config = None
@@ -160,9 +161,18 @@ def _describe_key(op_graph: GraphSource | None, keras: list[GraphSource], kind: 
 
         graph = graph_mod.load_graph(op_graph)
     desc = describe(RunInputs(graph=graph, keras_config=config))
-    # the optimizer's numbers are left out of the facts too: they hold for one member only
-    desc.optimizers = [dataclasses.replace(o, hparams={}) for o in desc.optimizers]
-    return ModelKey(_hash(canonical(desc)), kind, inspect_lines(desc))
+    return ModelKey(_hash(canonical(desc)), kind, facts(desc))
+
+
+def facts(desc: ModelDescription) -> dict[str, str]:
+    """The detectors' inspect lines of a description, the optimizer's numbers and the recorded
+    training-loop settings (batch size, epochs) left out: like the key, they hold for one
+    member of a group only (the runs report shows them as hyper-parameters)."""
+    from tbdiff.findings import inspect_lines
+    from tbdiff.model.description import Training
+
+    bare = [dataclasses.replace(o, hparams={}) for o in desc.optimizers]
+    return inspect_lines(dataclasses.replace(desc, optimizers=bare, training=Training()))
 
 
 def canonical(desc: ModelDescription) -> str:

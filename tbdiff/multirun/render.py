@@ -173,22 +173,52 @@ def _metric_cell(run: RunSummary, tag: str) -> str:
     return "-" if c is None else f"{_num(c.final)} / {_num(c.best)}"
 
 
-def _findings_lines(d) -> list[str]:
-    lines = [f"{f.severity:8} {f.id}: {f.title}" for f in d.findings[:6]]
+def _findings_lines(d) -> list[tuple[str, int]]:
+    """A difference as lines, each with its hanging indent: a finding's continuation lines
+    start under its id (past the severity), the others' two columns in."""
+    hang = len(f"{'critical':8} ")
+    lines = [(f"{f.severity:8} {f.id}: {f.title}", hang) for f in d.findings[:6]]
     if len(d.findings) > 6:
-        lines.append(f"... and {len(d.findings) - 6} more finding(s)")
+        lines.append((f"... and {len(d.findings) - 6} more finding(s)", 2))
     if d.hparams:
         items = list(d.hparams.items())
         hp = ", ".join(f"{k} {_value(a)} vs {_value(b)}" for k, (a, b) in items[:TABLE_HPARAMS])
         more = (
             f" and {len(items) - TABLE_HPARAMS} more (--json)" if len(items) > TABLE_HPARAMS else ""
         )
-        lines.append(f"hyper-parameters: {hp}{more}")
+        lines.append((f"hyper-parameters: {hp}{more}", 2))
     if d.error:
-        lines.append(f"not compared: {d.error}")
+        lines.append((f"not compared: {d.error}", 2))
     if not lines:
-        lines.append("no difference found in the model or the hyper-parameters")
+        lines.append(("no difference found in the model or the hyper-parameters", 2))
     return lines
+
+
+def _print_hanging(console, text: str, indent: int, hang: int, bold: int = 0) -> None:
+    """`text` wrapped to the console's width, `indent` columns in, its continuation lines
+    `hang` more (never back at column 0); printed as plain text (no markup), its first `bold`
+    characters bold."""
+    import textwrap
+
+    from rich.text import Text
+
+    width = max(20, console.width)
+    wrapped = textwrap.fill(
+        text,
+        width=width,
+        initial_indent=" " * indent,
+        subsequent_indent=" " * (indent + hang),
+        break_on_hyphens=False,
+    )
+    out = Text(wrapped)
+    out.stylize("bold", indent, indent + bold)
+    console.print(out, no_wrap=True, crop=False, soft_wrap=True)
+
+
+def _print_difference(console, head: str, d) -> None:
+    _print_hanging(console, head, 2, 2)
+    for line, hang in _findings_lines(d):
+        _print_hanging(console, line, 4, hang)
 
 
 def _groups(report: RunsReport, console) -> None:
@@ -200,11 +230,9 @@ def _groups(report: RunsReport, console) -> None:
             if g.best is not None
             else f"none logged {report.metric}, compared: {g.representative}"
         )
-        console.print(f"[bold]{g.id}[/] {len(g.runs)} run(s), {which}: {facts}", highlight=False)
+        _print_hanging(console, f"{g.id} {len(g.runs)} run(s), {which}: {facts}", 0, 2, len(g.id))
         if g.difference is not None:
-            console.print(f"  vs baseline {g.difference.vs}:", highlight=False)
-            for line in _findings_lines(g.difference):
-                console.print(f"    {line}", highlight=False)
+            _print_difference(console, f"vs baseline {g.difference.vs}:", g.difference)
 
 
 def _noise(report: RunsReport, console) -> None:
@@ -212,11 +240,13 @@ def _noise(report: RunsReport, console) -> None:
     for line in noise_lines(report):
         console.print(line, highlight=False)
     for o in report.outliers:
-        console.print(f"[bold]outlier[/] {outlier_line(o)}", highlight=False)
+        _print_hanging(console, f"outlier {outlier_line(o)}", 0, 2, len("outlier"))
         if o.explanation is not None:
-            console.print(f"  vs baseline {o.explanation.vs}:", highlight=False)
-            for line in _findings_lines(o.explanation):
-                console.print(f"    {line}", highlight=False)
+            head = (
+                f"vs {o.explanation.vs}, the peer nearest the median of those it was judged "
+                "against:"
+            )
+            _print_difference(console, head, o.explanation)
 
 
 def noise_lines(report: RunsReport) -> list[str]:

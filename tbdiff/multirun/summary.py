@@ -40,7 +40,9 @@ def higher_is_better(metric: str) -> bool:
 class Curve:
     """One scalar tag of one run: final and best values, and its curve for drawing."""
 
-    tag: str  # "part/tag" when the run has parts (validation/epoch_accuracy), else the tag
+    # "part/tag" when the run has parts (validation/epoch_accuracy), else the tag; the run
+    # folder's own files' tags are plain (keyed as `compare` keys them: scalars.collect)
+    tag: str
     final: float
     best: float
     best_step: int
@@ -74,7 +76,8 @@ class RunTask:
 
     name: str
     root: str
-    parts: tuple[tuple[str, str, tuple[str, ...]], ...]  # (part name, folder, files)
+    # (part name relative to the run: "train", "." for the run folder itself; folder; files)
+    parts: tuple[tuple[str, str, tuple[str, ...]], ...]
     verify_crc: bool = True
     storage_options: tuple[tuple[str, tuple[tuple[str, str], ...]], ...] = ()
 
@@ -123,7 +126,7 @@ def _summary(task: RunTask, members: list) -> RunSummary:
     multi = len(members) > 1
     for (part, _folder, _files), rd in zip(task.parts, members, strict=True):
         for tag, series in rd.scalars.items():
-            name = f"{_part(part, task.name)}/{tag}" if multi else tag
+            name = (tag if part == "." else f"{part}/{tag}") if multi else tag
             curve = _curve(name, series)
             if curve is not None:
                 out.curves[name] = curve
@@ -135,11 +138,6 @@ def _summary(task: RunTask, members: list) -> RunSummary:
         )
         out.model = model_key(members, source, out.warnings, str(rd.path))
     return out
-
-
-def _part(part: str, name: str) -> str:
-    rel = part[len(name) :].strip("/") if part.startswith(name) and name != "." else part
-    return rel or "."
 
 
 def _common(task: RunTask) -> str:
