@@ -355,14 +355,20 @@ def _even_extremes(n: int, series: list[np.ndarray], buckets: int) -> np.ndarray
     width = -(-n // buckets)  # points per bucket
     rows = -(-n // width)
     base = np.arange(rows) * width
-    keep = [np.array([0, n - 1])]
+    pairs = []
     for values in series:
         grid = np.empty(rows * width, dtype=values.dtype)
         grid[:n] = values
         grid[n:] = values[-1]
         grid = grid.reshape(rows, width)
-        keep += [base + grid.argmin(axis=1), base + grid.argmax(axis=1)]
-    return np.unique(np.concatenate(keep))
+        pairs.append((base + grid.argmin(axis=1), base + grid.argmax(axis=1)))
+    if len(pairs) > 1:
+        return np.unique(np.concatenate([[0, n - 1], *(i for pair in pairs for i in pair)]))
+    lo, hi = pairs[0]  # one series: each row's two picks in order, rows in order (no sort)
+    idx = np.empty(2 * rows + 2, dtype=np.int64)
+    idx[0], idx[-1] = 0, n - 1
+    idx[1:-1:2], idx[2:-1:2] = np.minimum(lo, hi), np.maximum(lo, hi)
+    return idx[np.r_[True, idx[1:] != idx[:-1]]]
 
 
 # step buckets of each side's own curve kept for drawing (about one per pixel of a wide chart)
