@@ -165,6 +165,15 @@ def done(n, t0, **extra):
     print(json.dumps(dict(out, **extra)))
 """
 
+_READ_SCALARS = r"""
+import tbdiff
+t0 = start()
+df = tbdiff.read_scalars(path)
+done(len(df), t0, reader="tbdiff.read_scalars (CRC verified)" + (
+    ", pandas without pyarrow" if "pyarrow" in sys.modules and sys.modules["pyarrow"] is None
+    else ""))
+"""
+
 TOOLS: dict[str, tuple[str, bool, str]] = {
     # name: (code, slow?, note)
     "tbdiff": (
@@ -192,24 +201,13 @@ done(sum(len(s) for s in rd.scalars.values()), t0, reader="tbdiff (no CRC)")
     # `import tbdiff` before the clock, as a script does; read_scalars imports pandas itself
     # (once the data is read), so the read's seconds and peak include pandas' import
     "read_scalars": (
-        r"""
-import tbdiff
-t0 = start()
-df = tbdiff.read_scalars(path)
-done(len(df), t0, reader="tbdiff.read_scalars (CRC verified)")
-""",
+        _READ_SCALARS,
         False,
         "long DataFrame run/tag/step/value/wall_time; pyarrow as installed",
     ),
     "read_scalars-nopyarrow": (
-        r"""
-import sys
-sys.modules["pyarrow"] = None  # as if not installed: `pip install 'tbdiff[pandas]'`
-import tbdiff
-t0 = start()
-df = tbdiff.read_scalars(path)
-done(len(df), t0, reader="tbdiff.read_scalars (CRC verified), pandas without pyarrow")
-""",
+        # as if pyarrow were not installed (`pip install 'tbdiff[pandas]'`)
+        'import sys\nsys.modules["pyarrow"] = None\n' + _READ_SCALARS,
         False,
         "the same, pandas without pyarrow (pandas 3 imports pyarrow when it is installed)",
     ),
