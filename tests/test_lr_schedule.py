@@ -117,3 +117,19 @@ def test_two_runs_with_the_same_constant_logged_rate_differ_in_nothing_about_it(
         assert sch.shape == "constant" and sch.start == 0.001 and sch.changes == []
     rep = build_report(str(TORCH / "k_port"), str(TORCH / "k_port_wd"))
     assert not [f for f in rep.findings if f.family == "lr_schedule"]
+
+
+def test_a_long_per_update_curve_keeps_every_change_and_a_sample(tmp_path: Path) -> None:
+    # Lightning's LearningRateMonitor logs every optimizer step: 30,000 points, halved every
+    # 7,000 steps, written by TensorBoard's own writer
+    from test_scalars import write_run
+
+    steps = list(range(30_000))
+    values = [1e-3 * 0.5 ** (s // 7_000) for s in steps]
+    write_run(tmp_path / "run", {"lr-Adam": (steps, values)})
+    (opt,) = _model(tmp_path / "run").optimizers
+    sch = opt.schedule
+    assert sch.shape == "step" and sch.start == 1e-3 and sch.end == pytest.approx(6.25e-5)
+    assert [s for s, _ in sch.changes] == [7_000, 14_000, 21_000, 28_000]
+    assert len(sch.points) <= 2_100  # not 30,000: every change with its step, and a sample
+    assert sch.at(20_999) == pytest.approx(2.5e-4) and sch.at(21_000) == pytest.approx(1.25e-4)

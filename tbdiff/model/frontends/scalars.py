@@ -41,13 +41,32 @@ def _lr_key(scalars: dict[str, Curve]) -> str | None:
     return keys[0] if keys else None
 
 
+#: points kept of a long learning-rate curve (one per optimizer update, say): every change of
+#: level with the point before it, and an even sample between (enough for any comparison)
+_KEEP = 2000
+
+
 def _points(curve: Curve) -> list[tuple[int, float]]:
-    """(step, value) with one value per step (the last logged), non-finite values left out."""
-    out: dict[int, float] = {}
-    for s, v in zip(curve.steps.tolist(), curve.values.tolist(), strict=True):
-        if math.isfinite(v):
-            out[int(s)] = float(f"{v:.6g}")  # float32-logged: 1.0000000475e-03 is 0.001
-    return sorted(out.items())
+    """(step, value) with one value per step (the last logged), non-finite values left out;
+    a long curve keeps its changes of level and an even sample of `_KEEP` points."""
+    steps = np.asarray(curve.steps, dtype=np.int64)
+    values = np.asarray(curve.values, dtype=np.float64)
+    ok = np.isfinite(values)
+    steps, values = steps[ok], values[ok]
+    if steps.size == 0:
+        return []
+    last = np.r_[steps[1:] != steps[:-1], True]  # steps are non-decreasing
+    steps, values = steps[last], values[last]
+    if steps.size > _KEEP:
+        moved = np.abs(values[1:] - values[:-1]) > _SAME * np.abs(values[:-1])
+        at = np.flatnonzero(moved) + 1
+        if at.size > _KEEP:  # a smooth schedule: the sample alone shows it
+            at = at[:0]
+        sample = np.linspace(0, steps.size - 1, _KEEP).astype(np.int64)
+        keep = np.unique(np.concatenate([sample, at, at - 1]))
+        steps, values = steps[keep], values[keep]
+    # float32-logged: 1.0000000475e-03 is 0.001
+    return [(s, float(f"{v:.6g}")) for s, v in zip(steps.tolist(), values.tolist(), strict=True)]
 
 
 def _same(a: float, b: float) -> bool:
