@@ -88,6 +88,8 @@ def _short(gap: CurveGap, first: CurveGap, label_a: str, label_b: str) -> str:
         return f"on {gap.name} by {gap.size}{since}"
     if gap.behind is not None:
         who = label_a if gap.behind == "A" else label_b
+        if gap.since is None:
+            return f"{who} {gap.standing} on {gap.name} by {gap.size}"
         return f"{who} trails on {gap.name} by {gap.size}{since}"
     return gap.sentence(label_a, label_b)
 

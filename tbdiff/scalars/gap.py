@@ -90,7 +90,17 @@ class CurveGap:
         if self.behind is None:
             return f"{self.name} {figures}"
         who = label_a if self.behind == "A" else label_b
+        if self.since is None:  # behind, but not for good: no "trails"
+            figures = f"{self.finals} (by {self.size}), {self.apart}{ends}"
+            return f"{who} {self.standing} on {self.name}: {figures}"
         return f"{who} trails on {self.name}: {figures}"
+
+    @property
+    def standing(self) -> str:
+        """Where the behind side stands when the curves are not apart for good: 'ends lower',
+        'is higher' (over a window of common steps)."""
+        verb = "ends" if self.where == "at the end" or not self.steps else "is"
+        return f"{verb} {self.direction}"
 
     def status(self, label_a: str, label_b: str) -> str:
         """Short form: 'keras trails from step 0 on, by ≥1.5 points' / 'keras ends 0.2 lower;
