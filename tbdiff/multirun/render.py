@@ -15,29 +15,25 @@ from dataclasses import dataclass
 from html import escape
 from typing import TYPE_CHECKING, Any
 
+import numpy as np
+
 from tbdiff.multirun.analysis import ETA_METHOD, MIN_REPLICATES, OUTLIER_SIGMAS, RunsReport
 from tbdiff.multirun.summary import RunSummary
+from tbdiff.render import sparkline
 from tbdiff.words import count
 
 if TYPE_CHECKING:
     from tbdiff.html.curves import ChartData
 
-_SPARK = "▁▂▃▄▅▆▇█"
 _COLORS = ("#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#17becf", "#8c564b", "#e377c2")
 
 
-def sparkline(values: list[float], width: int = 12) -> str:
-    vals = [v for v in values if math.isfinite(v)]
-    if not vals:
+def _curve_cell(values: np.ndarray, width: int = 12) -> str:
+    """A run's curve in the table: `tbdiff.render.sparkline` on the run's own range."""
+    finite = values[np.isfinite(values)]
+    if finite.size == 0:
         return ""
-    if len(values) > width:
-        idx = [round(i * (len(values) - 1) / (width - 1)) for i in range(width)]
-        values = [values[i] for i in idx]
-    lo, hi = min(vals), max(vals)
-    span = hi - lo or 1.0
-    return "".join(
-        _SPARK[min(7, int((v - lo) / span * 7.999))] if math.isfinite(v) else " " for v in values
-    )
+    return sparkline(values, float(finite.min()), float(finite.max()), width)
 
 
 def _num(x: float | None) -> str:
@@ -100,7 +96,7 @@ def render_runs(report: RunsReport, console) -> None:
         cells += [hps[r.name]] if any(hps.values()) else []
         cells += [_metric_cell(r, tag) for tag in lay.metrics]
         c = r.curves.get(report.metric or "")
-        cells += [sparkline(c.drawn.values.tolist()) if c else ""] if lay.curve else []
+        cells += [_curve_cell(c.drawn.values) if c else ""] if lay.curve else []
         table.add_row(*cells)
     console.print(table)
     left_out = ([] if lay.curve else ["curve"]) + report.metrics[len(lay.metrics) :]
