@@ -47,6 +47,16 @@ def _input_problem(x: Loss, d: ModelDescription) -> str | None:
     return None
 
 
+def _problems(pa: str | None, pb: str | None) -> str:
+    """'A: ...; B: ...' for the sides whose output does not fit their loss."""
+    return "; ".join(f"{side}: {p}" for side, p in (("A", pa), ("B", pb)) if p)
+
+
+def _no_output_activation(pa: str | None) -> str:
+    """The fix when one side's output is squashed before a loss on logits (A if `pa`)."""
+    return f"no output activation before a loss on logits in {{{'a' if pa else 'b'}}}"
+
+
 def _logits(
     x: Loss, y: Loss, a: ModelDescription, b: ModelDescription, na: list[str], nb: list[str]
 ) -> Finding:
@@ -54,7 +64,7 @@ def _logits(
     facts_a = {"loss": x.label, "from_logits": x.from_logits}
     facts_b = {"loss": y.label, "from_logits": y.from_logits}
     if pa or pb:
-        what = "; ".join(f"{s}: {p}" for s, p in (("A", pa), ("B", pb)) if p)
+        what = _problems(pa, pb)
         return Finding(
             id="loss.mismatch",
             severity="critical",
@@ -69,7 +79,7 @@ def _logits(
             losses_differ=True,
             verdict="the loss reads the model output differently ({a}: from_logits="
             f"{x.from_logits}, {{b}}: from_logits={y.from_logits})",
-            fix=f"no output activation before a loss on logits in {{{'a' if pa else 'b'}}}"
+            fix=_no_output_activation(pa)
             if bool(pa) != bool(pb) and "twice" in (pa or pb or "")
             else "",
         )
@@ -96,7 +106,7 @@ def _double(
 ) -> Finding:
     """Same loss settings, but one model's output does not fit them (e.g. a softmax output
     trained with PyTorch's CrossEntropyLoss, which applies log-softmax itself)."""
-    what = "; ".join(f"{s}: {p}" for s, p in (("A", pa), ("B", pb)) if p)
+    what = _problems(pa, pb)
     return Finding(
         id="loss.mismatch",
         severity="critical",
@@ -112,7 +122,7 @@ def _double(
         score=0.75,
         losses_differ=True,
         verdict=f"the loss reads the output of {{{'a' if pa else 'b'}}} wrongly ({pa or pb})",
-        fix=f"no output activation before a loss on logits in {{{'a' if pa else 'b'}}}",
+        fix=_no_output_activation(pa),
     )
 
 
